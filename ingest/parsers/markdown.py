@@ -1,0 +1,41 @@
+"""Markdown: YAML front matter or a header block, then sections by heading."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from langchain_text_splitters import MarkdownHeaderTextSplitter
+
+from kenning.ingest.frontmatter import split_front_matter
+from kenning.ingest.parsers.textio import read_text
+from kenning.schema import Block, ParsedDocument
+
+HEADERS = [("#" * level, str(level)) for level in range(1, 7)]
+ERB_TAG = re.compile(r"<%.*?%>", re.S)
+
+
+def parse_markdown_text(text: str, source: str, note: str = "") -> ParsedDocument:
+    """Parse Markdown already read into memory; `source` names it in errors."""
+    meta, body = split_front_matter(text, source)
+    body = ERB_TAG.sub("", body)
+    splitter = MarkdownHeaderTextSplitter(HEADERS, strip_headers=True)
+    blocks: list[Block] = []
+    first_heading = ""
+    for section in splitter.split_text(body):
+        path = tuple(section.metadata[str(lv)] for lv in range(1, 7) if str(lv) in section.metadata)
+        if path and not first_heading:
+            first_heading = path[0]
+        content = section.page_content.replace("  \n", "\n").strip()
+        if content:
+            blocks.append(Block(text=content, heading_path=path))
+    title = str(meta.get("title") or first_heading or Path(source).stem.replace("-", " "))
+    if note:
+        meta["_note"] = note
+    return ParsedDocument(source=source, title=title, blocks=blocks, meta=meta)
+
+
+def parse(path: Path) -> ParsedDocument:
+    """Parse a Markdown file into heading sections, keeping its front matter as metadata."""
+    text, note = read_text(path)
+    return parse_markdown_text(text, str(path), note)

@@ -1,0 +1,70 @@
+"""PDF with pdfminer.six: text per page, author and title from the document info."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kenning.errors import ParseError
+from kenning.schema import Block, ParsedDocument
+
+
+def _decode(value: object) -> str:
+    if isinstance(value, bytes):
+        for encoding in ("utf-16", "utf-8", "latin-1"):
+            try:
+                text = value.decode(encoding)
+            except UnicodeDecodeError:
+                continue
+            if text.isprintable():
+                return text.strip()
+        return ""
+    return str(value).strip() if value else ""
+
+
+def document_info(path: Path) -> dict[str, str]:
+    """Title and author from the PDF's document information dictionary."""
+    from pdfminer.pdfdocument import PDFDocument
+    from pdfminer.pdfparser import PDFParser
+
+    with path.open("rb") as handle:
+        info = PDFDocument(PDFParser(handle)).info
+    out: dict[str, str] = {}
+    for entry in info:
+        for key in ("Title", "Author"):
+            value = _decode(entry.get(key))
+            if value:
+                out[key.lower()] = value
+    return out
+
+
+def parse(path: Path) -> ParsedDocument:
+    """Parse a PDF into one block per page, keeping page numbers.
+
+    Raises:
+        ParseError: the PDF is corrupt, encrypted, or has no extractable text.
+    """
+    from pdfminer.high_level import extract_pages
+    from pdfminer.layout import LTTextContainer
+
+    data = path.read_bytes()
+    if not data.strip():
+        raise ParseError(str(path), "empty file")
+    if not data.lstrip()[:5] == b"%PDF-":
+        raise ParseError(str(path), "not a PDF file (no %PDF- header)")
+    blocks: list[Block] = []
+    try:
+        meta: dict[str, object] = dict(document_info(path))
+        for number, page in enumerate(extract_pages(str(path)), start=1):
+            parts = [el.get_text() for el in page if isinstance(el, LTTextContainer)]
+            text = "\n".join(" ".join(p.split()) for p in parts if p.strip())
+            if text.strip():
+                blocks.append(Block(text=text, page=number))
+    except Exception as exc:  # pdfminer raises many types for corrupt files
+        raise ParseError(str(path), f"cannot read PDF: {type(exc).__name__}: {exc}") from exc
+    if not blocks:
+        raise ParseError(str(path), "PDF has no extractable text (scanned? OCR is not enabled)")
+    title = str(meta.get("title") or path.stem.replace("-", " ").replace("_", " "))
+    doc = ParsedDocument(source=str(path), title=title, blocks=blocks, meta=meta)
+    if meta.get("author"):
+        doc.people.append(("author", str(meta["author"]), "author of the PDF"))
+    return doc

@@ -1,0 +1,119 @@
+"""HTML, DOCX and PPTX through unstructured: titles become heading paths, slides pages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from kenning.errors import ParseError
+from kenning.ingest.parsers import unstructured_offline
+from kenning.ingest.parsers.textio import looks_binary
+from kenning.schema import Block, ParsedDocument
+
+SKIPPED_CATEGORIES = frozenset({"PageBreak", "Header", "Footer", "PageNumber", "Image"})
+
+
+def elements_to_blocks(elements: list[Any]) -> tuple[list[Block], str]:
+    """Group partitioned elements into blocks under their heading path; also the first title."""
+    blocks: list[Block] = []
+    path: list[str] = []
+    first_title = ""
+    pending: list[str] = []
+    page: int | None = None
+
+    def flush() -> None:
+        if pending:
+            blocks.append(Block(text="\n".join(pending), heading_path=tuple(path), page=page))
+            pending.clear()
+
+    for element in elements:
+        text = (element.text or "").strip()
+        if not text or element.category in SKIPPED_CATEGORIES:
+            continue
+        element_page = getattr(element.metadata, "page_number", None)
+        if element_page != page:
+            flush()
+            page = element_page
+        if element.category == "Title":
+            flush()
+            depth = getattr(element.metadata, "category_depth", None) or 0
+            path = path[:depth] + [text]
+            first_title = first_title or text
+        else:
+            pending.append(text)
+    flush()
+    return blocks, first_title
+
+
+def core_properties(path: Path, fmt: str) -> dict[str, str]:
+    """Author and title from the Office core properties of a DOCX or PPTX file."""
+    try:
+        if fmt == "docx":
+            import docx
+
+            props = docx.Document(str(path)).core_properties
+        else:
+            import pptx
+
+            props = pptx.Presentation(str(path)).core_properties
+    except Exception:  # the partitioner already reported a corrupt file
+        return {}
+    out = {"author": props.author or "", "title": props.title or ""}
+    if props.modified:
+        out["updated"] = props.modified.date().isoformat()
+    if props.created:
+        out["created"] = props.created.date().isoformat()
+    return {k: v for k, v in out.items() if v}
+
+
+def html_meta(path: Path) -> dict[str, str]:
+    """Title and author from an HTML page's <title> and <meta> tags."""
+    import lxml.html
+
+    try:
+        tree = lxml.html.parse(str(path))
+    except Exception:
+        return {}
+    out: dict[str, str] = {}
+    titles = tree.xpath("//title/text()")
+    if titles and titles[0].strip():
+        out["title"] = titles[0].strip()
+    for name in ("author", "owner", "keywords"):
+        values = tree.xpath(f"//meta[@name='{name}']/@content")
+        if values and values[0].strip():
+            out["tags" if name == "keywords" else name] = values[0].strip()
+    return out
+
+
+def parse_format(path: Path, fmt: str) -> ParsedDocument:
+    """Parse an HTML, DOCX or PPTX file into blocks and metadata."""
+    data = path.read_bytes()
+    if not data.strip():
+        raise ParseError(str(path), "empty file")
+    if fmt == "html" and looks_binary(data):
+        raise ParseError(str(path), "binary content in an HTML file")
+    elements = unstructured_offline.partition(path, fmt)
+    blocks, first_title = elements_to_blocks(elements)
+    meta: dict[str, Any] = html_meta(path) if fmt == "html" else core_properties(path, fmt)
+    if fmt == "pptx":
+        meta["_page_label"] = "slide"
+    title = meta.get("title") or first_title or path.stem.replace("-", " ").replace("_", " ")
+    doc = ParsedDocument(source=str(path), title=str(title), blocks=blocks, meta=meta)
+    if meta.get("author"):
+        doc.people.append(("author", str(meta["author"]), f"author of the {fmt.upper()} file"))
+    return doc
+
+
+def parse_html(path: Path) -> ParsedDocument:
+    """Parse an HTML page."""
+    return parse_format(path, "html")
+
+
+def parse_docx(path: Path) -> ParsedDocument:
+    """Parse a Word document."""
+    return parse_format(path, "docx")
+
+
+def parse_pptx(path: Path) -> ParsedDocument:
+    """Parse a PowerPoint deck; each slide is a page."""
+    return parse_format(path, "pptx")

@@ -1,0 +1,45 @@
+"""Reading text files safely: encodings, binary content, and what to tell the user."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kenning.errors import ParseError
+
+# Fallbacks for text that is not UTF-8; cp1252 covers Latin-1 and the Windows quotes.
+FALLBACK_ENCODINGS: tuple[str, ...] = ("cp1252", "latin-1")
+
+
+def looks_binary(data: bytes) -> bool:
+    """True when the bytes look like a binary file rather than text."""
+    sample = data[:8192]
+    if b"\x00" in sample:
+        return True
+    control = sum(1 for b in sample if b < 9 or 13 < b < 32)
+    return bool(sample) and control / len(sample) > 0.05
+
+
+def read_text(path: Path) -> tuple[str, str]:
+    """Read a text file, returning (text, note); the note says when a fallback was used.
+
+    Raises:
+        ParseError: the file is empty, binary, or not text in any known encoding.
+    """
+    data = path.read_bytes()
+    if not data.strip():
+        raise ParseError(str(path), "empty file")
+    if looks_binary(data):
+        raise ParseError(str(path), "binary content in a text file")
+    try:
+        return data.decode("utf-8-sig"), ""
+    except UnicodeDecodeError as exc:
+        first_error = exc
+    for encoding in FALLBACK_ENCODINGS:
+        try:
+            text = data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        return text, (
+            f"not valid UTF-8 (byte {first_error.start}); read as {encoding}"
+        )
+    raise ParseError(str(path), f"not valid UTF-8 (byte {first_error.start})")

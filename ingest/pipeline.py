@@ -1,0 +1,172 @@
+"""From one file to a document ready to store: parse, tell the kind, find people, chunk."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path, PurePath
+
+from kenning.errors import ParseError
+from kenning.ingest.chunking import ChunkSettings, chunk_blocks
+from kenning.ingest.codeowners import CodeOwners
+from kenning.ingest.directory import PeopleDirectory
+from kenning.ingest.frontmatter import as_list
+from kenning.ingest.git_history import GitHistory
+from kenning.ingest.kinds import detect_kind
+from kenning.ingest.parsers import parser_for, suffix_of
+from kenning.ingest.people import extract_mentions
+from kenning.schema import ROLE_WEIGHTS, Chunk, Document, Evidence, ParsedDocument, Person
+
+DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+@dataclass
+class IngestContext:
+    """What a file's meaning depends on beyond its own bytes."""
+
+    directory: PeopleDirectory
+    chunking: ChunkSettings = field(default_factory=ChunkSettings)
+    codeowners: dict[Path, CodeOwners | None] = field(default_factory=dict)
+    git: dict[Path, GitHistory | None] = field(default_factory=dict)
+    kind: str | None = None
+    groups: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+
+
+@dataclass
+class Prepared:
+    """A parsed, chunked document with its people, ready to embed and store."""
+
+    document: Document
+    chunks: list[Chunk]
+    people: list[Person]
+    note: str = ""
+
+
+def fingerprint(data: bytes, owners: tuple[str, ...], context: IngestContext) -> str:
+    """The content hash: the bytes plus everything else that changes the stored result."""
+    digest = hashlib.sha256(data)
+    extra = "|".join(
+        [context.chunking.signature(), ",".join(owners), context.kind or "",
+         ",".join(context.groups), ",".join(context.tags)]
+    )  # fmt: skip
+    digest.update(extra.encode())
+    return digest.hexdigest()
+
+
+def first_date(*values: object) -> str | None:
+    """The first value that holds an ISO date, as YYYY-MM-DD."""
+    for value in values:
+        if value:
+            match = DATE.search(str(value))
+            if match:
+                return match.group(0)
+    return None
+
+
+def parse_file(path: Path) -> ParsedDocument:
+    """Parse a file with the parser for its format.
+
+    Raises:
+        ParseError: the format is unsupported, or the file cannot be read as its format.
+    """
+    parser = parser_for(path)
+    if parser is None:
+        raise ParseError(str(path), f"unsupported file type {suffix_of(path) or '(none)'!r}")
+    return parser(path)
+
+
+def embedding_text(document: Document, chunk: Chunk) -> str:
+    """What gets embedded: the chunk with its document title and heading as context."""
+    context = document.title if not chunk.heading else f"{document.title} — {chunk.heading}"
+    return f"{context}\n{chunk.text}"
+
+
+def prepare(
+    path: Path,
+    root: Path,
+    content_hash: str,
+    owners: tuple[str, ...],
+    git: GitHistory | None,
+    context: IngestContext,
+) -> Prepared:
+    """Parse one file into a document, its chunks and its people.
+
+    Raises:
+        ParseError: the file cannot be read, or holds no text.
+    """
+    parsed = parse_file(path)
+    if not any(b.text.strip() for b in parsed.blocks):
+        raise ParseError(str(path), "no text found")
+    try:
+        relative = PurePath(path.relative_to(root))
+    except ValueError:
+        relative = PurePath(path.name)
+    mentions = extract_mentions(parsed)
+    parsed.people = [(r, n, d) for r, n, d in mentions]
+    kind = detect_kind(parsed, relative, context.kind)
+    meta = parsed.meta
+    source = str(path)
+    document_id = Document.id_for(source)
+
+    mentions += [("owner", owner, "CODEOWNERS") for owner in owners]
+    if git is not None:
+        for author, commits in git.top_authors(path):
+            mentions.append(("author", author, f"{commits} commits"))
+
+    evidence: list[Evidence] = []
+    people: dict[str, Person] = {}
+    seen: set[tuple[str, str]] = set()
+    for role, mention, detail in mentions:
+        person = context.directory.resolve(mention)
+        if person is None:
+            continue
+        people[person.id] = person
+        share = float(detail) if role == "speaker" else None
+        key = (person.id, role)
+        if key in seen and role != "action_owner":
+            continue
+        seen.add(key)
+        evidence.append(
+            Evidence(
+                person_id=person.id,
+                role=role,
+                weight=ROLE_WEIGHTS.get(role, 0.2),
+                share=share,
+                detail="" if role == "speaker" else detail,
+                mention=mention,
+            )
+        )
+
+    stat = path.stat()
+    modified = datetime.fromtimestamp(stat.st_mtime, UTC).date().isoformat()
+    team = meta.get("team") or meta.get("owning_sig")
+    groups = tuple(dict.fromkeys([*as_list(meta.get("groups")), *context.groups]))
+    tags = tuple(dict.fromkeys([*as_list(meta.get("tags") or meta.get("keywords")),
+                                *context.tags]))  # fmt: skip
+    created = first_date(meta.get("created"), meta.get("date"), meta.get("creation_date"))
+    updated = first_date(
+        meta.get("updated"), meta.get("last_updated"), meta.get("modified"),
+        meta.get("last-updated"), meta.get("date"), created, modified,
+    )  # fmt: skip
+    document = Document(
+        id=document_id,
+        source=source,
+        title=" ".join(parsed.title.split())[:300],
+        kind=kind,
+        created=created,
+        updated=updated,
+        review_by=first_date(meta.get("review_by"), meta.get("review_date"), meta.get("review")),
+        last_reviewed=first_date(meta.get("last_reviewed")),
+        tags=tags,
+        team=str(team) if team else None,
+        groups=groups,
+        content_hash=content_hash,
+        meta={k: v for k, v in meta.items() if not k.startswith("_")},
+        evidence=evidence,
+    )
+    page_label = str(meta.get("_page_label", "page"))
+    chunks = chunk_blocks(document_id, parsed.blocks, context.chunking, page_label)
+    return Prepared(document, chunks, list(people.values()), str(meta.get("_note", "")))

@@ -1,0 +1,90 @@
+"""Finding the files to ingest under the paths a user gives."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pathspec
+
+from kenning.ingest.codeowners import CODEOWNERS_LOCATIONS
+from kenning.ingest.directory import DIRECTORY_NAMES
+
+# Folders that hold tooling, not knowledge.
+SKIPPED_DIRS = frozenset(
+    {".git", ".hg", ".svn", ".venv", "venv", "node_modules", "__pycache__", ".kenning",
+     ".mypy_cache", ".pytest_cache", ".ruff_cache", ".tox", "_sources"}
+)  # fmt: skip
+SKIPPED_NAMES = frozenset({"codeowners", ".ds_store", "thumbs.db", ".gitattributes",
+                           ".gitignore", ".kenning.yaml"})  # fmt: skip
+IGNORE_FILE = ".kenningignore"
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """A file found for ingestion and the tree (root) it was found in."""
+
+    path: Path
+    root: Path
+    explicit: bool  # named directly by the user, not found by walking a folder
+
+
+def is_directory_file(path: Path) -> bool:
+    """True for a people directory (`people.yaml`, `people.csv`)."""
+    return path.name.lower() in DIRECTORY_NAMES
+
+
+def ignore_rules(root: Path) -> pathspec.PathSpec | None:
+    """The patterns of a `.kenningignore` file (gitignore syntax) at the root, if any."""
+    path = root / IGNORE_FILE
+    if not path.is_file():
+        return None
+    lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+    return pathspec.PathSpec.from_lines("gitwildmatch", lines)
+
+
+def walk(root: Path) -> Iterator[Path]:
+    """Every file under a folder, sorted, skipping hidden, tooling and ignored paths."""
+    ignored = ignore_rules(root)
+    for folder, dirs, files in os.walk(root):
+        if ignored is not None:
+            relative = Path(folder).relative_to(root)
+            dirs[:] = [d for d in dirs if not ignored.match_file(f"{(relative / d).as_posix()}/")]
+            files = [f for f in files if not ignored.match_file((relative / f).as_posix())]
+        dirs[:] = sorted(
+            d for d in dirs if d not in SKIPPED_DIRS and not (d.startswith(".") and d != ".github")
+        )
+        for name in sorted(files):
+            if name.lower() in SKIPPED_NAMES or name.startswith("."):
+                continue
+            yield Path(folder) / name
+
+
+def discover(paths: list[Path]) -> tuple[list[SourceFile], list[Path], list[str]]:
+    """Expand the given paths into files.
+
+    Returns:
+        The source files, the people directory files, and paths that do not exist.
+    """
+    files: list[SourceFile] = []
+    directories: list[Path] = []
+    missing: list[str] = []
+    seen: set[Path] = set()
+    for given in paths:
+        if not given.exists():
+            missing.append(str(given))
+            continue
+        root = given.resolve() if given.is_dir() else given.resolve().parent
+        candidates = walk(given) if given.is_dir() else iter([given])
+        for path in candidates:
+            resolved = path.resolve()
+            if resolved in seen:
+                continue
+            seen.add(resolved)
+            if is_directory_file(path):
+                directories.append(resolved)
+            elif not any(resolved == root / loc for loc in CODEOWNERS_LOCATIONS):
+                files.append(SourceFile(resolved, root, explicit=not given.is_dir()))
+    return files, directories, missing

@@ -1,0 +1,396 @@
+"""`KnowledgeBase`: the public Python API. Ingest sources, search them.
+
+Example:
+    >>> from kenning import KnowledgeBase
+    >>> kb = KnowledgeBase("./.kenning")
+    >>> report = kb.ingest(["demo/"])
+    >>> hits = kb.search("how do we fail over the payments database?", k=5)
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from kenning.config import Settings, load_settings
+from kenning.errors import IndexMismatchError, KenningError, ParseError
+from kenning.index.embeddings import Embedder, create_embedder
+from kenning.index.retriever import Retrieval, Retriever
+from kenning.index.store import SCHEMA_VERSION, Store
+from kenning.index.vectors import VectorIndex, create_vector_index, load_vector_index
+from kenning.ingest.chunking import ChunkSettings
+from kenning.ingest.codeowners import find_codeowners
+from kenning.ingest.directory import PeopleDirectory, load_directory_file
+from kenning.ingest.git_history import GitHistory, repository_root
+from kenning.ingest.pipeline import IngestContext, Prepared, embedding_text, fingerprint, prepare
+from kenning.ingest.sources import SourceFile, discover
+from kenning.schema import FileReport, Filters, Hit, IngestReport
+
+logger = logging.getLogger(__name__)
+
+DB_FILE = "kenning.sqlite"
+VECTORS_FILE = "vectors.faiss"
+MANIFEST_FILE = "manifest.json"
+# Chunks embedded together: large batches keep the model busy across small files.
+EMBED_BATCH_CHUNKS = 256
+
+
+class KnowledgeBase:
+    """One knowledge base folder: SQLite store, FAISS vectors and a manifest.
+
+    Args:
+        path: the folder (created if missing); defaults to the `home` setting.
+        settings: the settings; built from the environment and `kenning.toml` when omitted.
+        embedder: an embedder to use instead of the one the settings name.
+
+    Raises:
+        IndexMismatchError: the folder was built with another embedding model.
+    """
+
+    def __init__(
+        self,
+        path: str | Path | None = None,
+        settings: Settings | None = None,
+        embedder: Embedder | None = None,
+    ) -> None:
+        self.settings = settings or load_settings()
+        self.path = Path(path) if path is not None else self.settings.home
+        self.path.mkdir(parents=True, exist_ok=True)
+        self._embedder = embedder
+        self.chunking = ChunkSettings(
+            transcript_window_words=self.settings.transcript_window_words,
+            section_chunk_chars=self.settings.section_chunk_chars,
+            section_overlap_chars=self.settings.section_overlap_chars,
+        )
+        self.manifest = self._read_manifest()
+        model = embedder.name if embedder is not None else self.settings.embedding_model
+        built_with = self.manifest.get("embedding_model")
+        if built_with and built_with != model:
+            raise IndexMismatchError(
+                f"{self.path} was built with embedding model {built_with!r}, not {model!r}; "
+                f"set KENNING_EMBEDDING_MODEL={built_with} or use another --kb folder"
+            )
+        self.store = Store(self.path / DB_FILE)
+        self._vectors: VectorIndex | None = None
+        self._retriever: Retriever | None = None
+
+    # ---- lifecycle -------------------------------------------------------------------------
+
+    def __enter__(self) -> KnowledgeBase:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the store."""
+        self.store.close()
+
+    @property
+    def embedder(self) -> Embedder:
+        """The embedding model, loaded on first use."""
+        if self._embedder is None:
+            self._embedder = create_embedder(self.settings)
+        return self._embedder
+
+    def _read_manifest(self) -> dict[str, Any]:
+        path = self.path / MANIFEST_FILE
+        if not path.exists():
+            return {}
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise KenningError(f"{path}: unreadable manifest ({exc})") from exc
+
+    def _write_manifest(self) -> None:
+        self.manifest = {
+            "schema_version": SCHEMA_VERSION,
+            "embedding_model": self.embedder.name,
+            "dimension": self.embedder.dimension,
+            "chunking": self.chunking.signature(),
+            "vector_generation": self.store.generation,
+            "vectors": len(self.vectors),
+        }
+        path = self.path / MANIFEST_FILE
+        tmp = path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(self.manifest, indent=2), encoding="utf-8")
+        os.replace(tmp, path)
+
+    @property
+    def vectors(self) -> VectorIndex:
+        """The vector index, loaded on first use; rebuilt from the store if it is stale."""
+        if self._vectors is None:
+            dimension = int(self.manifest.get("dimension") or self.embedder.dimension)
+            path = self.path / VECTORS_FILE
+            index: VectorIndex | None = None
+            if path.exists() and self.manifest.get("vector_generation") == self.store.generation:
+                try:
+                    index = load_vector_index(path, dimension)
+                except (RuntimeError, ValueError) as exc:
+                    logger.warning("rebuilding unreadable vector index %s: %s", path, exc)
+            if index is None or len(index) != self.store.count_chunks():
+                index = create_vector_index(dimension)
+                ids, vectors = self.store.all_embeddings(dimension)
+                index.add(ids, vectors)
+                if len(ids):
+                    logger.info("rebuilt vector index from %d stored embeddings", len(ids))
+            self._vectors = index
+        return self._vectors
+
+    def _save_vectors(self) -> None:
+        self.vectors.save(self.path / VECTORS_FILE)
+        self._write_manifest()
+
+    @property
+    def retriever(self) -> Retriever:
+        """Hybrid retrieval over this knowledge base."""
+        if self._retriever is None:
+            self._retriever = Retriever(self.store, self.vectors, self.embedder, self.settings)
+        return self._retriever
+
+    # ---- ingestion ------------------------------------------------------------------------
+
+    def ingest(
+        self,
+        paths: list[str | Path] | str | Path,
+        prune: bool = False,
+        kind: str | None = None,
+        groups: list[str] | None = None,
+        tags: list[str] | None = None,
+        progress: bool = False,
+    ) -> IngestReport:
+        """Ingest files and folders; unchanged files are skipped, changed ones replaced.
+
+        Args:
+            paths: files or folders (walked recursively).
+            prune: also remove documents whose source file no longer exists.
+            kind: force the kind of every ingested document.
+            groups: groups allowed to read the ingested documents (added to front matter's).
+            tags: tags added to every ingested document.
+            progress: show a progress bar on stderr.
+
+        Returns:
+            A report with one line per file; failures carry a one-line reason.
+        """
+        started = time.perf_counter()
+        if isinstance(paths, str | Path):
+            paths = [paths]
+        files, directory_files, missing = discover([Path(p) for p in paths])
+        report = IngestReport()
+        for path in missing:
+            report.files.append(FileReport(path, "failed", "no such file or folder"))
+        context = IngestContext(
+            directory=PeopleDirectory(self.store.people()),
+            chunking=self.chunking,
+            kind=kind,
+            groups=tuple(groups or ()),
+            tags=tuple(tags or ()),
+        )
+        self._load_directories(directory_files, context, report)
+        pending: list[tuple[SourceFile, Prepared, FileReport]] = []
+        bar = _progress_bar(len(files), progress)
+        chunk_total = 0
+        try:
+            for source in files:
+                file_report = self._prepare_one(source, context, pending)
+                report.files.append(file_report)
+                if sum(len(p.chunks) for _, p, _ in pending) >= EMBED_BATCH_CHUNKS:
+                    chunk_total += self._store_pending(pending)
+                bar.update(1)
+                bar.set_postfix(chunks=chunk_total, failed=report.count("failed"), refresh=False)
+            chunk_total += self._store_pending(pending)
+        finally:
+            bar.close()
+            if prune:
+                report.pruned = self.prune()
+            if self._vectors is not None or report.count("added") or report.count("updated"):
+                self._save_vectors()
+        report.chunks = chunk_total
+        report.people = self.store.stats()["people"]
+        report.seconds = round(time.perf_counter() - started, 3)
+        return report
+
+    def _load_directories(
+        self, directory_files: list[Path], context: IngestContext, report: IngestReport
+    ) -> None:
+        people_path = self.settings.people_directory
+        for path in ([people_path] if people_path else []) + directory_files:
+            try:
+                people = load_directory_file(path)
+            except (ParseError, OSError) as exc:
+                report.files.append(FileReport(str(path), "failed", _reason(exc)))
+                continue
+            for person in people:
+                context.directory.add(person)
+            self.store.save_people(context.directory.people)
+            report.files.append(
+                FileReport(str(path), "skipped", f"people directory: {len(people)} people")
+            )
+
+    def _prepare_one(
+        self,
+        source: SourceFile,
+        context: IngestContext,
+        pending: list[tuple[SourceFile, Prepared, FileReport]],
+    ) -> FileReport:
+        """Check, hash and parse one file; parsed documents wait in `pending` for embedding."""
+        path = source.path
+        try:
+            size = path.stat().st_size
+            limit = self.settings.max_file_mb * 1024 * 1024
+            if size > limit:
+                return FileReport(
+                    str(path), "failed",
+                    f"{size / 1048576:.1f} MB is over the {self.settings.max_file_mb:g} MB limit "
+                    "(KENNING_MAX_FILE_MB)",
+                )  # fmt: skip
+            from kenning.ingest.parsers import parser_for, suffix_of
+
+            if parser_for(path) is None:
+                status = "failed" if source.explicit else "skipped"
+                return FileReport(str(path), status, f"unsupported file type '{suffix_of(path)}'")
+            if source.root not in context.codeowners:
+                context.codeowners[source.root] = find_codeowners(source.root)
+            rules = context.codeowners[source.root]
+            owners = rules.owners_of(path) if rules else ()
+            data = path.read_bytes()
+            content_hash = fingerprint(data, owners, context)
+            stored = self.store.content_hash(str(path))
+            if stored and stored[1] == content_hash:
+                return FileReport(str(path), "unchanged", document_id=stored[0])
+            git = self._git_history(path, context) if self.settings.git_history else None
+            prepared = prepare(path, source.root, content_hash, owners, git, context)
+        except (ParseError, OSError, ValueError) as exc:
+            return FileReport(str(path), "failed", _reason(exc))
+        except Exception as exc:  # a parser bug must not stop the batch
+            logger.exception("unexpected error ingesting %s", path)
+            return FileReport(str(path), "failed", f"internal error: {type(exc).__name__}: {exc}")
+        status = "updated" if stored else "added"
+        file_report = FileReport(
+            str(path), status, prepared.note, len(prepared.chunks), prepared.document.id
+        )
+        pending.append((source, prepared, file_report))
+        return file_report
+
+    def _git_history(self, path: Path, context: IngestContext) -> GitHistory | None:
+        root = repository_root(path)
+        if root is None:
+            return None
+        if root not in context.git:
+            context.git[root] = GitHistory(root)
+        return context.git[root]
+
+    def _store_pending(self, pending: list[tuple[SourceFile, Prepared, FileReport]]) -> int:
+        """Embed the waiting documents together, then store each atomically."""
+        if not pending:
+            return 0
+        texts = [embedding_text(p.document, c) for _, p, _ in pending for c in p.chunks]
+        unique = list(dict.fromkeys(texts))  # identical chunks are embedded once
+        vectors_unique = self.embedder.embed_documents(unique)
+        position = {text: i for i, text in enumerate(unique)}
+        vectors = (
+            vectors_unique[[position[t] for t in texts]]
+            if texts
+            else np.zeros((0, self.embedder.dimension), dtype=np.float32)
+        )
+        offset = 0
+        stored = 0
+        for _, prepared, file_report in pending:
+            n = len(prepared.chunks)
+            try:
+                removed, added = self.store.replace_document(
+                    prepared.document, prepared.chunks, vectors[offset : offset + n],
+                    prepared.people,
+                )  # fmt: skip
+            except Exception as exc:  # e.g. disk full: this file fails, the batch goes on
+                logger.exception("could not store %s", prepared.document.source)
+                file_report.status = "failed"
+                file_report.reason = f"could not store: {type(exc).__name__}: {exc}"
+                offset += n
+                continue
+            self.vectors.remove(np.array(removed, dtype=np.int64))
+            self.vectors.add(np.array(added, dtype=np.int64), vectors[offset : offset + n])
+            offset += n
+            stored += n
+        pending.clear()
+        return stored
+
+    def prune(self) -> list[str]:
+        """Remove documents whose source file no longer exists; returns their sources."""
+        removed: list[str] = []
+        for document_id, source in self.store.sources().items():
+            if "://" in source or Path(source).exists():
+                continue
+            rowids = self.store.delete_document(document_id)
+            self.vectors.remove(np.array(rowids, dtype=np.int64))
+            removed.append(source)
+        if removed:
+            self._save_vectors()
+        return removed
+
+    def delete(self, document_id: str) -> bool:
+        """Delete one document; returns False when it does not exist."""
+        if self.store.document(document_id) is None:
+            return False
+        rowids = self.store.delete_document(document_id)
+        self.vectors.remove(np.array(rowids, dtype=np.int64))
+        self._save_vectors()
+        return True
+
+    # ---- search ---------------------------------------------------------------------------
+
+    def retrieve(
+        self, query: str, k: int = 5, filters: Filters | dict[str, Any] | None = None
+    ) -> Retrieval:
+        """Hits plus the scores and people behind them (used by answering)."""
+        if not query or not query.strip():
+            raise ValueError("query is empty")
+        if isinstance(filters, dict) or filters is None:
+            filters = Filters.from_dict(filters)
+        if filters.source_prefix and "://" not in filters.source_prefix:
+            prefix = str(Path(filters.source_prefix).resolve())
+            if filters.source_prefix.endswith("/"):
+                prefix += "/"
+            filters = Filters(**{**filters.__dict__, "source_prefix": prefix})
+        return self.retriever.retrieve(query, k, filters)
+
+    def search(
+        self, query: str, k: int = 5, filters: Filters | dict[str, Any] | None = None
+    ) -> list[Hit]:
+        """The k best passages for a query.
+
+        Args:
+            query: the question or keywords.
+            k: how many hits to return.
+            filters: `Filters` or a mapping with keys kind, tags, team, person, date_from,
+                date_to, source_prefix, groups.
+
+        Raises:
+            ValueError: the query is empty, or a filter is unknown.
+        """
+        return self.retrieve(query, k, filters).hits
+
+    def stats(self) -> dict[str, Any]:
+        """Counts of documents by kind, chunks and people."""
+        return self.store.stats()
+
+
+def _reason(exc: BaseException) -> str:
+    """A one-line reason for the report, without repeating the path."""
+    if isinstance(exc, ParseError):
+        return exc.reason
+    if isinstance(exc, OSError):
+        return exc.strerror or str(exc)
+    return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+
+
+def _progress_bar(total: int, enabled: bool) -> Any:
+    from tqdm import tqdm
+
+    return tqdm(total=total, unit="file", disable=not enabled, dynamic_ncols=True, leave=False)

@@ -1,0 +1,1 @@
+"""Answering, expert ranking and the HTTP API."""

@@ -1,0 +1,288 @@
+"""The types every stage passes on, and the response contract of the API, CLI and Python API."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+Kind = Literal["document", "meeting", "transcript", "retrospective"]
+KINDS: tuple[str, ...] = ("document", "meeting", "transcript", "retrospective")
+
+Role = Literal[
+    "owner",
+    "author",
+    "reviewer",
+    "presenter",
+    "facilitator",
+    "action_owner",
+    "speaker",
+    "attendee",
+]
+
+# How much a role says about a person knowing the content (document model of expertise,
+# Balog et al. 2006): owning or writing a text outweighs having sat in the meeting.
+ROLE_WEIGHTS: dict[str, float] = {
+    "owner": 1.0,
+    "author": 0.8,
+    "presenter": 0.7,
+    "action_owner": 0.6,
+    "speaker": 0.6,
+    "facilitator": 0.5,
+    "reviewer": 0.4,
+    "attendee": 0.2,
+}
+
+
+def stable_id(*parts: str, length: int = 16) -> str:
+    """Hash the given parts into a short, stable hexadecimal id."""
+    digest = hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+    return digest[:length]
+
+
+@dataclass(frozen=True)
+class Person:
+    """Someone who owns, wrote, presented or spoke; one identity however they are named."""
+
+    id: str
+    name: str
+    aliases: tuple[str, ...] = ()
+    teams: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """The role of a person on a document (or on one chunk of it), weighted."""
+
+    person_id: str
+    role: str
+    weight: float
+    share: float | None = None  # share of words, for speakers
+    detail: str = ""  # e.g. the action item text, "12 commits"
+    mention: str = ""  # how the source named the person (a speaker label, a handle)
+
+
+@dataclass(frozen=True)
+class Block:
+    """A piece of parsed text with its place in the source, before chunking."""
+
+    text: str
+    heading_path: tuple[str, ...] = ()
+    page: int | None = None
+    start: float | None = None
+    end: float | None = None
+    speaker: str | None = None
+
+
+@dataclass
+class ParsedDocument:
+    """What a parser returns: text blocks in order plus the metadata found in the file."""
+
+    source: str
+    title: str
+    blocks: list[Block]
+    kind: str | None = None  # None: decided by ingest.kinds
+    meta: dict[str, Any] = field(default_factory=dict)
+    # raw people mentions by role, before identity resolution: [(role, name, detail)]
+    people: list[tuple[str, str, str]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A retrievable passage of a document."""
+
+    id: str
+    document_id: str
+    ord: int
+    text: str
+    location: str
+    heading: str = ""
+    page: int | None = None
+    start: float | None = None
+    end: float | None = None
+    speakers: tuple[str, ...] = ()
+
+
+@dataclass
+class Document:
+    """One source in the knowledge base, with its people and their roles."""
+
+    id: str
+    source: str
+    title: str
+    kind: str
+    created: str | None = None
+    updated: str | None = None
+    review_by: str | None = None
+    last_reviewed: str | None = None
+    tags: tuple[str, ...] = ()
+    team: str | None = None
+    groups: tuple[str, ...] = ()
+    content_hash: str = ""
+    meta: dict[str, Any] = field(default_factory=dict)
+    evidence: list[Evidence] = field(default_factory=list)
+
+    @staticmethod
+    def id_for(source: str) -> str:
+        """The stable id of a document: a hash of its source path or URL."""
+        return stable_id(source)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Restrictions on what a search may return. Empty fields do not restrict."""
+
+    kind: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    team: str | None = None
+    person: str | None = None
+    date_from: str | None = None
+    date_to: str | None = None
+    source_prefix: str | None = None
+    groups: tuple[str, ...] | None = None  # None: the caller may read everything
+
+    FIELDS: tuple[str, ...] = (
+        "kind",
+        "tags",
+        "team",
+        "person",
+        "date_from",
+        "date_to",
+        "source_prefix",
+        "groups",
+    )
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> Filters:
+        """Build filters from a plain mapping, rejecting unknown keys and kinds.
+
+        Raises:
+            ValueError: naming the unknown key or kind and listing the valid ones.
+        """
+        if not data:
+            return cls()
+        unknown = sorted(set(data) - set(cls.FIELDS))
+        if unknown:
+            raise ValueError(
+                f"unknown filter {', '.join(unknown)}; valid filters: {', '.join(cls.FIELDS)}"
+            )
+        values = dict(data)
+        for key in ("kind", "tags", "groups"):
+            if key in values and values[key] is not None:
+                value = values[key]
+                values[key] = (value,) if isinstance(value, str) else tuple(value)
+        for kind in values.get("kind", ()):
+            if kind not in KINDS:
+                raise ValueError(f"unknown kind {kind!r}; valid kinds: {', '.join(KINDS)}")
+        return cls(**values)
+
+    def is_empty(self) -> bool:
+        """True when nothing is restricted."""
+        return self == Filters()
+
+
+@dataclass
+class Hit:
+    """A retrieved passage, as returned by search."""
+
+    rank: int
+    score: float
+    document_id: str
+    title: str
+    source: str
+    kind: str
+    text: str
+    location: str
+    start: float | None
+    end: float | None
+    speakers: list[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form of the hit: exactly the fields of the contract."""
+        return asdict(self)
+
+
+@dataclass
+class Citation(Hit):
+    """A passage an answer rests on; `n` is its marker `[n]` in the answer text."""
+
+    n: int = 0
+
+
+@dataclass
+class ExpertEvidence:
+    """One document behind an expert's score."""
+
+    document_id: str
+    title: str
+    role: str
+
+
+@dataclass
+class Expert:
+    """A person likely to know about a question, with reasons a reader can check."""
+
+    person_id: str
+    name: str
+    score: float
+    reasons: list[str]
+    evidence: list[ExpertEvidence]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form of the expert."""
+        return asdict(self)
+
+
+@dataclass
+class AskResponse:
+    """An answer with its citations and the people who know."""
+
+    answer: str
+    citations: list[Citation]
+    experts: list[Expert]
+    abstained: bool
+    timings_ms: dict[str, float]
+    answerer: str = "extractive"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form of the response."""
+        return asdict(self)
+
+
+@dataclass
+class FileReport:
+    """What happened to one file during ingestion."""
+
+    path: str
+    status: Literal["added", "updated", "unchanged", "failed", "skipped"]
+    reason: str = ""
+    chunks: int = 0
+    document_id: str | None = None
+
+
+@dataclass
+class IngestReport:
+    """The summary of an ingestion run."""
+
+    files: list[FileReport] = field(default_factory=list)
+    pruned: list[str] = field(default_factory=list)
+    chunks: int = 0
+    people: int = 0
+    seconds: float = 0.0
+
+    def count(self, status: str) -> int:
+        """How many files ended with the given status."""
+        return sum(1 for f in self.files if f.status == status)
+
+    @property
+    def failed(self) -> list[FileReport]:
+        """The files that could not be ingested."""
+        return [f for f in self.files if f.status == "failed"]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON form of the report, with counts."""
+        data = asdict(self)
+        data["counts"] = {
+            s: self.count(s) for s in ("added", "updated", "unchanged", "failed", "skipped")
+        }
+        return data
