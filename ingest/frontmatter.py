@@ -19,7 +19,8 @@ HEADER_KEYS: frozenset[str] = frozenset(
         "title", "author", "authors", "owner", "owners", "reviewer", "reviewers", "date",
         "created", "updated", "modified", "tags", "keywords", "team", "kind", "type",
         "review_by", "last_reviewed", "groups", "status", "facilitator", "presenter",
-        "presenters", "attendees", "subject", "summary",
+        "presenters", "attendees", "subject", "summary", "maintained_by", "maintainer",
+        "last_updated", "recording", "audience", "location", "participants", "contact",
     }
 )  # fmt: skip
 
@@ -101,3 +102,28 @@ def as_list(value: Any) -> list[str]:
         return out
     parts = re.split(r"[;,]|\s+and\s+", str(value))
     return [p.strip() for p in parts if p.strip()]
+
+
+def leading_fields(text: str) -> tuple[dict[str, Any], str, str]:
+    """Known `Key: value` lines in the first paragraph of plain text, below a title line.
+
+    Returns:
+        The fields, the title line (if the paragraph starts with one), and the remaining text
+        (the first paragraph is dropped when every line of it was a title or a field).
+    """
+    head, sep, rest = text.lstrip().partition("\n\n")
+    fields: dict[str, Any] = {}
+    title = ""
+    consumed = True
+    for number, line in enumerate(head.splitlines()):
+        match = HEADER_LINE.match(line.strip())
+        key = normalise_key(match.group(1)) if match else ""
+        if match and key in HEADER_KEYS:
+            fields[key] = match.group(2).strip()
+        elif number == 0 and len(line.strip()) <= 100:
+            title = line.strip()
+        else:
+            consumed = False
+    if not fields:
+        return {}, "", text
+    return fields, title, rest if consumed and sep else text

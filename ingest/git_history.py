@@ -25,6 +25,15 @@ def repository_root(path: Path) -> Path | None:
     return Path(result.stdout.strip()).resolve() if result.returncode == 0 else None
 
 
+BOT_MARKERS = ("[bot]", "bot@", "noreply", "maintainers", "dependabot", "renovate")
+
+
+def is_bot(author: str) -> bool:
+    """True for automated committers, which know nothing about the content."""
+    lowered = author.lower()
+    return any(marker in lowered for marker in BOT_MARKERS)
+
+
 class GitHistory:
     """Commit counts per author for every file of one repository (one `git log` call)."""
 
@@ -46,6 +55,8 @@ class GitHistory:
             if line.startswith(MARK):
                 name, _, email = line[len(MARK) :].partition(SEPARATOR)
                 author = f"{name} <{email}>" if email else name
+                if is_bot(author):
+                    author = ""
             elif line.strip() and author:
                 self._counts.setdefault(line.strip(), Counter())[author] += 1
 

@@ -11,7 +11,7 @@ from kenning.schema import ParsedDocument
 # Metadata keys (front matter, header blocks, file properties) and the role each names.
 META_ROLES: dict[str, str] = {
     "owner": "owner", "owners": "owner", "maintainer": "owner", "maintainers": "owner",
-    "incident_lead": "owner", "incident_commander": "owner",
+    "incident_lead": "owner", "incident_commander": "owner", "maintained_by": "owner",
     "author": "author", "authors": "author", "creator": "author",
     "reviewer": "reviewer", "reviewers": "reviewer", "approvers": "reviewer",
     "presenter": "presenter", "presenters": "presenter", "speaker": "presenter",
@@ -24,7 +24,7 @@ META_ROLES: dict[str, str] = {
 LABEL_LINE = re.compile(
     r"^\s*(?:[-*]\s*)?\**(?P<label>attendees|attendance|participants|present|facilitator|"
     r"facilitators|presenter|presenters|chair|host|owner|owners|author|authors|"
-    r"incident lead|incident commander)\**\s*:\**\s*(?P<value>.+)$",
+    r"incident lead|incident commander|maintained by)\**\s*:\**\s*(?P<value>.+)$",
     re.I,
 )
 PEOPLE_HEADINGS = re.compile(r"^(attendees|attendance|participants|present|who was there)$", re.I)
@@ -60,16 +60,21 @@ def plausible(name: str) -> bool:
     )
 
 
+def without_notes(value: object) -> object:
+    """Drop parenthetical notes before splitting: `Kwame (support lead, x@y)` -> `Kwame`."""
+    return re.sub(r"\([^)]*\)", "", value) if isinstance(value, str) else value
+
+
 def split_names(value: str) -> list[str]:
     """`Jane, Bob and Carla` -> three names."""
-    return [n for n in (clean_name(p) for p in as_list(value)) if plausible(n)]
+    return [n for n in (clean_name(p) for p in as_list(without_notes(value))) if plausible(n)]
 
 
 def mentions_from_meta(meta: dict[str, object]) -> list[tuple[str, str, str]]:
     """People named in metadata, as (role, mention, detail)."""
     out: list[tuple[str, str, str]] = []
     for key, role in META_ROLES.items():
-        for name in as_list(meta.get(key)):
+        for name in as_list(without_notes(meta.get(key))):
             name = clean_name(name)
             if plausible(name) or "@" in name:
                 out.append((role, name, ""))

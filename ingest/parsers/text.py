@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from kenning.ingest.frontmatter import split_front_matter
+from kenning.ingest.frontmatter import leading_fields, split_front_matter
 from kenning.ingest.parsers import transcript_text
 from kenning.ingest.parsers.textio import read_text
 from kenning.schema import Block, ParsedDocument
@@ -15,6 +15,11 @@ def parse(path: Path) -> ParsedDocument:
     """Parse a text file; speaker-labelled text becomes a transcript."""
     text, note = read_text(path)
     meta, body = split_front_matter(text, str(path))
+    fields, heading, rest = leading_fields(body) if not meta else ({}, "", body)
+    if fields:
+        meta = {**fields, **({"title": heading} if heading else {})}
+        if transcript_text.is_speaker_labelled(rest):
+            body = rest
     if transcript_text.is_speaker_labelled(body):
         doc = ParsedDocument(
             source=str(path),

@@ -1,0 +1,172 @@
+"""The `kenning` command line."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from kenning.config import Settings, load_settings
+from kenning.errors import KenningError
+
+app = typer.Typer(
+    help="Kenning: answers from your organisation's own knowledge, with citations and the "
+    "people who know.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+KbOption = Annotated[
+    Path | None,
+    typer.Option("--kb", help="Knowledge base folder (default: $KENNING_HOME or ./.kenning)."),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON instead of text.")]
+
+
+def _settings(kb: Path | None) -> Settings:
+    try:
+        return load_settings(home=kb)
+    except KenningError as exc:
+        typer.secho(f"error: {exc}", fg="red", err=True)
+        raise typer.Exit(2) from exc
+
+
+def _open(kb: Path | None):  # noqa: ANN202 - KnowledgeBase is imported lazily
+    from kenning.kb import KnowledgeBase
+
+    settings = _settings(kb)
+    try:
+        return KnowledgeBase(settings.home, settings)
+    except KenningError as exc:
+        typer.secho(f"error: {exc}", fg="red", err=True)
+        raise typer.Exit(2) from exc
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders to ingest.")],
+    kb: KbOption = None,
+    prune: Annotated[
+        bool, typer.Option("--prune", help="Remove documents whose source file is gone.")
+    ] = False,
+    kind: Annotated[
+        str | None,
+        typer.Option(help="Force the kind: document, meeting, transcript or retrospective."),
+    ] = None,
+    group: Annotated[
+        list[str] | None, typer.Option("--group", help="Group allowed to read (repeatable).")
+    ] = None,
+    tag: Annotated[list[str] | None, typer.Option("--tag", help="Tag to add (repeatable).")] = None,
+    as_json: JsonOption = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the summary.")] = False,
+) -> None:
+    """Ingest documents, meeting notes, transcripts and retrospectives.
+
+    Unchanged files are skipped, changed files replace their old version, bad files are
+    reported and skipped. Exit code 1 when any file failed.
+    """
+    from kenning.schema import KINDS
+
+    if kind is not None and kind not in KINDS:
+        typer.secho(f"error: --kind must be one of {', '.join(KINDS)}", fg="red", err=True)
+        raise typer.Exit(2)
+    with _open(kb) as base:
+        report = base.ingest(
+            paths, prune=prune, kind=kind, groups=group, tags=tag,
+            progress=not as_json and sys.stderr.isatty(),
+        )  # fmt: skip
+    if as_json:
+        typer.echo(json.dumps(report.to_dict(), indent=2))
+    else:
+        if not quiet:
+            for file in report.files:
+                if file.status in ("failed", "skipped") or file.reason:
+                    colour = "red" if file.status == "failed" else "yellow"
+                    typer.secho(f"{file.status:9} {file.path}: {file.reason}", fg=colour)
+        for source in report.pruned:
+            typer.echo(f"pruned    {source}")
+        counts = report.to_dict()["counts"]
+        typer.echo(
+            f"{counts['added']} added, {counts['updated']} updated, "
+            f"{counts['unchanged']} unchanged, {counts['failed']} failed, "
+            f"{counts['skipped']} skipped, {len(report.pruned)} pruned; "
+            f"{report.chunks} chunks, {report.people} people, {report.seconds:.1f} s"
+        )
+    raise typer.Exit(1 if report.failed else 0)
+
+
+@app.command()
+def search(
+    query: Annotated[str, typer.Argument(help="What to look for.")],
+    kb: KbOption = None,
+    k: Annotated[int, typer.Option("-k", min=1, max=100, help="How many hits.")] = 5,
+    kind: Annotated[list[str] | None, typer.Option("--kind", help="Only this kind.")] = None,
+    person: Annotated[str | None, typer.Option(help="Only documents of this person.")] = None,
+    tag: Annotated[list[str] | None, typer.Option("--tag", help="Only with this tag.")] = None,
+    team: Annotated[str | None, typer.Option(help="Only this team's documents.")] = None,
+    since: Annotated[str | None, typer.Option(help="Updated on or after (YYYY-MM-DD).")] = None,
+    until: Annotated[str | None, typer.Option(help="Updated on or before (YYYY-MM-DD).")] = None,
+    source: Annotated[str | None, typer.Option(help="Only sources under this path.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Search the knowledge base (hybrid dense + BM25, fused)."""
+    filters = {
+        key: value
+        for key, value in {
+            "kind": kind, "person": person, "tags": tag, "team": team,
+            "date_from": since, "date_to": until, "source_prefix": source,
+        }.items()
+        if value
+    }  # fmt: skip
+    with _open(kb) as base:
+        try:
+            hits = base.search(query, k=k, filters=filters)
+        except ValueError as exc:
+            typer.secho(f"error: {exc}", fg="red", err=True)
+            raise typer.Exit(2) from exc
+    if as_json:
+        typer.echo(json.dumps({"hits": [h.to_dict() for h in hits]}, indent=2))
+        return
+    if not hits:
+        typer.echo("no hits")
+    for hit in hits:
+        where = f" — {hit.location}" if hit.location else ""
+        typer.secho(f"[{hit.rank}] {hit.title}{where}  ({hit.kind}, {hit.score:.4f})", bold=True)
+        typer.echo(f"    {_relative(hit.source)}")
+        snippet = " ".join(hit.text.split())
+        typer.echo(f"    {snippet[:300]}{'…' if len(snippet) > 300 else ''}")
+
+
+@app.command()
+def stats(kb: KbOption = None, as_json: JsonOption = False) -> None:
+    """Counts of documents by kind, chunks and people."""
+    with _open(kb) as base:
+        data = base.stats()
+    if as_json:
+        typer.echo(json.dumps(data, indent=2))
+        return
+    kinds = ", ".join(f"{n} {kind}" for kind, n in data["documents_by_kind"].items())
+    typer.echo(f"{data['documents']} documents ({kinds}); {data['chunks']} chunks; "
+               f"{data['people']} people")  # fmt: skip
+
+
+def _relative(source: str) -> str:
+    try:
+        return os.path.relpath(source)
+    except ValueError:
+        return source
+
+
+def main() -> None:
+    """Entry point for `python -m kenning`."""
+    logging.basicConfig(level=os.environ.get("KENNING_LOG_LEVEL", "WARNING"))
+    app()
+
+
+if __name__ == "__main__":
+    main()
