@@ -179,6 +179,7 @@ class KnowledgeBase:
             A report with one line per file; failures carry a one-line reason.
         """
         started = time.perf_counter()
+        self._vectors_before_writing()
         if isinstance(paths, str | Path):
             paths = [paths]
         files, directory_files, missing = discover([Path(p) for p in paths])
@@ -209,7 +210,7 @@ class KnowledgeBase:
             bar.close()
             if prune:
                 report.pruned = self.prune()
-            if self._vectors is not None or report.count("added") or report.count("updated"):
+            if report.count("added") or report.count("updated") or not self.manifest:
                 self._save_vectors()
         report.chunks = chunk_total
         report.people = self.store.stats()["people"]
@@ -321,8 +322,14 @@ class KnowledgeBase:
         pending.clear()
         return stored
 
+    def _vectors_before_writing(self) -> None:
+        """Load (or rebuild) the vector index before the store changes, so that the changes
+        are applied to it exactly once."""
+        _ = self.vectors
+
     def prune(self) -> list[str]:
         """Remove documents whose source file no longer exists; returns their sources."""
+        self._vectors_before_writing()
         removed: list[str] = []
         for document_id, source in self.store.sources().items():
             if "://" in source or Path(source).exists():
@@ -338,6 +345,7 @@ class KnowledgeBase:
         """Delete one document; returns False when it does not exist."""
         if self.store.document(document_id) is None:
             return False
+        self._vectors_before_writing()
         rowids = self.store.delete_document(document_id)
         self.vectors.remove(np.array(rowids, dtype=np.int64))
         self._save_vectors()

@@ -146,10 +146,12 @@ def prepare(
     groups = tuple(dict.fromkeys([*as_list(meta.get("groups")), *context.groups]))
     tags = tuple(dict.fromkeys([*as_list(meta.get("tags") or meta.get("keywords")),
                                 *context.tags]))  # fmt: skip
-    created = first_date(meta.get("created"), meta.get("date"), meta.get("creation_date"))
+    created = first_date(
+        meta.get("created"), meta.get("date"), meta.get("creation_date"), path.name
+    )
     updated = first_date(
         meta.get("updated"), meta.get("last_updated"), meta.get("modified"),
-        meta.get("last-updated"), meta.get("date"), created, modified,
+        meta.get("last-updated"), meta.get("date"), created, path.name, modified,
     )  # fmt: skip
     document = Document(
         id=document_id,

@@ -9,15 +9,13 @@ from kenning.schema import Block, ParsedDocument
 
 
 def _decode(value: object) -> str:
+    """A PDF text string: UTF-16 when it starts with a byte-order mark, else PDFDocEncoding."""
+    from pdfminer.utils import decode_text
+
     if isinstance(value, bytes):
-        for encoding in ("utf-16", "utf-8", "latin-1"):
-            try:
-                text = value.decode(encoding)
-            except UnicodeDecodeError:
-                continue
-            if text.isprintable():
-                return text.strip()
-        return ""
+        if value[:2] in (b"\xfe\xff", b"\xff\xfe"):
+            return value.decode("utf-16", errors="replace").strip()
+        return decode_text(value).strip()
     return str(value).strip() if value else ""
 
 

@@ -1,0 +1,43 @@
+# Two commands: `make demo` and `make test`. Both set everything up from nothing.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DEMO_KB := .kenning-demo
+export HF_HUB_OFFLINE := 1
+export DO_NOT_TRACK := true
+export GRADIO_ANALYTICS_ENABLED := False
+
+.PHONY: install demo test lint bench-qmsum clean
+
+install: $(VENV)/.installed
+
+# torch is pinned to the CPU build and installed first: a plain "torch" requirement
+# would pull a several-GB CUDA build.
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e ".[dev,eval]"
+	touch $@
+
+demo: install
+	$(BIN)/kenning ingest demo --kb $(DEMO_KB) --prune
+	@for q in "How do we fail over the payments database?" \
+	          "What caused customers to be charged twice?" \
+	          "What did Amara say about the solver's memory use?"; do \
+	    echo; echo "== kenning search \"$$q\""; \
+	    $(BIN)/kenning search "$$q" --kb $(DEMO_KB) -k 3; \
+	done
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+
+test: lint
+	$(BIN)/pytest -m "" -q
+
+bench-qmsum: install
+	$(BIN)/python -m kenning.eval.qmsum_retrieval --split val --out eval/results/qmsum_val.md
+
+clean:
+	rm -rf $(VENV) $(DEMO_KB) .kenning

@@ -1,0 +1,99 @@
+"""People: the directory resolves identities; notes, metadata and transcripts name roles."""
+
+from __future__ import annotations
+
+import pytest
+
+from kenning.errors import ParseError
+from kenning.ingest.codeowners import find_codeowners
+from kenning.ingest.directory import PeopleDirectory, load_directory_file
+from kenning.ingest.parsers import parser_for
+from kenning.ingest.people import action_owner, extract_mentions, speaker_shares
+from support import GOOD
+
+
+@pytest.fixture
+def directory() -> PeopleDirectory:
+    return PeopleDirectory(load_directory_file(GOOD / "people/people.yaml"))
+
+
+@pytest.mark.parametrize(
+    "mention",
+    ["Jane Doe", "jane doe", "jdoe", "@jdoe", "jane.doe@corp.example", "JD",
+     "Jane Doe <jane.doe@corp.example>", "JANE.DOE@corp.example"],
+)  # fmt: skip
+def test_every_form_of_a_name_resolves_to_one_person(directory, mention: str) -> None:
+    person = directory.resolve(mention)
+    assert person is not None and person.id == "jane-doe"
+    assert person.teams == ("Platform",)
+
+
+def test_csv_directory_matches_yaml() -> None:
+    yaml_people = load_directory_file(GOOD / "people/people.yaml")
+    csv_people = load_directory_file(GOOD / "people/people.csv")
+    assert [p.id for p in csv_people] == [p.id for p in yaml_people]
+    assert set(csv_people[0].aliases) == set(yaml_people[0].aliases)
+
+
+def test_unknown_people_are_learnt_once(directory) -> None:
+    first = directory.resolve("zoe.quinn@corp.example")
+    assert first is not None and first.name == "Zoe Quinn"
+    assert directory.resolve("Zoe Quinn").id == first.id
+    assert directory.resolve("n/a") is None
+
+
+def test_directory_without_names_is_rejected(tmp_path) -> None:
+    bad = tmp_path / "people.yaml"
+    bad.write_text("people:\n  - emails: [x@y.example]\n")
+    with pytest.raises(ParseError, match="entry 1 has no 'name'"):
+        load_directory_file(bad)
+
+
+def test_meeting_notes_name_attendees_facilitator_and_action_owners() -> None:
+    doc = parser_for(GOOD / "meeting/planning.md")(GOOD / "meeting/planning.md")
+    mentions = {(role, name) for role, name, _ in extract_mentions(doc)}
+    assert {("attendee", "Jane Doe"), ("attendee", "Bob Stone"), ("attendee", "Carla Diaz"),
+            ("facilitator", "Carla Diaz"), ("action_owner", "bstone"),
+            ("action_owner", "Jane Doe")} <= mentions  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("item", "owner"),
+    [
+        ("@bstone: rotate the TLS certificates by Friday", "bstone"),
+        ("Jane Doe to update the cache runbook", "Jane Doe"),
+        ("ACTION (Amara Okafor): benchmark the solver", "Amara Okafor"),
+        ("Migrate the ledger (owner: Bob Stone)", "Bob Stone"),
+        ("We should look into it", None),
+    ],
+)
+def test_action_item_owners(item: str, owner: str | None) -> None:
+    assert action_owner(item) == owner
+
+
+def test_front_matter_roles() -> None:
+    doc = parser_for(GOOD / "markdown/runbook.md")(GOOD / "markdown/runbook.md")
+    mentions = {(role, name) for role, name, _ in extract_mentions(doc)}
+    assert {("owner", "jane.doe@corp.example"), ("author", "jdoe"), ("author", "Bob Stone"),
+            ("reviewer", "Carla Diaz")} <= mentions  # fmt: skip
+
+
+def test_speaker_shares_sum_to_one() -> None:
+    doc = parser_for(GOOD / "vtt/standup.vtt")(GOOD / "vtt/standup.vtt")
+    shares = speaker_shares(doc)
+    assert set(shares) == {"Jane Doe", "Bob Stone"}
+    assert sum(shares.values()) == pytest.approx(1.0)
+
+
+@pytest.mark.parametrize(
+    ("path", "owners"),
+    [
+        ("docs/guide.md", ("@bstone", "carla@corp.example")),
+        ("docs/api/endpoints.md", ("@cdiaz",)),
+        ("notes.md", ("@jdoe",)),
+    ],
+)
+def test_codeowners_last_matching_rule_wins(path: str, owners: tuple[str, ...]) -> None:
+    rules = find_codeowners(GOOD / "codeowners")
+    assert rules is not None
+    assert rules.owners_of(GOOD / "codeowners" / path) == owners
