@@ -33,7 +33,8 @@ import numpy as np
 
 from kenning import KnowledgeBase, load_settings
 
-DATA = Path(os.environ.get("KENNING_QMSUM_DIR", Path(__file__).resolve().parents[2] / "shared" / "data" / "qmsum"))
+DEFAULT_DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "qmsum"
+DATA = Path(os.environ.get("KENNING_QMSUM_DIR", DEFAULT_DATA))
 WORDS_PER_SECOND = 2.5
 RUN = 80  # characters of a long gold turn that must appear in a hit
 
@@ -96,7 +97,8 @@ def queries_of(meetings: dict[str, dict]) -> list[Query]:
                 gold += turns[int(first) : int(last) + 1]
             words: dict[str, int] = {}
             for turn in gold:
-                words[turn["speaker"]] = words.get(turn["speaker"], 0) + len(turn["content"].split())
+                count = len(turn["content"].split())
+                words[turn["speaker"]] = words.get(turn["speaker"], 0) + count
             speaker = max(words, key=words.get) if words else ""
             out.append(
                 Query(name, item["query"], item["answer"],

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class FusionMethod(str, Enum):
+class FusionMethod(StrEnum):
     """How rankings are fused."""
 
     RRF = "rrf"

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from kenning.schema import Chunk, Document, Evidence, Filters, Person
+from kenning.schema import Chunk, Document, Filters, Person
 
 SCHEMA_VERSION = 1
 
@@ -79,7 +79,9 @@ CREATE INDEX IF NOT EXISTS evidence_document ON evidence(document_id);
 """
 
 GET_META = "SELECT value FROM meta WHERE key = ?"
-SET_META = "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value"
+SET_META = """
+INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value
+"""
 BUMP_GENERATION = """
 INSERT INTO meta (key, value) VALUES ('generation', '1')
 ON CONFLICT(key) DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)
@@ -204,7 +206,9 @@ def filter_clause(filters: Filters) -> tuple[str, list[Any]]:
         clauses.append("COALESCE(d.updated, d.created) <= ?")
         params.append(filters.date_to)
     if filters.source_prefix:
-        escaped = filters.source_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        escaped = (
+            filters.source_prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        )
         clauses.append("d.source LIKE ? ESCAPE '\\'")
         params.append(escaped + "%")
     if filters.groups is not None:
@@ -341,7 +345,10 @@ class Store:
     def _save_people(self, conn: sqlite3.Connection, people: list[Person]) -> None:
         conn.executemany(
             UPSERT_PERSON,
-            [(p.id, p.name, json.dumps(list(p.aliases)), json.dumps(list(p.teams))) for p in people],
+            [
+                (p.id, p.name, json.dumps(list(p.aliases)), json.dumps(list(p.teams)))
+                for p in people
+            ],
         )
 
     def save_people(self, people: list[Person]) -> None:
@@ -354,9 +361,10 @@ class Store:
         with self._lock:
             rows = self.conn.execute(ALL_PEOPLE).fetchall()
         return [
-            Person(id=r[0], name=r[1], aliases=tuple(json.loads(r[2])), teams=tuple(json.loads(r[3])))
+            Person(id=r[0], name=r[1], aliases=tuple(json.loads(r[2])),
+                   teams=tuple(json.loads(r[3])))
             for r in rows
-        ]
+        ]  # fmt: skip
 
     def all_embeddings(self, dimension: int) -> tuple[np.ndarray, np.ndarray]:
         """(rowids, vectors) of every chunk, for rebuilding the vector index."""
@@ -399,7 +407,8 @@ class Store:
         where, params = filter_clause(filters)
         sql = FTS_SEARCH.format(where=where + extra)
         with self._lock:
-            rows = self.conn.execute(sql, [match, *params, *(extra_params or []), limit]).fetchall()
+            values = [match, *params, *(extra_params or []), limit]
+            rows = self.conn.execute(sql, values).fetchall()
         return [(int(r[0]), -float(r[1])) for r in rows]
 
     def filtered_rowids(

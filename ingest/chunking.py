@@ -99,6 +99,33 @@ def chunk_transcript(
     return chunks
 
 
+# Neighbouring small sections are merged up to this share of the chunk size, so a chunk
+# holds a whole sub-topic (a procedure and its steps) rather than a heading and one line.
+MERGE_SHARE = 0.6
+
+
+def _common_prefix(a: tuple[str, ...], b: tuple[str, ...]) -> tuple[str, ...]:
+    common: list[str] = []
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        common.append(x)
+    return tuple(common)
+
+
+def _mergeable(last: Block, block: Block, limit: int) -> bool:
+    """Small siblings, or a small parent and its first child, on the same page."""
+    if last.page != block.page or len(last.text) + len(block.text) > limit:
+        return False
+    is_child = block.heading_path[: len(last.heading_path)] == last.heading_path
+    # Siblings merge only below a section (H3s of one H2), never the H2 topics of a title.
+    is_sibling = (
+        len(block.heading_path) == len(last.heading_path) >= 3
+        and block.heading_path[:-1] == last.heading_path[:-1]
+    )
+    return is_child or is_sibling
+
+
 def chunk_sections(
     document_id: str, blocks: list[Block], settings: ChunkSettings, page_label: str = "page"
 ) -> list[Chunk]:
@@ -108,19 +135,17 @@ def chunk_sections(
         chunk_overlap=settings.section_overlap_chars,
     )
     merged: list[Block] = []
+    limit = int(settings.section_chunk_chars * MERGE_SHARE)
     for block in blocks:
         last = merged[-1] if merged else None
-        # A tiny section joins the previous one of the same parent, keeping its own heading.
-        if (
-            last is not None
-            and last.page == block.page
-            and len(last.text) + len(block.text) < settings.section_chunk_chars // 3
-            and last.heading_path[:1] == block.heading_path[:1]
-            and len(block.heading_path) > len(last.heading_path)
-        ):
-            sub = block.heading_path[-1] if block.heading_path else ""
+        if last is not None and _mergeable(last, block, limit):
+            common = _common_prefix(last.heading_path, block.heading_path)
+            sub = " > ".join(block.heading_path[len(common) :])
             text = f"{last.text}\n\n{sub}\n{block.text}" if sub else f"{last.text}\n\n{block.text}"
-            merged[-1] = Block(text=text, heading_path=last.heading_path, page=last.page)
+            if last.heading_path != common and len(last.heading_path) > len(common):
+                own = " > ".join(last.heading_path[len(common) :])
+                text = f"{own}\n{text}"
+            merged[-1] = Block(text=text, heading_path=common, page=last.page)
         else:
             merged.append(block)
     chunks: list[Chunk] = []

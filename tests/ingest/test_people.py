@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import pytest
+from support import GOOD
 
 from kenning.errors import ParseError
 from kenning.ingest.codeowners import find_codeowners
 from kenning.ingest.directory import PeopleDirectory, load_directory_file
 from kenning.ingest.parsers import parser_for
 from kenning.ingest.people import action_owner, extract_mentions, speaker_shares
-from support import GOOD
 
 
 @pytest.fixture

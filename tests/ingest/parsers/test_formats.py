@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from support import BAD, GOOD
 
 from kenning.errors import ParseError
 from kenning.ingest.parsers import parser_for
-from support import BAD, GOOD
 
 
 def parse(path: Path):

@@ -1,0 +1,64 @@
+"""The `kenning` command line, run as a user runs it."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from support import BAD, GOOD
+
+HIT_FIELDS = {"rank", "score", "document_id", "title", "source", "kind", "text", "location",
+              "start", "end", "speakers"}  # fmt: skip
+
+
+def kenning(*args: str, home: Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "KENNING_EMBEDDING_MODEL": "hash", "KENNING_GIT_HISTORY": "false"}
+    return subprocess.run(
+        [sys.executable, "-m", "kenning", *args, "--kb", str(home)],
+        capture_output=True, text=True, env=env, check=False, timeout=300,
+    )  # fmt: skip
+
+
+def test_ingest_then_search_json(tmp_path: Path) -> None:
+    home = tmp_path / "kb"
+    result = kenning("ingest", str(GOOD / "markdown"), str(GOOD / "vtt"), home=home)
+    assert result.returncode == 0, result.stderr
+    assert "3 added, 0 updated, 0 unchanged, 0 failed" in result.stdout
+    result = kenning("search", "zebrafish", "-k", "2", "--json", home=home)
+    assert result.returncode == 0, result.stderr
+    hits = json.loads(result.stdout)["hits"]
+    assert len(hits) == 2
+    assert all(set(hit) == HIT_FIELDS for hit in hits)
+    assert hits[0]["title"] == "Cache flush runbook"
+
+
+def test_ingest_exit_code_says_something_failed(tmp_path: Path) -> None:
+    bad = tmp_path / "bad"
+    shutil.copytree(BAD, bad)
+    result = kenning("ingest", str(bad), home=tmp_path / "kb")
+    assert result.returncode == 1
+    assert "empty.md: empty file" in result.stdout
+    assert "corrupt.pdf: cannot read PDF" in result.stdout
+    assert "2 added" in result.stdout and "6 failed" in result.stdout
+
+
+def test_search_filters_and_bad_filter_values(tmp_path: Path) -> None:
+    home = tmp_path / "kb"
+    kenning("ingest", str(GOOD), home=home)
+    result = kenning("search", "standup", "--kind", "transcript", "--json", home=home)
+    kinds = {hit["kind"] for hit in json.loads(result.stdout)["hits"]}
+    assert kinds == {"transcript"}
+    result = kenning("search", "standup", "--kind", "memo", home=home)
+    assert result.returncode == 2
+    assert "unknown kind 'memo'" in result.stderr
+
+
+def test_stats(tmp_path: Path) -> None:
+    home = tmp_path / "kb"
+    kenning("ingest", str(GOOD / "meeting"), str(GOOD / "retro"), home=home)
+    result = kenning("stats", home=home)
+    assert "2 documents (1 meeting, 1 retrospective)" in result.stdout
