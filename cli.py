@@ -143,6 +143,90 @@ def search(
 
 
 @app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="Your question, in plain language.")],
+    kb: KbOption = None,
+    k: Annotated[int, typer.Option("-k", min=1, max=50, help="Passages to retrieve.")] = 5,
+    answerer: Annotated[
+        str | None, typer.Option(help="extractive or llm (default: llm when configured).")
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Answer a question with citations, and name the people who know."""
+    from kenning.qa.service import QAService
+
+    with _open(kb) as base:
+        try:
+            response = QAService(base).ask(question, k=k, answerer=answerer)
+        except (ValueError, ImportError) as exc:
+            typer.secho(f"error: {exc}", fg="red", err=True)
+            raise typer.Exit(2) from exc
+    if as_json:
+        typer.echo(json.dumps(response.to_dict(), indent=2))
+        return
+    typer.echo(response.answer)
+    if response.citations:
+        typer.echo("\nSources:")
+        for c in response.citations:
+            where = f" — {c.location}" if c.location else ""
+            typer.echo(f"  [{c.n}] {c.title}{where}  ({_relative(c.source)})")
+    _print_experts(response.experts[:3], "\nWho knows:")
+
+
+def _print_experts(experts: list, heading: str) -> None:  # noqa: ANN001
+    if not experts:
+        return
+    typer.echo(heading)
+    for expert in experts:
+        typer.echo(f"  {expert.name} ({expert.score:.2f}): {'; '.join(expert.reasons[:2])}")
+
+
+@app.command()
+def experts(
+    topic: Annotated[str, typer.Argument(help="A question or topic.")],
+    kb: KbOption = None,
+    k: Annotated[int, typer.Option("-k", min=1, max=50, help="How many people.")] = 5,
+    as_json: JsonOption = False,
+) -> None:
+    """Rank the people who know most about a topic, with reasons and evidence."""
+    from kenning.qa.service import QAService
+
+    with _open(kb) as base:
+        try:
+            ranked = QAService(base).experts(topic, k=k)
+        except ValueError as exc:
+            typer.secho(f"error: {exc}", fg="red", err=True)
+            raise typer.Exit(2) from exc
+    if as_json:
+        typer.echo(json.dumps({"experts": [e.to_dict() for e in ranked]}, indent=2))
+        return
+    if not ranked:
+        typer.echo("nobody found")
+    _print_experts(ranked, f"Who knows about “{topic}”:")
+
+
+@app.command()
+def serve(
+    kb: KbOption = None,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+) -> None:
+    """Serve the HTTP API (and the UI) on HOST:PORT."""
+    import uvicorn
+
+    from kenning.app import create_app
+
+    settings = _settings(kb)
+    try:
+        application = create_app(settings)
+    except KenningError as exc:
+        typer.secho(f"error: {exc}", fg="red", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(f"Kenning is serving {settings.home} on http://{host}:{port}  (API docs: /docs)")
+    uvicorn.run(application, host=host, port=port, log_level="warning")
+
+
+@app.command()
 def stats(kb: KbOption = None, as_json: JsonOption = False) -> None:
     """Counts of documents by kind, chunks and people."""
     with _open(kb) as base:

@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -87,6 +87,38 @@ class Settings(BaseSettings):
         default=0,
         ge=0,
         description="Diversity: at most this many hits from one document (0: no limit).",
+    )
+
+    abstain_threshold: float = Field(
+        default=0.35,
+        description=(
+            "Abstain when the best passage's cosine similarity to the question is below this "
+            "(tuned on QMSum with the default model)."
+        ),
+    )
+    answer_sentences: int = Field(
+        default=3, ge=1, le=4, description="Most sentences in an extractive answer."
+    )
+    llm: str | None = Field(
+        default=None,
+        description=(
+            "LLM answerer: 'local' (the packaged SmolLM2 GGUF), 'local:/path/model.gguf', or a "
+            "LangChain init_chat_model spec such as 'openai:gpt-4o-mini'. Unset: extractive."
+        ),
+    )
+    llm_base_url: str | None = Field(
+        default=None,
+        description="Base URL of an OpenAI-compatible server (vLLM, llama.cpp, Ollama).",
+    )
+    llm_api_key: SecretStr | None = Field(
+        default=None, description="API key of the LLM server; read from the environment only."
+    )
+    support_threshold: float = Field(
+        default=0.45,
+        description="LLM answers: a sentence is supported when this similar to a cited passage.",
+    )
+    max_question_chars: int = Field(
+        default=2000, ge=10, description="Longest question accepted."
     )
 
     @classmethod

@@ -75,6 +75,22 @@ CREATE TABLE IF NOT EXISTS evidence (
     detail TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS evidence_person ON evidence(person_id);
+CREATE TABLE IF NOT EXISTS questions (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    asked_at TEXT NOT NULL,
+    question TEXT NOT NULL,
+    abstained INTEGER NOT NULL,
+    best_score REAL,
+    latency_ms REAL NOT NULL,
+    answerer TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS feedback (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    created TEXT NOT NULL,
+    question TEXT NOT NULL,
+    helpful INTEGER NOT NULL,
+    comment TEXT NOT NULL DEFAULT ''
+);
 CREATE INDEX IF NOT EXISTS evidence_document ON evidence(document_id);
 """
 
@@ -144,6 +160,55 @@ PERSON_CHUNKS = """
       OR EXISTS (SELECT 1 FROM evidence e, json_each(c.speakers) s
                  WHERE e.document_id = c.document_id AND e.person_id = ?
                    AND e.role = 'speaker' AND s.value = e.mention))
+"""
+INSERT_QUESTION = """
+INSERT INTO questions (asked_at, question, abstained, best_score, latency_ms, answerer)
+VALUES (?, ?, ?, ?, ?, ?)
+"""
+INSERT_FEEDBACK = "INSERT INTO feedback (created, question, helpful, comment) VALUES (?, ?, ?, ?)"
+KNOWLEDGE_GAPS = """
+SELECT question, COUNT(*) AS times, MAX(asked_at) AS last_asked, MAX(best_score) AS best
+FROM questions WHERE abstained = 1 OR best_score < ?
+GROUP BY lower(question) ORDER BY times DESC, last_asked DESC LIMIT ?
+"""
+FEEDBACK_SUMMARY = """
+SELECT COUNT(*), COALESCE(SUM(helpful), 0) FROM feedback
+"""
+RECENT_FEEDBACK = """
+SELECT created, question, helpful, comment FROM feedback ORDER BY id DESC LIMIT ?
+"""
+QUESTION_COUNTS = """
+SELECT COUNT(*), COALESCE(SUM(abstained), 0), AVG(latency_ms) FROM questions
+"""
+STALE_DOCUMENTS = """
+SELECT id, title, source, review_by FROM documents
+WHERE review_by IS NOT NULL AND review_by < ? {where}
+ORDER BY review_by
+"""
+LIST_DOCUMENTS = """
+SELECT d.id, d.title, d.source, d.kind, d.created, d.updated, d.review_by, d.tags, d.team,
+       d.groups_,
+       (SELECT COUNT(*) FROM chunks c WHERE c.document_id = d.id) AS chunks,
+       (SELECT group_concat(DISTINCT p.name) FROM evidence e JOIN people p ON p.id = e.person_id
+        WHERE e.document_id = d.id AND e.role = 'owner') AS owners
+FROM documents d WHERE 1 = 1 {where}
+ORDER BY COALESCE(d.updated, d.created) DESC, d.title
+LIMIT ? OFFSET ?
+"""
+COUNT_DOCUMENTS_FILTERED = "SELECT COUNT(*) FROM documents d WHERE 1 = 1 {where}"
+PEOPLE_WITH_COUNTS = """
+SELECT p.id, p.name, p.aliases, p.teams, COUNT(DISTINCT e.document_id) AS documents
+FROM people p JOIN evidence e ON e.person_id = p.id
+JOIN documents d ON d.id = e.document_id
+WHERE 1 = 1 {where}
+GROUP BY p.id ORDER BY documents DESC, p.name
+"""
+PERSON_BY_ID = "SELECT id, name, aliases, teams FROM people WHERE id = ?"
+EVIDENCE_OF_PERSON = """
+SELECT d.id, d.title, d.kind, d.source, d.updated, d.tags, e.role, e.share, e.detail
+FROM evidence e JOIN documents d ON d.id = e.document_id
+WHERE e.person_id = ? {where}
+ORDER BY COALESCE(d.updated, d.created) DESC
 """
 DOCUMENT_BY_ID = "SELECT * FROM documents WHERE id = ?"
 CHUNKS_OF_DOCUMENT = """
@@ -470,3 +535,115 @@ class Store:
                   page=r[6], start=r[7], end=r[8], speakers=tuple(json.loads(r[9])))
             for r in rows
         ]  # fmt: skip
+
+    # ---- questions, feedback, listings (the HTTP API and the UI) ---------------------------
+
+    def log_question(
+        self, question: str, abstained: bool, best_score: float | None, latency_ms: float,
+        answerer: str,
+    ) -> None:
+        """Record an asked question for the knowledge-gap report."""
+        with self.transaction() as conn:
+            conn.execute(
+                INSERT_QUESTION,
+                (now_iso(), question, int(abstained), best_score, latency_ms, answerer),
+            )
+
+    def add_feedback(self, question: str, helpful: bool, comment: str = "") -> None:
+        """Store a thumbs up or down on an answer."""
+        with self.transaction() as conn:
+            conn.execute(INSERT_FEEDBACK, (now_iso(), question, int(helpful), comment))
+
+    def knowledge_gaps(self, low_score: float, limit: int = 20) -> list[dict[str, Any]]:
+        """Questions that were abstained on or answered with low confidence, most asked first."""
+        with self._lock:
+            rows = self.conn.execute(KNOWLEDGE_GAPS, (low_score, limit)).fetchall()
+        keys = ("question", "times", "last_asked", "best_score")
+        return [dict(zip(keys, r, strict=True)) for r in rows]
+
+    def feedback_summary(self, recent: int = 10) -> dict[str, Any]:
+        """Counts of helpful and unhelpful answers, and the latest comments."""
+        with self._lock:
+            total, helpful = self.conn.execute(FEEDBACK_SUMMARY).fetchone()
+            rows = self.conn.execute(RECENT_FEEDBACK, (recent,)).fetchall()
+        keys = ("created", "question", "helpful", "comment")
+        return {
+            "total": int(total), "helpful": int(helpful), "unhelpful": int(total) - int(helpful),
+            "recent": [dict(zip(keys, r, strict=True)) | {"helpful": bool(r[2])} for r in rows],
+        }  # fmt: skip
+
+    def question_counts(self) -> dict[str, Any]:
+        """How many questions were asked, abstained on, and their mean latency."""
+        with self._lock:
+            total, abstained, latency = self.conn.execute(QUESTION_COUNTS).fetchone()
+        return {"asked": int(total), "abstained": int(abstained),
+                "mean_latency_ms": round(latency or 0.0, 1)}  # fmt: skip
+
+    def stale_documents(self, today: str, filters: Filters | None = None) -> list[dict[str, Any]]:
+        """Documents whose review date has passed."""
+        where, params = filter_clause(filters or Filters())
+        with self._lock:
+            rows = self.conn.execute(STALE_DOCUMENTS.format(where=where), [today, *params])
+            keys = ("id", "title", "source", "review_by")
+            return [dict(zip(keys, r, strict=True)) for r in rows.fetchall()]
+
+    def list_documents(
+        self, filters: Filters, limit: int, offset: int
+    ) -> tuple[int, list[dict[str, Any]]]:
+        """A page of documents (newest first) with their owners, and the total count."""
+        where, params = filter_clause(filters)
+        with self._lock:
+            total = self.conn.execute(
+                COUNT_DOCUMENTS_FILTERED.format(where=where), params
+            ).fetchone()[0]
+            rows = self.conn.execute(
+                LIST_DOCUMENTS.format(where=where), [*params, limit, offset]
+            ).fetchall()
+        keys = ("id", "title", "source", "kind", "created", "updated", "review_by", "tags",
+                "team", "groups", "chunks", "owners")  # fmt: skip
+        out = []
+        for row in rows:
+            item = dict(zip(keys, row, strict=True))
+            item["tags"] = json.loads(item["tags"])
+            item["groups"] = json.loads(item["groups"])
+            item["owners"] = sorted((item["owners"] or "").split(",")) if item["owners"] else []
+            out.append(item)
+        return int(total), out
+
+    def people_with_counts(self, filters: Filters | None = None) -> list[dict[str, Any]]:
+        """People who have evidence on readable documents, most documents first."""
+        where, params = filter_clause(filters or Filters())
+        with self._lock:
+            rows = self.conn.execute(PEOPLE_WITH_COUNTS.format(where=where), params).fetchall()
+        return [
+            {"id": r[0], "name": r[1], "aliases": json.loads(r[2]), "teams": json.loads(r[3]),
+             "documents": int(r[4])}
+            for r in rows
+        ]  # fmt: skip
+
+    def person(self, person_id: str) -> Person | None:
+        """One person, or None."""
+        with self._lock:
+            r = self.conn.execute(PERSON_BY_ID, (person_id,)).fetchone()
+        if r is None:
+            return None
+        return Person(id=r[0], name=r[1], aliases=tuple(json.loads(r[2])),
+                      teams=tuple(json.loads(r[3])))  # fmt: skip
+
+    def evidence_of_person(
+        self, person_id: str, filters: Filters | None = None
+    ) -> list[dict[str, Any]]:
+        """Every document a person has a role on, newest first."""
+        where, params = filter_clause(filters or Filters())
+        with self._lock:
+            rows = self.conn.execute(
+                EVIDENCE_OF_PERSON.format(where=where), [person_id, *params]
+            ).fetchall()
+        keys = ("document_id", "title", "kind", "source", "updated", "tags", "role", "share",
+                "detail")  # fmt: skip
+        out = []
+        for row in rows:
+            item = dict(zip(keys, row, strict=True))
+            item["tags"] = json.loads(item["tags"])
+            out.append(item)
+        return out

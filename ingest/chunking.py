@@ -141,10 +141,12 @@ def chunk_sections(
         if last is not None and _mergeable(last, block, limit):
             common = _common_prefix(last.heading_path, block.heading_path)
             sub = " > ".join(block.heading_path[len(common) :])
-            text = f"{last.text}\n\n{sub}\n{block.text}" if sub else f"{last.text}\n\n{block.text}"
+            # Merged subsections keep their headings as Markdown heading lines.
+            heading = f"## {sub}\n" if sub else ""
+            text = f"{last.text}\n\n{heading}{block.text}"
             if last.heading_path != common and len(last.heading_path) > len(common):
                 own = " > ".join(last.heading_path[len(common) :])
-                text = f"{own}\n{text}"
+                text = f"## {own}\n{text}"
             merged[-1] = Block(text=text, heading_path=common, page=last.page)
         else:
             merged.append(block)

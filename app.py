@@ -1,0 +1,36 @@
+"""The server: the HTTP API and (when installed) the UI, over one knowledge base."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
+
+from kenning.config import Settings, load_settings
+from kenning.kb import KnowledgeBase
+from kenning.qa.api import create_api
+
+
+def create_app(settings: Settings | None = None, warm: bool = True) -> FastAPI:
+    """Build the app for the knowledge base the settings name.
+
+    Args:
+        settings: the settings; read from the environment when omitted.
+        warm: load the embedding model and vector index now, so the first question is fast.
+    """
+    settings = settings or load_settings()
+    kb = KnowledgeBase(settings.home, settings)
+    if warm:
+        _ = kb.vectors
+        kb.embedder.embed_query("warm up")
+    app = create_api(kb)
+    app.state.kb = kb
+
+    @app.get("/", include_in_schema=False)
+    def root() -> RedirectResponse:
+        return RedirectResponse("/docs")
+
+    @app.on_event("shutdown")
+    def close() -> None:
+        kb.close()
+
+    return app

@@ -1,0 +1,60 @@
+"""The FastAPI application: routers assembled, errors mapped to JSON in one place."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from kenning.errors import KenningError
+from kenning.qa.routes import admin, ask, chat, documents, people, search
+from kenning.qa.service import KnowledgeBaseLike, QAService
+
+logger = logging.getLogger(__name__)
+
+
+def error(status: int, message: str, kind: str, details: object = None) -> JSONResponse:
+    """An error response: always JSON with a message."""
+    body: dict[str, object] = {"error": {"message": message, "type": kind}}
+    if details is not None:
+        body["error"]["details"] = details  # type: ignore[index]
+    return JSONResponse(status_code=status, content=body)
+
+
+def create_api(kb: KnowledgeBaseLike, title: str = "Kenning") -> FastAPI:
+    """The HTTP API over a knowledge base. Nothing runs at import time."""
+    app = FastAPI(
+        title=title,
+        version="0.1.0",
+        summary="Answers from your organisation's own knowledge, with citations and experts.",
+    )
+    app.state.service = QAService(kb)
+    for router in (ask.router, search.router, people.router, documents.router, admin.router,
+                   chat.router):  # fmt: skip
+        app.include_router(router)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = [
+            f"{'.'.join(str(p) for p in e['loc'] if p != 'body')}: {e['msg']}"
+            for e in exc.errors()
+        ]
+        return error(422, "; ".join(problems), "invalid_request",
+                     [{"loc": e["loc"], "msg": e["msg"]} for e in exc.errors()])  # fmt: skip
+
+    @app.exception_handler(ValueError)
+    async def bad_value(_: Request, exc: ValueError) -> JSONResponse:
+        return error(422, str(exc), "invalid_request")
+
+    @app.exception_handler(KenningError)
+    async def kenning_error(_: Request, exc: KenningError) -> JSONResponse:
+        return error(exc.status, str(exc), type(exc).__name__)
+
+    @app.exception_handler(Exception)
+    async def unexpected(_: Request, exc: Exception) -> JSONResponse:
+        logger.exception("unhandled error")
+        return error(500, "internal error; see the server log", "internal_error")
+
+    return app

@@ -1,0 +1,97 @@
+"""`/v1/documents`: list, read, delete and upload documents."""
+
+from __future__ import annotations
+
+import re
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import APIRouter, File, Query, UploadFile
+
+from kenning.errors import NotFoundError
+from kenning.qa.deps import KbDep
+from kenning.schema import KINDS, Filters
+
+router = APIRouter(prefix="/v1/documents", tags=["documents"])
+UPLOAD_FOLDER = "uploads"
+CHUNK_BYTES = 1 << 20
+
+
+def safe_name(name: str) -> str:
+    """A file name with no folders, no leading dots and only plain characters."""
+    base = Path(name.replace("\\", "/")).name
+    base = re.sub(r"[^\w.\- ]", "_", base).strip(" .")
+    if not base:
+        raise ValueError(f"unusable file name {name!r}")
+    return base[:200]
+
+
+@router.get("")
+def list_documents(
+    kb: KbDep,
+    kind: Annotated[list[str] | None, Query()] = None,
+    tag: Annotated[list[str] | None, Query()] = None,
+    team: str | None = None,
+    person: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> dict[str, object]:
+    """A page of documents, newest first, with owners and review dates."""
+    for value in kind or []:
+        if value not in KINDS:
+            raise ValueError(f"unknown kind {value!r}; valid kinds: {', '.join(KINDS)}")
+    filters = Filters(kind=tuple(kind or ()), tags=tuple(tag or ()), team=team, person=person)
+    total, documents = kb.store.list_documents(filters, limit, offset)
+    return {"total": total, "limit": limit, "offset": offset, "documents": documents}
+
+
+@router.get("/{document_id}")
+def get_document(document_id: str, kb: KbDep) -> dict[str, object]:
+    """A document's metadata, people and chunks."""
+    document = kb.store.document(document_id)
+    if document is None:
+        raise NotFoundError(f"no document with id {document_id!r}")
+    document["people"] = kb.store.evidence_of([document_id])
+    document["chunks"] = [chunk.__dict__ for chunk in kb.store.chunks_of(document_id)]
+    return document
+
+
+@router.delete("/{document_id}")
+def delete_document(document_id: str, kb: KbDep) -> dict[str, object]:
+    """Delete a document and its chunks."""
+    if not kb.delete(document_id):
+        raise NotFoundError(f"no document with id {document_id!r}")
+    return {"deleted": document_id}
+
+
+@router.post("")
+def upload_documents(
+    kb: KbDep, files: Annotated[list[UploadFile], File(description="Files to ingest.")]
+) -> dict[str, object]:
+    """Upload one or more files; they are stored in the knowledge base folder and ingested."""
+    folder = Path(kb.settings.home) / UPLOAD_FOLDER
+    folder.mkdir(parents=True, exist_ok=True)
+    limit = int(kb.settings.max_file_mb * 1024 * 1024)
+    paths: list[Path] = []
+    rejected: list[dict[str, str]] = []
+    for upload in files:
+        name = safe_name(upload.filename or "")
+        target = folder / name
+        size = 0
+        with tempfile.NamedTemporaryFile(dir=folder, delete=False, prefix=".upload-") as tmp:
+            while chunk := upload.file.read(CHUNK_BYTES):
+                size += len(chunk)
+                if size > limit:
+                    break
+                tmp.write(chunk)
+        if size > limit:
+            Path(tmp.name).unlink(missing_ok=True)
+            rejected.append({"path": name, "status": "failed",
+                             "reason": f"over the {kb.settings.max_file_mb:g} MB limit"})
+            continue
+        Path(tmp.name).replace(target)
+        paths.append(target)
+    report = kb.ingest(paths).to_dict() if paths else {"files": [], "counts": {}}
+    report["files"] = rejected + report["files"]
+    return report

@@ -1,0 +1,53 @@
+"""`GET /v1/people` and `GET /v1/people/{id}`: the directory and each person's knowledge."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from kenning.errors import NotFoundError
+from kenning.qa.deps import KbDep, ServiceDep
+
+router = APIRouter(prefix="/v1/people", tags=["people"])
+
+
+@router.get("")
+def list_people(
+    kb: KbDep,
+    service: ServiceDep,
+    topic: Annotated[str | None, Query(max_length=4000)] = None,
+) -> dict[str, object]:
+    """Everyone with evidence; with `topic`, ranked by expertise on it."""
+    if topic:
+        return {"people": [e.to_dict() for e in service.experts(topic, k=50)]}
+    return {"people": kb.store.people_with_counts()}
+
+
+@router.get("/{person_id}")
+def person(person_id: str, kb: KbDep) -> dict[str, object]:
+    """A person: documents owned or written, meetings spoken in, top topics."""
+    found = kb.store.person(person_id)
+    if found is None:
+        raise NotFoundError(f"no person with id {person_id!r}")
+    evidence = kb.store.evidence_of_person(person_id)
+    owned = [e for e in evidence if e["role"] in ("owner", "author", "reviewer")]
+    spoken = [e for e in evidence if e["role"] in ("speaker", "presenter", "facilitator",
+                                                   "attendee", "action_owner")]  # fmt: skip
+    topics: Counter[str] = Counter()
+    seen: set[tuple[str, str]] = set()
+    for item in evidence:
+        for tag in item["tags"]:
+            if (tag.lower(), item["document_id"]) not in seen:
+                seen.add((tag.lower(), item["document_id"]))
+                topics[tag.lower()] += 1
+    return {
+        "id": found.id,
+        "name": found.name,
+        "aliases": list(found.aliases),
+        "teams": list(found.teams),
+        "documents": owned,
+        "meetings": spoken,
+        "topics": [{"topic": t, "documents": n} for t, n in topics.most_common(10)],
+    }

@@ -1,0 +1,77 @@
+"""`kenning serve` as a real server: uvicorn in a subprocess on a free loopback port."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from support import GOOD
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory):
+    home = tmp_path_factory.mktemp("served")
+    env = {**os.environ, "KENNING_EMBEDDING_MODEL": "hash", "KENNING_GIT_HISTORY": "false",
+           "KENNING_ABSTAIN_THRESHOLD": "0.05"}  # fmt: skip
+    subprocess.run([sys.executable, "-m", "kenning", "ingest", str(GOOD), "--kb", str(home)],
+                   env=env, check=True, capture_output=True)  # fmt: skip
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "kenning", "serve", "--kb", str(home), "--port", str(port)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                break
+        except httpx.TransportError:
+            time.sleep(0.2)
+    else:
+        process.kill()
+        pytest.fail(f"server did not start: {process.stdout.read() if process.stdout else ''}")
+    yield base
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def test_ask_over_http(server: str) -> None:
+    reply = httpx.post(f"{server}/v1/ask", json={"question": "What did Bob say about pelican?"},
+                       timeout=30).json()  # fmt: skip
+    assert reply["citations"] and reply["experts"][0]["name"] == "Bob Stone"
+
+
+def test_stream_over_http(server: str) -> None:
+    with httpx.stream("POST", f"{server}/v1/ask", json={"question": "wombat", "stream": True},
+                      timeout=30) as response:  # fmt: skip
+        lines = [line for line in response.iter_lines() if line.startswith("data: ")]
+    assert "citations" in json.loads(lines[-1][6:])
+
+
+def test_upload_then_search_over_http(server: str, tmp_path: Path) -> None:
+    note = tmp_path / "osprey.md"
+    note.write_text("# Osprey rollout\nThe osprey rollout starts in week 12.\n")
+    with note.open("rb") as handle:
+        report = httpx.post(f"{server}/v1/documents", files={"files": handle}, timeout=60).json()
+    assert report["counts"]["added"] == 1
+    hits = httpx.post(f"{server}/v1/search", json={"query": "osprey rollout"}, timeout=30)
+    assert hits.json()["hits"][0]["title"] == "Osprey rollout"
+
+
+def test_root_redirects_to_docs(server: str) -> None:
+    response = httpx.get(server, follow_redirects=False, timeout=10)
+    assert response.status_code in (302, 307)
