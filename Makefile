@@ -28,6 +28,10 @@ demo: install
 	    echo; echo "== kenning search \"$$q\""; \
 	    $(BIN)/kenning search "$$q" --kb $(DEMO_KB) -k 3; \
 	done
+	@echo; echo '== kenning ask "What did Amara say about the solver'"'"'s memory use?"'
+	@$(BIN)/kenning ask "What did Amara say about the solver's memory use?" --kb $(DEMO_KB)
+	@echo
+	$(BIN)/kenning serve --kb $(DEMO_KB) --host 127.0.0.1 --port 8000
 
 lint: install
 	$(BIN)/ruff check .
@@ -37,7 +41,7 @@ test: lint
 	$(BIN)/pytest -m "" -q
 
 bench-qmsum: install
-	$(BIN)/python -m kenning.eval.qmsum_retrieval --split val --out eval/results/qmsum_val.md
+	$(BIN)/python -m kenning.eval.qmsum --split val --out eval/results/qmsum_val.md
 
 clean:
 	rm -rf $(VENV) $(DEMO_KB) .kenning

@@ -8,6 +8,7 @@ from fastapi.responses import RedirectResponse
 from kenning.config import Settings, load_settings
 from kenning.kb import KnowledgeBase
 from kenning.qa.api import create_api
+from kenning.ui.app import UI_PATH, mount_ui
 
 
 def create_app(settings: Settings | None = None, warm: bool = True) -> FastAPI:
@@ -27,7 +28,9 @@ def create_app(settings: Settings | None = None, warm: bool = True) -> FastAPI:
 
     @app.get("/", include_in_schema=False)
     def root() -> RedirectResponse:
-        return RedirectResponse("/docs")
+        return RedirectResponse(f"{UI_PATH}/")
+
+    mount_ui(app, app.state.service)
 
     @app.on_event("shutdown")
     def close() -> None:

@@ -30,7 +30,8 @@ from kenning.ingest.directory import PeopleDirectory, load_directory_file
 from kenning.ingest.git_history import GitHistory, repository_root
 from kenning.ingest.pipeline import IngestContext, Prepared, embedding_text, fingerprint, prepare
 from kenning.ingest.sources import SourceFile, discover
-from kenning.schema import FileReport, Filters, Hit, IngestReport
+from kenning.qa.service import QAService
+from kenning.schema import AskResponse, Expert, FileReport, Filters, Hit, IngestReport
 
 logger = logging.getLogger(__name__)
 
@@ -79,6 +80,7 @@ class KnowledgeBase:
         self.store = Store(self.path / DB_FILE)
         self._vectors: VectorIndex | None = None
         self._retriever: Retriever | None = None
+        self._qa: QAService | None = None
 
     # ---- lifecycle -------------------------------------------------------------------------
 
@@ -359,8 +361,7 @@ class KnowledgeBase:
         """Hits plus the scores and people behind them (used by answering)."""
         if not query or not query.strip():
             raise ValueError("query is empty")
-        if isinstance(filters, dict) or filters is None:
-            filters = Filters.from_dict(filters)
+        filters = _filters(filters)
         if filters.source_prefix and "://" not in filters.source_prefix:
             prefix = str(Path(filters.source_prefix).resolve())
             if filters.source_prefix.endswith("/"):
@@ -387,6 +388,45 @@ class KnowledgeBase:
     def stats(self) -> dict[str, Any]:
         """Counts of documents by kind, chunks and people."""
         return self.store.stats()
+
+    # ---- answers and experts ----------------------------------------------------------------
+
+    @property
+    def qa(self) -> QAService:
+        """The answering service over this knowledge base."""
+        if self._qa is None:
+            self._qa = QAService(self)
+        return self._qa
+
+    def ask(
+        self,
+        question: str,
+        k: int = 5,
+        filters: Filters | dict[str, Any] | None = None,
+        answerer: str | None = None,
+    ) -> AskResponse:
+        """Answer a question with cited passages and the people who know.
+
+        Args:
+            question: the question in plain language.
+            k: passages to retrieve.
+            filters: as for `search`.
+            answerer: "extractive" or "llm" (default: the LLM when one is configured).
+
+        Raises:
+            ValueError: the question is empty or too long, or a filter or answerer is unknown.
+        """
+        return self.qa.ask(question, k, _filters(filters), answerer)
+
+    def experts(
+        self, topic: str, k: int = 5, filters: Filters | dict[str, Any] | None = None
+    ) -> list[Expert]:
+        """The people most likely to know about a topic, with reasons and evidence."""
+        return self.qa.experts(topic, k, _filters(filters))
+
+
+def _filters(filters: Filters | dict[str, Any] | None) -> Filters:
+    return filters if isinstance(filters, Filters) else Filters.from_dict(filters)
 
 
 def _reason(exc: BaseException) -> str:

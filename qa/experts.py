@@ -47,11 +47,10 @@ def speaker_shares(text: str) -> dict[str, float]:
 
 
 def _relevances(hits: list[Hit]) -> list[float]:
-    """Each hit's relevance, relative to the best hit (1.0)."""
-    if not hits:
-        return []
-    top = hits[0].score or 1.0
-    return [max(h.score, 0.0) / top for h in hits]
+    """Each hit's relevance: 1/rank. Fused scores are too flat to tell the best passage from
+    the fifth, and a person's role on a weakly related document must not outweigh speaking
+    most of the best passage."""
+    return [1.0 / (i + 1) for i in range(len(hits))]
 
 
 def _format_time(seconds: float | None) -> str:
@@ -77,7 +76,8 @@ def rank_experts(retrieval: Retrieval, store: Store, k: int = 5) -> list[Expert]
                 share = shares.get(row["mention"], 0.0)
                 if share == 0.0:
                     continue
-                contribution = relevance * row["weight"] * share
+                # The speaker "wrote" their share of the passage's words.
+                contribution = relevance * share
                 when = _format_time(hit.start)
                 reason = (
                     f"spoke {share:.0%} of the passage of “{hit.title}”"

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, File, Query, UploadFile
+from fastapi.responses import FileResponse
 
 from kenning.errors import NotFoundError
 from kenning.qa.deps import KbDep
@@ -16,6 +17,13 @@ from kenning.schema import KINDS, Filters
 router = APIRouter(prefix="/v1/documents", tags=["documents"])
 UPLOAD_FOLDER = "uploads"
 CHUNK_BYTES = 1 << 20
+# Served with their own type; every other source (HTML included) is sent as plain text, so
+# an ingested page can never run script on the API's origin.
+BINARY_MEDIA_TYPES = {
+    ".pdf": "application/pdf",
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".pptx": "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+}
 
 
 def safe_name(name: str) -> str:
@@ -55,6 +63,20 @@ def get_document(document_id: str, kb: KbDep) -> dict[str, object]:
     document["people"] = kb.store.evidence_of([document_id])
     document["chunks"] = [chunk.__dict__ for chunk in kb.store.chunks_of(document_id)]
     return document
+
+
+@router.get("/{document_id}/source", response_class=FileResponse)
+def get_source(document_id: str, kb: KbDep) -> FileResponse:
+    """The stored source file of a document (text formats as plain text)."""
+    document = kb.store.document(document_id)
+    path = Path(document["source"]) if document else None
+    if path is None or not path.is_file():
+        raise NotFoundError(f"no source file for document {document_id!r}")
+    media_type = BINARY_MEDIA_TYPES.get(path.suffix.lower(), "text/plain; charset=utf-8")
+    return FileResponse(
+        path, media_type=media_type, filename=path.name, content_disposition_type="inline",
+        headers={"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "sandbox"},
+    )  # fmt: skip
 
 
 @router.delete("/{document_id}")

@@ -1,4 +1,4 @@
-"""QMSum retrieval benchmark: Kenning against two common baselines on the same meetings.
+"""QMSum benchmark: retrieval, answers and experts, Kenning against common baselines.
 
 Each meeting becomes a WebVTT file (one cue per turn, `<v Speaker>` voice tags, times from
 word counts at 2.5 words/s). For every specific query we ask whether the top 5 hits contain
@@ -10,11 +10,18 @@ Baselines on the same transcripts (as `Speaker: text` lines):
   all-MiniLM-L6-v2 + FAISS (exact inner product);
 - BM25 alone (rank-bm25 Okapi) over those same 1000-character chunks.
 
+Answers: ROUGE-1/2/L (rouge-score, stemmed F1) of Kenning's extractive answer against the
+reference answer, and of the baseline "first three sentences of the pipeline's top chunk".
+Experts: top-1 and top-3 hit rate, where the gold expert is the speaker with the most words
+in the gold span; the baseline names the most frequent speaker in the pipeline's top 5 chunks.
+Abstention: the share of queries Kenning abstains on when asked within their own meeting
+(should be low) and when asked against another meeting (should be high).
+
 Queries are asked within their meeting (a source filter), as a user asking about one
 meeting would; `--corpus-wide` also reports retrieval over all meetings at once.
 
 Usage:
-    python -m kenning.eval.qmsum_retrieval --split val [--windows 150,250] [--out FILE]
+    python -m kenning.eval.qmsum --split val [--windows 150,250] [--out FILE]
 """
 
 from __future__ import annotations
@@ -137,7 +144,7 @@ def score(ranked_texts: list[list[str]], queries: list[Query]) -> dict[str, floa
 
 def run_kenning(
     vtt_files: dict[str, Path], queries: list[Query], window: int, workdir: Path,
-    corpus_wide: bool, model: str,
+    corpus_wide: bool, model: str, answers: bool = True,
 ) -> dict[str, dict[str, float]]:
     """Ingest the VTT files with Kenning and score its hybrid, dense-only and BM25-only runs."""
     settings = load_settings(
@@ -164,9 +171,85 @@ def run_kenning(
                 wide = score(ranked, queries)
                 results["kenning hybrid, all meetings"] = wide
         kb.settings.dense_weight = kb.settings.lexical_weight = 1.0
+        if answers:
+            results["kenning answers"] = score_answers(kb, vtt_files, queries)
     results["kenning hybrid"]["chunks"] = float(report.chunks)
     results["kenning hybrid"]["ingest_s"] = ingest_s
     return results
+
+
+def rouge(predictions: list[str], references: list[str]) -> dict[str, float]:
+    """Mean ROUGE-1/2/L F1 (stemmed), from rouge-score."""
+    from rouge_score import rouge_scorer
+
+    scorer = rouge_scorer.RougeScorer(["rouge1", "rouge2", "rougeL"], use_stemmer=True)
+    totals = {"rouge1": 0.0, "rouge2": 0.0, "rougeL": 0.0}
+    for prediction, reference in zip(predictions, references, strict=True):
+        for key, value in scorer.score(reference, prediction).items():
+            totals[key] += value.fmeasure
+    n = len(predictions) or 1
+    return {key: value / n for key, value in totals.items()}
+
+
+def expert_hits(ranked_names: list[list[str]], queries: list[Query]) -> dict[str, float]:
+    """Top-1 and top-3 hit rates of the gold expert."""
+    top1 = top3 = 0
+    for names, query in zip(ranked_names, queries, strict=True):
+        lowered = [n.lower() for n in names]
+        gold = query.gold_speaker.lower()
+        top1 += bool(lowered[:1] == [gold])
+        top3 += gold in lowered[:3]
+    n = len(queries) or 1
+    return {"expert@1": top1 / n, "expert@3": top3 / n}
+
+
+def score_answers(
+    kb: KnowledgeBase, vtt_files: dict[str, Path], queries: list[Query]
+) -> dict[str, float]:
+    """ROUGE of extractive answers, expert hit rates, and abstention in and out of meeting."""
+    names = list(vtt_files)
+    answers: list[str] = []
+    experts: list[list[str]] = []
+    abstained_in = abstained_out = 0
+    latencies: list[float] = []
+    for query in queries:
+        own = {"source_prefix": str(vtt_files[query.meeting])}
+        response = kb.ask(query.text, k=5, filters=own)
+        answers.append(response.answer)
+        experts.append([e.name for e in response.experts])
+        abstained_in += response.abstained
+        latencies.append(response.timings_ms["total"])
+        other = names[(names.index(query.meeting) + 1) % len(names)]
+        if other != query.meeting:
+            away = kb.ask(query.text, k=5, filters={"source_prefix": str(vtt_files[other])})
+            abstained_out += away.abstained
+    n = len(queries) or 1
+    return {
+        **rouge(answers, [q.answer for q in queries]),
+        **expert_hits(experts, queries),
+        "abstain_own_meeting": abstained_in / n,
+        "abstain_other_meeting": abstained_out / n,
+        "answer_words": float(np.mean([len(a.split()) for a in answers])) if answers else 0.0,
+        "ask_p50_ms": float(np.median(latencies)) if latencies else 0.0,
+    }
+
+
+SENTENCES = re.compile(r"(?<=[.!?])\s+")
+SPEAKER = re.compile(r"^([^:\n]{1,60}):\s", re.M)
+
+
+def lead_sentences(text: str, n: int = 3) -> str:
+    """The first n sentences of a chunk, the baseline's answer."""
+    return " ".join(SENTENCES.split(" ".join(text.split()))[:n])
+
+
+def most_frequent_speakers(texts: list[str]) -> list[str]:
+    """Speakers ordered by how many turns they have in the texts."""
+    counts: dict[str, int] = {}
+    for text in texts:
+        for speaker in SPEAKER.findall(text):
+            counts[speaker] = counts.get(speaker, 0) + 1
+    return sorted(counts, key=lambda s: -counts[s])
 
 
 def transcript_text(meeting: dict) -> str:
@@ -202,22 +285,52 @@ def run_baselines(meetings: dict[str, dict], queries: list[Query]) -> dict[str, 
         dense_ranked.append([texts[i] for i in ids[0] if i >= 0])
         scores = bm25.get_scores(tokenise(query.text.lower()))
         bm25_ranked.append([texts[i] for i in np.argsort(-scores)[:10]])
+    baseline_answers = [lead_sentences(texts[0]) if texts else "" for texts in dense_ranked]
+    baseline_experts = [most_frequent_speakers(texts[:5]) for texts in dense_ranked]
     return {
         "langchain 1000/200 + MiniLM + FAISS": score(dense_ranked, queries),
         "BM25 on 1000/200 chunks": score(bm25_ranked, queries),
+        "baseline answers": {
+            **rouge(baseline_answers, [q.answer for q in queries]),
+            **expert_hits(baseline_experts, queries),
+            "answer_words": float(np.mean([len(a.split()) for a in baseline_answers])),
+        },
     }
 
 
 def render(results: dict[str, dict[str, float]], split: str, n: int) -> str:
-    """The results as a Markdown table."""
+    """The results as Markdown tables: retrieval, then answers and experts."""
     lines = [
         f"QMSum {split}: {n} specific queries, asked within their meeting",
         "",
         "| system | hit@5 | MRR@10 |",
         "|---|---|---|",
     ]
+    answer_rows = []
     for label, values in results.items():
-        lines.append(f"| {label} | {values['hit@5']:.3f} | {values['mrr@10']:.3f} |")
+        if "hit@5" in values:
+            lines.append(f"| {label} | {values['hit@5']:.3f} | {values['mrr@10']:.3f} |")
+        else:
+            answer_rows.append((label, values))
+    if answer_rows:
+        lines += [
+            "",
+            "| answers and experts | ROUGE-1 | ROUGE-2 | ROUGE-L | words | expert@1 | expert@3 |",
+            "|---|---|---|---|---|---|---|",
+        ]
+        for label, v in answer_rows:
+            lines.append(
+                f"| {label} | {v['rouge1']:.3f} | {v['rouge2']:.3f} | {v['rougeL']:.3f} | "
+                f"{v['answer_words']:.0f} | {v['expert@1']:.3f} | {v['expert@3']:.3f} |"
+            )
+        for label, v in answer_rows:
+            if "abstain_own_meeting" in v:
+                lines += [
+                    "",
+                    f"{label}: abstained on {v['abstain_own_meeting']:.1%} of queries asked "
+                    f"within their meeting and {v['abstain_other_meeting']:.1%} asked against "
+                    f"another meeting; ask p50 {v['ask_p50_ms']:.0f} ms.",
+                ]
     return "\n".join(lines)
 
 
@@ -230,6 +343,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--model", default="all-MiniLM-L6-v2", help="embedding model")
     parser.add_argument("--no-baselines", action="store_true")
     parser.add_argument("--corpus-wide", action="store_true")
+    parser.add_argument("--no-answers", action="store_true", help="retrieval only")
     parser.add_argument("--out", type=Path, default=None, help="also write the table here")
     args = parser.parse_args(argv)
 
@@ -242,7 +356,8 @@ def main(argv: list[str] | None = None) -> None:
         vtt_files = {name: write_vtt(name, m, workdir / "vtt") for name, m in meetings.items()}
         for window in [int(w) for w in args.windows.split(",")]:
             for label, values in run_kenning(
-                vtt_files, queries, window, workdir, args.corpus_wide, args.model
+                vtt_files, queries, window, workdir, args.corpus_wide, args.model,
+                not args.no_answers,
             ).items():
                 results[f"{label} ({window}-word windows)"] = values
                 print(f"{label} ({window}): {values}", file=sys.stderr)

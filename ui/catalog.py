@@ -1,0 +1,125 @@
+"""What the knowledge base holds, shaped for the UI: filter choices, topics, people, tables."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from kenning.qa.service import KnowledgeBaseLike
+from kenning.schema import ROLE_WEIGHTS, Filters
+
+MAX_DOCUMENTS = 500
+OWNED_ROLES = ("owner", "author", "reviewer")
+MEETING_KINDS = ("meeting", "transcript", "retrospective")
+
+
+@dataclass
+class Catalog:
+    """The values the filters offer: teams, tags (most used first) and people."""
+
+    teams: list[str] = field(default_factory=list)
+    tags: list[str] = field(default_factory=list)
+    people: list[tuple[str, str]] = field(default_factory=list)  # (label, id)
+
+
+@dataclass
+class Topic:
+    """A tag with the documents that carry it and the people behind them."""
+
+    tag: str
+    documents: list[dict[str, Any]]
+    people: list[tuple[str, str]]  # (name, id), strongest first
+
+
+def today() -> str:
+    """Today's date as ISO text, the form review dates are stored in."""
+    return date.today().isoformat()
+
+
+def documents(kb: KnowledgeBaseLike, filters: Filters | None = None,
+              limit: int = MAX_DOCUMENTS) -> list[dict[str, Any]]:  # fmt: skip
+    """Documents (newest first) with owners, as the store lists them."""
+    return kb.store.list_documents(filters or Filters(), limit, 0)[1]
+
+
+def build_catalog(kb: KnowledgeBaseLike) -> Catalog:
+    """The filter choices of the knowledge base as it is now."""
+    rows = documents(kb)
+    tags = Counter(t.lower() for row in rows for t in row["tags"])
+    teams = sorted({row["team"] for row in rows if row["team"]}, key=str.lower)
+    people = [(f"{p['name']} ({p['documents']})", p["id"]) for p in kb.store.people_with_counts()]
+    return Catalog(teams=teams, tags=[t for t, _ in tags.most_common()], people=people)
+
+
+def is_stale(row: dict[str, Any], on: str | None = None) -> bool:
+    """True when a document's review date has passed."""
+    return bool(row.get("review_by")) and row["review_by"] < (on or today())
+
+
+def topics(kb: KnowledgeBaseLike, count: int = 8, per_topic: int = 3) -> list[Topic]:
+    """The most used tags, each with its newest documents and its strongest people."""
+    rows = documents(kb)
+    by_tag: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in rows:
+        for tag in {t.lower() for t in row["tags"]}:
+            by_tag[tag].append(row)
+    ranked = sorted(by_tag.items(), key=lambda item: (-len(item[1]), item[0]))[:count]
+    evidence = kb.store.evidence_of(list({r["id"] for _, docs in ranked for r in docs}))
+    out: list[Topic] = []
+    for tag, docs in ranked:
+        ids = {d["id"] for d in docs}
+        weights: Counter[tuple[str, str]] = Counter()
+        for item in evidence:
+            if item["document_id"] in ids:
+                weights[(item["name"], item["person_id"])] += ROLE_WEIGHTS.get(item["role"], 0.1)
+        people = [person for person, _ in weights.most_common(per_topic)]
+        out.append(Topic(tag=tag, documents=docs[:per_topic], people=people))
+    return out
+
+
+def person_profile(kb: KnowledgeBaseLike, person_id: str) -> dict[str, Any] | None:
+    """A person with the documents they own or wrote, their meetings and their topics."""
+    person = kb.store.person(person_id)
+    if person is None:
+        return None
+    evidence = kb.store.evidence_of_person(person_id)
+    owned: dict[str, dict[str, Any]] = {}
+    meetings: dict[str, dict[str, Any]] = {}
+    topics_seen: Counter[str] = Counter()
+    tagged: set[tuple[str, str]] = set()
+    for item in evidence:
+        if item["role"] in OWNED_ROLES:
+            entry = owned.setdefault(item["document_id"], {**item, "roles": []})
+            entry["roles"].append(item["role"])
+        elif item["kind"] in MEETING_KINDS:
+            entry = meetings.setdefault(item["document_id"], {**item, "roles": []})
+            entry["roles"].append(item["role"])
+        for tag in item["tags"]:
+            if (tag.lower(), item["document_id"]) not in tagged:
+                tagged.add((tag.lower(), item["document_id"]))
+                topics_seen[tag.lower()] += 1
+    return {
+        "id": person.id,
+        "name": person.name,
+        "aliases": list(person.aliases),
+        "teams": list(person.teams),
+        "owned": list(owned.values()),
+        "meetings": list(meetings.values()),
+        "topics": topics_seen.most_common(12),
+    }
+
+
+def document_table(kb: KnowledgeBaseLike, filters: Filters | None = None) -> list[list[Any]]:
+    """Rows for the documents table: title, kind, team, owners, updated, review-by, stale, id."""
+    on = today()
+    return [
+        [row["title"], row["kind"], row["team"] or "", ", ".join(row["owners"]),
+         row["updated"] or "", row["review_by"] or "", "⚠ stale" if is_stale(row, on) else "",
+         row["id"]]
+        for row in documents(kb, filters)
+    ]  # fmt: skip
+
+
+DOCUMENT_HEADERS = ["Title", "Kind", "Team", "Owners", "Updated", "Review by", "Stale", "Id"]

@@ -1,0 +1,79 @@
+"""The Explore tab, for new hires: start here, recently updated, topics, browse by filters."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gradio as gr
+
+from kenning.qa.service import QAService
+from kenning.schema import KINDS, Filters
+from kenning.ui import catalog
+from kenning.ui.pages import document_list, topics_html
+from kenning.ui.panel import Refresh
+from kenning.ui.render import esc
+
+START_HERE_TAG = "onboarding"
+RECENT = 6
+
+
+def overview_html(service: QAService) -> str:
+    """One line of counts: documents by kind, chunks, people."""
+    stats = service.kb.store.stats()
+    kinds = ", ".join(f"{n} {esc(kind)}" for kind, n in stats["documents_by_kind"].items())
+    return (f'<p class="kn-overview">{stats["documents"]} documents ({kinds or "none yet"}), '
+            f'{stats["chunks"]} passages, {stats["people"]} people.</p>')  # fmt: skip
+
+
+def browse_html(service: QAService, kind: str | None, team: str | None, tag: str | None) -> str:
+    """The documents that match the browse filters, newest first."""
+    filters = Filters(kind=(kind,) if kind else (), team=team or None,
+                      tags=(tag,) if tag else ())  # fmt: skip
+    rows = catalog.documents(service.kb, filters)
+    heading = f"{len(rows)} document{'s' if len(rows) != 1 else ''}"
+    return document_list(rows, heading, "Nothing matches these filters.")
+
+
+def refresh(service: QAService, kind: str | None, team: str | None, tag: str | None) -> list[Any]:
+    """New values for every panel of the tab, from the knowledge base as it is now."""
+    kb = service.kb
+    found = catalog.build_catalog(kb)
+    start = catalog.documents(kb, Filters(tags=(START_HERE_TAG,)))
+    return [
+        overview_html(service),
+        document_list(start, "Start here",
+                      f"No documents are tagged “{START_HERE_TAG}” yet."),  # fmt: skip
+        document_list(catalog.documents(kb, limit=RECENT), "Recently updated",
+                      "No documents yet."),  # fmt: skip
+        topics_html(catalog.topics(kb)),
+        gr.Dropdown(choices=[("Any team", "")] + [(t, t) for t in found.teams]),
+        gr.Dropdown(choices=[("Any tag", "")] + [(t, t) for t in found.tags]),
+        browse_html(service, kind, team, tag),
+    ]
+
+
+def build_explore_tab(service: QAService) -> Refresh:
+    """Lay out the Explore tab and wire its events; call inside a `gr.Tab`."""
+    overview = gr.HTML("", js_on_load=None)
+    with gr.Row(equal_height=False):
+        start_here = gr.HTML("", js_on_load=None, elem_id="kn-start-here")
+        recent = gr.HTML("", js_on_load=None, elem_id="kn-recent")
+    topics = gr.HTML("", js_on_load=None, elem_id="kn-topics")
+    gr.Markdown("### Browse")
+    with gr.Row():
+        kind = gr.Dropdown([("Any kind", "")] + [(k, k) for k in KINDS], value="",
+                           label="Kind")  # fmt: skip
+        team = gr.Dropdown([("Any team", "")], value="", label="Team")
+        tag = gr.Dropdown([("Any tag", "")], value="", label="Tag")
+    listing = gr.HTML("", js_on_load=None, elem_id="kn-browse")
+
+    def on_browse(kind_: str | None, team_: str | None, tag_: str | None) -> str:
+        return browse_html(service, kind_, team_, tag_)
+
+    gr.on([kind.change, team.change, tag.change], on_browse, [kind, team, tag], listing)
+
+    def on_refresh(kind_: str | None, team_: str | None, tag_: str | None) -> list[Any]:
+        return refresh(service, kind_, team_, tag_)
+
+    outputs = [overview, start_here, recent, topics, team, tag, listing]
+    return Refresh(on_refresh, outputs, [kind, team, tag])

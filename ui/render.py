@@ -1,0 +1,179 @@
+"""HTML for answers, their sources and experts. Everything from a document is escaped here.
+
+Text from the knowledge base is untrusted: it is escaped with `html.escape` before it is put
+into markup, and highlighting wraps pieces that were escaped one by one, so a document can
+never inject markup into the page.
+"""
+
+from __future__ import annotations
+
+import re
+from html import escape
+from urllib.parse import quote
+
+from kenning.schema import Citation, Expert
+
+MARKER = re.compile(r"\[(\d+)\]")
+WORD = re.compile(r"[^\W_]+")
+STOPWORDS = frozenset(
+    "a an and are as at be but by can did do does for from had has have how i in is it its "
+    "of on or our say said says should that the their there this to was we were what when "
+    "where which who why will with would you about into than then them they".split()
+)
+SNIPPET_CHARS = 700
+
+
+def esc(value: object) -> str:
+    """Text escaped for HTML content and quoted attributes; None becomes empty."""
+    return "" if value is None else escape(str(value), quote=True)
+
+
+def source_url(document_id: str) -> str:
+    """The API address that serves a document's stored source file."""
+    return f"/v1/documents/{quote(document_id, safe='')}/source"
+
+
+def person_url(person_id: str) -> str:
+    """The UI address that opens a person's page in the People tab."""
+    return f"/ui/?person={quote(person_id, safe='')}"
+
+
+def message(text: str, tone: str = "info") -> str:
+    """A short notice; errors are announced to screen readers."""
+    role = ' role="alert"' if tone == "error" else ' role="status"'
+    return f'<div class="kn-note kn-{esc(tone)}"{role}>{esc(text)}</div>'
+
+
+def kind_badge(kind: str) -> str:
+    """A coloured label for a document kind."""
+    return f'<span class="kn-badge kn-kind-{esc(kind)}">{esc(kind)}</span>'
+
+
+def query_terms(question: str) -> list[str]:
+    """The words of a question worth highlighting, longest first."""
+    words = {w.lower() for w in WORD.findall(question) if len(w) > 2}
+    return sorted(words - STOPWORDS, key=len, reverse=True)
+
+
+def _term_pattern(terms: list[str]) -> re.Pattern[str] | None:
+    if not terms:
+        return None
+    return re.compile(r"\b(?:" + "|".join(re.escape(t) for t in terms) + r")\w*", re.IGNORECASE)
+
+
+def highlight(text: str, terms: list[str]) -> str:
+    """Escaped text with the given terms (and words starting with them) in `<mark>`."""
+    pattern = _term_pattern(terms)
+    if pattern is None:
+        return esc(text)
+    out: list[str] = []
+    last = 0
+    for match in pattern.finditer(text):
+        out.append(esc(text[last : match.start()]))
+        out.append(f"<mark>{esc(match.group(0))}</mark>")
+        last = match.end()
+    out.append(esc(text[last:]))
+    return "".join(out)
+
+
+def snippet(text: str, terms: list[str], width: int = SNIPPET_CHARS) -> str:
+    """At most `width` characters of a passage, starting shortly before the first match."""
+    text = text.strip()
+    if len(text) <= width:
+        return text
+    pattern = _term_pattern(terms)
+    found = pattern.search(text) if pattern else None
+    start = 0
+    if found and found.start() > width // 3:
+        start = text.rfind(" ", 0, found.start() - width // 4) + 1
+    end = min(len(text), start + width)
+    if end < len(text):
+        end = max(text.rfind(" ", start, end), start + width // 2)
+    return ("…" if start else "") + text[start:end].strip() + ("…" if end < len(text) else "")
+
+
+def answer_html(text: str, citations: list[Citation], abstained: bool = False) -> str:
+    """The answer with each `[n]` turned into a link to source card n."""
+    known = {c.n for c in citations}
+
+    def link(match: re.Match[str]) -> str:
+        n = int(match.group(1))
+        if n not in known:
+            return match.group(0)
+        return (f'<a class="kn-cite" href="#kn-source-{n}" '
+                f'aria-label="source {n}">[{n}]</a>')  # fmt: skip
+
+    body = MARKER.sub(link, esc(text))
+    css = "kn-answer kn-abstained" if abstained else "kn-answer"
+    return f'<div class="{css}" id="kn-answer" aria-live="polite"><p>{body}</p></div>'
+
+
+def streaming_html(text: str) -> str:
+    """The answer as it arrives, before its citations are known."""
+    return (f'<div class="kn-answer kn-streaming" aria-live="polite" aria-busy="true">'
+            f"<p>{esc(text)}</p></div>")  # fmt: skip
+
+
+def location_label(citation: Citation) -> str:
+    """Where in the source the passage is: timestamps, page or heading path."""
+    if citation.kind in ("transcript", "meeting") and citation.start is not None:
+        return f"⏱ {citation.location}"
+    return citation.location
+
+
+def source_card(citation: Citation, terms: list[str]) -> str:
+    """One cited passage: title, kind, location, speakers, highlighted snippet, open link."""
+    speakers = ""
+    if citation.speakers:
+        speakers = f'<div class="kn-speakers">Speakers: {esc(", ".join(citation.speakers))}</div>'
+    return f"""
+<article class="kn-card kn-source" id="kn-source-{citation.n}" tabindex="-1">
+  <header><span class="kn-num">[{citation.n}]</span>
+    <span class="kn-title">{esc(citation.title)}</span> {kind_badge(citation.kind)}</header>
+  <div class="kn-location">{esc(location_label(citation))}</div>
+  {speakers}
+  <blockquote class="kn-snippet">{highlight(snippet(citation.text, terms), terms)}</blockquote>
+  <a class="kn-open" href="{esc(source_url(citation.document_id))}" target="_blank"
+     rel="noopener">Open source: {esc(citation.title)}</a>
+</article>"""
+
+
+def sources_html(citations: list[Citation], question: str) -> str:
+    """The cards of every passage the answer cites, in marker order."""
+    if not citations:
+        return message("No passages are cited.")
+    terms = query_terms(question)
+    cards = "".join(source_card(c, terms) for c in sorted(citations, key=lambda c: c.n))
+    return f'<section class="kn-sources" aria-label="Sources"><h3>Sources</h3>{cards}</section>'
+
+
+def expert_card(expert: Expert, new_tab: bool = True) -> str:
+    """A person to ask: name (linking to their page), why, and the documents behind it."""
+    reasons = "".join(f"<li>{esc(r)}</li>" for r in expert.reasons[:4])
+    seen: set[str] = set()
+    evidence: list[str] = []
+    for item in expert.evidence:
+        if item.document_id in seen:
+            continue
+        seen.add(item.document_id)
+        evidence.append(
+            f'<li><a href="{esc(source_url(item.document_id))}" target="_blank" rel="noopener">'
+            f"{esc(item.title)}</a> <span class=\"kn-role\">{esc(item.role)}</span></li>"
+        )
+    target = ' target="_blank" rel="noopener"' if new_tab else ""
+    return f"""
+<article class="kn-card kn-expert">
+  <header><a class="kn-title" href="{esc(person_url(expert.person_id))}"{target}>
+    {esc(expert.name)}</a></header>
+  <div class="kn-why">Why: <ul>{reasons}</ul></div>
+  <div class="kn-evidence">Evidence: <ul>{"".join(evidence[:4])}</ul></div>
+</article>"""
+
+
+def experts_html(experts: list[Expert], heading: str = "Who to ask", new_tab: bool = True) -> str:
+    """Cards for the people most likely to know."""
+    if not experts:
+        return message("Nobody stands out for this yet.")
+    cards = "".join(expert_card(e, new_tab) for e in experts)
+    return (f'<section class="kn-experts" aria-label="{esc(heading)}"><h3>{esc(heading)}</h3>'
+            f"{cards}</section>")  # fmt: skip

@@ -1,0 +1,75 @@
+"""The UI's stylesheet and theme. Colours come from the Gradio theme, so dark mode works too."""
+
+from __future__ import annotations
+
+import gradio as gr
+
+CSS = """
+.gradio-container { max-width: 1280px !important; margin: 0 auto !important; }
+#kn-header h1 { margin: 0; font-size: 1.6rem; }
+#kn-header p { margin: 0.2rem 0 0; color: var(--body-text-color-subdued); }
+.kn-hint p { color: var(--body-text-color-subdued); font-size: 0.85rem; margin: 0.6rem 0 0; }
+.kn-note { padding: 0.6rem 0.8rem; border-radius: 6px; margin: 0.3rem 0;
+  background: var(--block-background-fill); border: 1px solid var(--border-color-primary); }
+.kn-error { border-color: #d9534f; color: var(--body-text-color); background: #d9534f1a; }
+.kn-ok { border-color: #2e8b57; background: #2e8b571a; }
+.kn-answer { font-size: 1.05rem; line-height: 1.6; padding: 0.9rem 1rem; border-radius: 8px;
+  border: 1px solid var(--border-color-primary); background: var(--block-background-fill); }
+.kn-answer p { margin: 0; }
+.kn-abstained { border-style: dashed; }
+.kn-streaming p::after { content: "▍"; opacity: 0.6; }
+a.kn-cite { font-weight: 600; text-decoration: none; padding: 0 0.1rem; border-radius: 3px;
+  color: var(--color-accent); }
+a.kn-cite:hover, a.kn-cite:focus-visible { background: var(--color-accent-soft); }
+.kn-sources h3, .kn-experts h3, .kn-list h3, .kn-topics h3 { margin: 1rem 0 0.5rem;
+  font-size: 1.05rem; }
+.kn-card { border: 1px solid var(--border-color-primary); border-radius: 8px;
+  padding: 0.7rem 0.9rem; margin-bottom: 0.7rem; background: var(--block-background-fill); }
+.kn-card header { display: flex; gap: 0.5rem; align-items: baseline; flex-wrap: wrap; }
+.kn-card .kn-title { font-weight: 600; }
+.kn-source:target, .kn-source:focus { outline: 2px solid var(--color-accent);
+  outline-offset: 2px; }
+.kn-num { font-weight: 700; color: var(--color-accent); }
+.kn-location, .kn-speakers, .kn-meta { font-size: 0.85rem;
+  color: var(--body-text-color-subdued); margin-top: 0.2rem; }
+.kn-snippet { white-space: pre-line; margin: 0.5rem 0; padding: 0.4rem 0.7rem;
+  border-left: 3px solid var(--border-color-accent); font-size: 0.92rem; line-height: 1.5; }
+.kn-snippet mark { background: #ffe58f; color: #1f1f1f; padding: 0 0.1rem; border-radius: 2px; }
+.kn-open { font-size: 0.9rem; }
+.kn-badge { display: inline-block; font-size: 0.75rem; padding: 0.05rem 0.45rem;
+  border-radius: 999px; border: 1px solid var(--border-color-primary);
+  background: var(--background-fill-secondary); white-space: nowrap; }
+.kn-kind-document { background: #e6f0ff; color: #1d3f77; border-color: #b6cdf5; }
+.kn-kind-meeting { background: #e9f7ef; color: #1e5b3a; border-color: #b5e0c6; }
+.kn-kind-transcript { background: #f3ecff; color: #4b2a86; border-color: #d4c3f3; }
+.kn-kind-retrospective { background: #fff3e0; color: #7a4a00; border-color: #f3d3a1; }
+.kn-stale { background: #fdecea; color: #8a1c12; border-color: #f3b8b1; }
+.kn-expert ul, .kn-topic ul, .kn-list ul { margin: 0.2rem 0 0; padding-left: 1.2rem; }
+.kn-expert li, .kn-list li, .kn-topic li { margin: 0.15rem 0; }
+.kn-why, .kn-evidence { font-size: 0.9rem; margin-top: 0.3rem; }
+.kn-role { font-size: 0.78rem; color: var(--body-text-color-subdued); }
+.kn-grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(260px, 1fr));
+  gap: 0.7rem; }
+.kn-list ul { list-style: none; padding-left: 0; }
+.kn-list li { padding: 0.35rem 0; border-bottom: 1px solid var(--border-color-primary); }
+.kn-overview { font-size: 0.95rem; color: var(--body-text-color-subdued); margin: 0.2rem 0; }
+.kn-person h2 { margin: 0 0 0.2rem; }
+.kn-topics-line { margin: 0.5rem 0; line-height: 1.9; }
+.kn-columns { display: grid; grid-template-columns: repeat(auto-fit, minmax(260px, 1fr));
+  gap: 1rem; }
+.kn-table { width: 100%; border-collapse: collapse; font-size: 0.92rem; margin-top: 1rem; }
+.kn-table caption { text-align: left; font-weight: 600; padding-bottom: 0.4rem; }
+.kn-table th, .kn-table td { text-align: left; padding: 0.3rem 0.5rem;
+  border-bottom: 1px solid var(--border-color-primary); }
+a:focus-visible, button:focus-visible, [role="tab"]:focus-visible, input:focus-visible,
+textarea:focus-visible { outline: 2px solid var(--color-accent) !important;
+  outline-offset: 2px; }
+"""
+
+
+def theme() -> gr.themes.Base:
+    """Gradio's default theme with system fonts, so the page loads nothing from outside."""
+    system = ["ui-sans-serif", "system-ui", "Segoe UI", "Roboto", "Helvetica", "Arial",
+              "sans-serif"]  # fmt: skip
+    mono = ["ui-monospace", "SFMono-Regular", "Consolas", "Liberation Mono", "monospace"]
+    return gr.themes.Default(primary_hue="indigo", font=system, font_mono=mono)
