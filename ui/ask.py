@@ -13,6 +13,7 @@ from kenning.schema import KINDS, AskResponse, Filters
 from kenning.ui.catalog import build_catalog
 from kenning.ui.panel import Refresh
 from kenning.ui.render import answer_html, experts_html, message, sources_html, streaming_html
+from kenning.ui.style import panel
 
 EXAMPLES = [
     "What did Amara say about the solver's memory use?",
@@ -66,14 +67,14 @@ def build_ask_tab(service: QAService) -> Refresh:
     with gr.Row(equal_height=False):
         with gr.Column(scale=3, min_width=320):
             question = gr.Textbox(
-                label="Question", placeholder="Ask anything, e.g. " + EXAMPLES[0], lines=2,
-                max_lines=6, autofocus=True, elem_id="kn-question",
+                label="Question", placeholder="Ask anything, e.g. " + EXAMPLES[0], lines=1,
+                max_lines=4, autofocus=True, elem_id="kn-question",
                 max_length=service.settings.max_question_chars,
             )  # fmt: skip
             with gr.Row():
                 ask = gr.Button("Ask", variant="primary", elem_id="kn-ask", scale=0,
                                 min_width=120)  # fmt: skip
-                gr.Markdown("Press Enter to ask, Shift+Enter for a new line.",
+                gr.Markdown("Press Enter to ask.",
                             elem_classes="kn-hint")  # fmt: skip
             gr.Examples(EXAMPLES, inputs=question, label="Try")
         with gr.Column(scale=2, min_width=280), gr.Accordion("Filters", open=False):
@@ -86,17 +87,17 @@ def build_ask_tab(service: QAService) -> Refresh:
                 date_to = gr.Textbox(label="To", placeholder="YYYY-MM-DD", min_width=120)
     with gr.Row(equal_height=False):
         with gr.Column(scale=3, min_width=320):
-            answer = gr.HTML(message("Ask a question to see an answer with its sources."),
-                             elem_id="kn-answer-box", js_on_load=None)  # fmt: skip
+            answer = panel(message("Ask a question to see an answer with its sources."),
+                             elem_id="kn-answer-box")  # fmt: skip
             with gr.Row(visible=False, elem_id="kn-feedback") as feedback_row:
-                up = gr.Button("👍 Helpful", size="sm", elem_id="kn-helpful")
-                down = gr.Button("👎 Not helpful", size="sm", elem_id="kn-unhelpful")
-                comment = gr.Textbox(show_label=False, placeholder="Optional comment",
+                up = gr.Button("Helpful answer", size="md", elem_id="kn-helpful", min_width=140)
+                down = gr.Button("Not helpful", size="md", elem_id="kn-unhelpful", min_width=140)
+                comment = gr.Textbox(show_label=False, placeholder="Optional comment on the answer",
                                      container=False, scale=2, label="Comment")  # fmt: skip
-            thanks = gr.HTML("", js_on_load=None)
-            sources = gr.HTML("", elem_id="kn-sources", js_on_load=None)
+            thanks = panel("", visible=False)
+            sources = panel("", elem_id="kn-sources")
         with gr.Column(scale=2, min_width=280):
-            experts = gr.HTML("", elem_id="kn-experts", js_on_load=None)
+            experts = panel("", elem_id="kn-experts")
     asked = gr.State("")
 
     def on_ask(
@@ -109,30 +110,33 @@ def build_ask_tab(service: QAService) -> Refresh:
         to_: str | None,
     ) -> Iterator[Any]:
         hidden = gr.Row(visible=False)
+        no_thanks = gr.HTML(visible=False)
         try:
             question_ = service.validate_question(text)
             filters = build_filters(kinds_, team_, tags_, person_, from_, to_)
-            yield message("Searching the knowledge base…"), "", "", hidden, "", ""
+            yield message("Searching the knowledge base…"), "", "", hidden, no_thanks, ""
             for html, response in run_question(service, question_, filters):
                 if response is None:
-                    yield html, "", "", hidden, "", question_
+                    yield html, "", "", hidden, no_thanks, question_
                     continue
                 cited = sources_html(response.citations, question_)
                 people = experts_html(response.experts)
-                yield html, cited, people, gr.Row(visible=True), "", question_
+                yield html, cited, people, gr.Row(visible=True), no_thanks, question_
         except ValueError as exc:
-            yield message(str(exc), "error"), "", "", hidden, "", ""
+            yield message(str(exc), "error"), "", "", hidden, no_thanks, ""
 
     outputs = [answer, sources, experts, feedback_row, thanks, asked]
     inputs = [question, kinds, team, tags, person, date_from, date_to]
     gr.on([ask.click, question.submit], on_ask, inputs, outputs, show_progress="minimal")
 
     def on_feedback(helpful: bool) -> Any:
-        def store(question_: str, note: str) -> tuple[str, Any, str]:
+        def store(question_: str, note: str) -> tuple[Any, Any, str]:
             if not question_:
-                return message("Ask a question first.", "error"), gr.Row(visible=False), note
+                shown = gr.HTML(message("Ask a question first.", "error"), visible=True)
+                return shown, gr.Row(visible=False), note
             service.kb.store.add_feedback(question_, helpful, (note or "").strip())
-            return message("Thanks, your feedback was recorded."), gr.Row(visible=False), ""
+            shown = gr.HTML(message("Thanks, your feedback was recorded."), visible=True)
+            return shown, gr.Row(visible=False), ""
 
         return store
 

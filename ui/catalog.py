@@ -116,7 +116,7 @@ def document_table(kb: KnowledgeBaseLike, filters: Filters | None = None) -> lis
     on = today()
     return [
         [row["title"], row["kind"], row["team"] or "", ", ".join(row["owners"]),
-         row["updated"] or "", row["review_by"] or "", "⚠ stale" if is_stale(row, on) else "",
+         row["updated"] or "", row["review_by"] or "", "stale" if is_stale(row, on) else "",
          row["id"]]
         for row in documents(kb, filters)
     ]  # fmt: skip

@@ -12,6 +12,7 @@ from kenning.ui import catalog
 from kenning.ui.pages import document_list, topics_html
 from kenning.ui.panel import Refresh
 from kenning.ui.render import esc
+from kenning.ui.style import panel
 
 START_HERE_TAG = "onboarding"
 RECENT = 6
@@ -20,7 +21,8 @@ RECENT = 6
 def overview_html(service: QAService) -> str:
     """One line of counts: documents by kind, chunks, people."""
     stats = service.kb.store.stats()
-    kinds = ", ".join(f"{n} {esc(kind)}" for kind, n in stats["documents_by_kind"].items())
+    kinds = ", ".join(f"{n} {esc(kind)}{'' if n == 1 else 's'}"
+                      for kind, n in stats["documents_by_kind"].items())  # fmt: skip
     return (f'<p class="kn-overview">{stats["documents"]} documents ({kinds or "none yet"}), '
             f'{stats["chunks"]} passages, {stats["people"]} people.</p>')  # fmt: skip
 
@@ -54,18 +56,18 @@ def refresh(service: QAService, kind: str | None, team: str | None, tag: str | N
 
 def build_explore_tab(service: QAService) -> Refresh:
     """Lay out the Explore tab and wire its events; call inside a `gr.Tab`."""
-    overview = gr.HTML("", js_on_load=None)
+    overview = panel("")
     with gr.Row(equal_height=False):
-        start_here = gr.HTML("", js_on_load=None, elem_id="kn-start-here")
-        recent = gr.HTML("", js_on_load=None, elem_id="kn-recent")
-    topics = gr.HTML("", js_on_load=None, elem_id="kn-topics")
+        start_here = panel("", elem_id="kn-start-here")
+        recent = panel("", elem_id="kn-recent")
+    topics = panel("", elem_id="kn-topics")
     gr.Markdown("### Browse")
     with gr.Row():
         kind = gr.Dropdown([("Any kind", "")] + [(k, k) for k in KINDS], value="",
                            label="Kind")  # fmt: skip
         team = gr.Dropdown([("Any team", "")], value="", label="Team")
         tag = gr.Dropdown([("Any tag", "")], value="", label="Tag")
-    listing = gr.HTML("", js_on_load=None, elem_id="kn-browse")
+    listing = panel("", elem_id="kn-browse")
 
     def on_browse(kind_: str | None, team_: str | None, tag_: str | None) -> str:
         return browse_html(service, kind_, team_, tag_)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import time
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from kenning.schema import FileReport, IngestReport
 from kenning.ui import catalog
 from kenning.ui.panel import Refresh
 from kenning.ui.render import message
+from kenning.ui.style import panel
 
 # People directories go first, so the files uploaded with them resolve names through them.
 DIRECTORY_NAMES = ("people.yaml", "people.yml", "people.csv")
@@ -22,6 +24,7 @@ LOW_CONFIDENCE_MARGIN = 0.1
 REPORT_HEADERS = ["File", "Status", "Chunks", "Reason"]
 GAP_HEADERS = ["Question", "Times asked", "Last asked", "Best score"]
 FEEDBACK_HEADERS = ["When", "Question", "Helpful", "Comment"]
+DOCUMENT_WIDTHS = ["26%", "10%", "8%", "16%", "9%", "9%", "6%", "16%"]
 UPLOAD_HELP = (
     "### Add documents\nMarkdown, text, HTML, PDF, DOCX, PPTX, WebVTT, SRT, speaker-labelled "
     "transcripts, and `people.yaml`/`people.csv` directories."
@@ -48,7 +51,6 @@ def ingest_files(service: QAService, paths: list[Path], progress: gr.Progress) -
         report = service.kb.ingest([path])
         total.files.extend(report.files)
         total.chunks += report.chunks
-        total.seconds += report.seconds
     progress(1.0, desc="Done")
     return total
 
@@ -58,19 +60,41 @@ def report_rows(files: list[FileReport]) -> list[list[Any]]:
     return [[Path(f.path).name, f.status, f.chunks, f.reason] for f in files]
 
 
-def report_summary(report: IngestReport) -> str:
+def report_summary(report: IngestReport, seconds: float) -> str:
     """One line: how many files were added, updated, unchanged or failed, and how long."""
     counts = report.to_dict()["counts"]
     parts = ", ".join(f"{n} {status}" for status, n in counts.items() if n)
+    passages = f"{report.chunks} passage{'' if report.chunks == 1 else 's'}"
     tone = "error" if counts["failed"] else "ok"
-    return message(f"{parts or 'nothing to do'} · {report.chunks} passages · "
-                   f"{report.seconds:.1f} s", tone)  # fmt: skip
+    return message(f"{parts or 'nothing to do'} · {passages} · {seconds:.1f} s", tone)
+
+
+def when(timestamp: str | None) -> str:
+    """An ISO timestamp to the minute, for tables."""
+    return (timestamp or "")[:16].replace("T", " ")
+
+
+def gap_rows(service: QAService) -> list[list[Any]]:
+    """Questions abstained on or answered with low confidence, most asked first."""
+    low = service.settings.abstain_threshold + LOW_CONFIDENCE_MARGIN
+    return [
+        [g["question"], g["times"], when(g["last_asked"]),
+         None if g["best_score"] is None else round(g["best_score"], 3)]
+        for g in service.kb.store.knowledge_gaps(low)
+    ]  # fmt: skip
 
 
 def feedback_html(summary: dict[str, Any]) -> str:
     """Helpful and unhelpful answer counts."""
-    return (f'<p class="kn-overview">{summary["total"]} ratings: {summary["helpful"]} helpful, '
-            f'{summary["unhelpful"]} not helpful.</p>')  # fmt: skip
+    plural = "" if summary["total"] == 1 else "s"
+    return (f'<p class="kn-overview">{summary["total"]} rating{plural}: '
+            f'{summary["helpful"]} helpful, {summary["unhelpful"]} not helpful.</p>')  # fmt: skip
+
+
+def table(headers: list[str], label: str, elem_id: str, **kwargs: Any) -> gr.Dataframe:
+    """A read-only table that wraps long cells."""
+    return gr.Dataframe(headers=headers, value=[], label=label, elem_id=elem_id,
+                        interactive=False, wrap=True, elem_classes="kn-data", **kwargs)  # fmt: skip
 
 
 def build_library_tab(service: QAService) -> Refresh:
@@ -82,52 +106,44 @@ def build_library_tab(service: QAService) -> Refresh:
                         elem_id="kn-upload", scale=2)  # fmt: skip
         with gr.Column(scale=3):
             ingest = gr.Button("Ingest", variant="primary", elem_id="kn-ingest")
-            summary = gr.HTML("", js_on_load=None, elem_id="kn-ingest-summary")
-            report = gr.Dataframe(headers=REPORT_HEADERS, value=[], label="Ingest report",
-                                  interactive=False, wrap=True, elem_id="kn-report")  # fmt: skip
+            summary = panel("", elem_id="kn-ingest-summary")
+            report = table(REPORT_HEADERS, "Ingest report", "kn-report",
+                           column_widths=["35%", "13%", "13%", "39%"])  # fmt: skip
     gr.Markdown("### Documents")
-    documents = gr.Dataframe(
-        headers=catalog.DOCUMENT_HEADERS, value=[], interactive=False, wrap=True,
-        show_search="search", label="Documents", elem_id="kn-documents", max_height=420,
-    )  # fmt: skip
+    documents = table(catalog.DOCUMENT_HEADERS, "Documents", "kn-documents", max_height=420,
+                      show_search="search", column_widths=DOCUMENT_WIDTHS)  # fmt: skip
     with gr.Row():
         chosen = gr.Dropdown([], label="Document to delete", scale=3, elem_id="kn-delete-choice")
         delete = gr.Button("Delete", variant="stop", scale=1, elem_id="kn-delete")
-    deleted = gr.HTML("", js_on_load=None)
+    deleted = panel("")
     with gr.Row(equal_height=False):
         with gr.Column():
             gr.Markdown("### Knowledge gaps\nQuestions answered with little or no evidence.")
-            gaps = gr.Dataframe(headers=GAP_HEADERS, value=[], interactive=False, wrap=True,
-                                label="Knowledge gaps", elem_id="kn-gaps")  # fmt: skip
+            gaps = table(GAP_HEADERS, "Knowledge gaps", "kn-gaps",
+                         column_widths=["52%", "14%", "20%", "14%"])  # fmt: skip
         with gr.Column():
             gr.Markdown("### Feedback")
-            feedback = gr.HTML("", js_on_load=None, elem_id="kn-feedback-summary")
-            recent = gr.Dataframe(headers=FEEDBACK_HEADERS, value=[], interactive=False,
-                                  wrap=True, label="Recent feedback")  # fmt: skip
+            feedback = panel("", elem_id="kn-feedback-summary")
+            recent = table(FEEDBACK_HEADERS, "Recent feedback", "kn-recent-feedback",
+                           column_widths=["21%", "42%", "15%", "22%"])  # fmt: skip
 
     def on_refresh() -> list[Any]:
-        rows = catalog.documents(kb)
-        low = service.settings.abstain_threshold + LOW_CONFIDENCE_MARGIN
-        gap_rows = [[g["question"], g["times"], g["last_asked"],
-                     round(g["best_score"], 3) if g["best_score"] is not None else None]
-                    for g in kb.store.knowledge_gaps(low)]  # fmt: skip
         votes = kb.store.feedback_summary()
-        recent_rows = [[f["created"], f["question"], "yes" if f["helpful"] else "no",
+        recent_rows = [[when(f["created"]), f["question"], "yes" if f["helpful"] else "no",
                         f["comment"]] for f in votes["recent"]]  # fmt: skip
-        return [
-            catalog.document_table(kb),
-            gr.Dropdown(choices=[(f"{r['title']} — {r['id']}", r["id"]) for r in rows],
-                        value=None),  # fmt: skip
-            gap_rows, feedback_html(votes), recent_rows,
-        ]
+        choices = [(f"{r['title']} — {r['id']}", r["id"]) for r in catalog.documents(kb)]
+        return [catalog.document_table(kb), gr.Dropdown(choices=choices, value=None),
+                gap_rows(service), feedback_html(votes), recent_rows]  # fmt: skip
 
     def on_ingest(
         uploads: list[str] | None, progress: gr.Progress = gr.Progress()  # noqa: B008 (Gradio's API)
     ) -> list[Any]:
         if not uploads:
             return [message("Choose one or more files first.", "error"), [], *on_refresh()]
+        started = time.perf_counter()
         done = ingest_files(service, store_uploads(service, uploads), progress)
-        return [report_summary(done), report_rows(done.files), *on_refresh()]
+        summary_ = report_summary(done, time.perf_counter() - started)
+        return [summary_, report_rows(done.files), *on_refresh()]
 
     def on_delete(document_id: str | None) -> list[Any]:
         if not document_id:
@@ -138,6 +154,9 @@ def build_library_tab(service: QAService) -> Refresh:
         return [message(f"Deleted “{found['title']}”."), *on_refresh()]
 
     panels = [documents, chosen, gaps, feedback, recent]
-    ingest.click(on_ingest, files, [summary, report, *panels])
-    delete.click(on_delete, chosen, [deleted, *panels])
+    # Writes to the knowledge base go one at a time, whoever sends them.
+    ingest.click(on_ingest, files, [summary, report, *panels], concurrency_limit=1,
+                 concurrency_id="kb-writes")  # fmt: skip
+    delete.click(on_delete, chosen, [deleted, *panels], concurrency_limit=1,
+                 concurrency_id="kb-writes")  # fmt: skip
     return Refresh(on_refresh, panels)

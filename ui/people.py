@@ -13,6 +13,7 @@ from kenning.ui import catalog
 from kenning.ui.pages import directory_html, person_html
 from kenning.ui.panel import Refresh
 from kenning.ui.render import experts_html, message
+from kenning.ui.style import panel
 
 EXPERTS_SHOWN = 6
 
@@ -44,12 +45,12 @@ def build_people_tab(service: QAService) -> PeopleTab:
                 elem_id="kn-topic",
             )  # fmt: skip
             find = gr.Button("Find people", variant="primary", elem_id="kn-find")
-            found = gr.HTML("", js_on_load=None, elem_id="kn-found")
-            directory = gr.HTML("", js_on_load=None, elem_id="kn-directory")
+            found = panel("", elem_id="kn-found")
+            directory = panel("", elem_id="kn-directory")
         with gr.Column(scale=3, min_width=360):
             person = gr.Dropdown([("Choose a person", "")], value="", label="Person",
                                  elem_id="kn-person")  # fmt: skip
-            page = gr.HTML(person_html(None), js_on_load=None, elem_id="kn-person-page")
+            page = panel(person_html(None), elem_id="kn-person-page")
 
     def on_find(text: str) -> str:
         return find_people(service, text)

@@ -117,7 +117,7 @@ def streaming_html(text: str) -> str:
 def location_label(citation: Citation) -> str:
     """Where in the source the passage is: timestamps, page or heading path."""
     if citation.kind in ("transcript", "meeting") and citation.start is not None:
-        return f"⏱ {citation.location}"
+        return f"at {citation.location}"
     return citation.location
 
 
@@ -163,8 +163,8 @@ def expert_card(expert: Expert, new_tab: bool = True) -> str:
     target = ' target="_blank" rel="noopener"' if new_tab else ""
     return f"""
 <article class="kn-card kn-expert">
-  <header><a class="kn-title" href="{esc(person_url(expert.person_id))}"{target}>
-    {esc(expert.name)}</a></header>
+  <header><a class="kn-title" href="{esc(person_url(expert.person_id))}"{target}
+    >{esc(expert.name)}</a></header>
   <div class="kn-why">Why: <ul>{reasons}</ul></div>
   <div class="kn-evidence">Evidence: <ul>{"".join(evidence[:4])}</ul></div>
 </article>"""

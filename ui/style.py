@@ -2,13 +2,25 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import gradio as gr
 
 CSS = """
-.gradio-container { max-width: 1280px !important; margin: 0 auto !important; }
-#kn-header h1 { margin: 0; font-size: 1.6rem; }
-#kn-header p { margin: 0.2rem 0 0; color: var(--body-text-color-subdued); }
-.kn-hint p { color: var(--body-text-color-subdued); font-size: 0.85rem; margin: 0.6rem 0 0; }
+/* Gradio's subdued grey is too faint to read comfortably; these meet WCAG AA contrast. */
+.gradio-container { --kn-muted: #52525b; }
+.dark .gradio-container, .gradio-container.dark { --kn-muted: #a1a1aa; }
+.gradio-container { max-width: 1280px !important; width: 100% !important;
+  margin: 0 auto !important; }
+.kn-panel { color: var(--body-text-color); font-size: var(--text-md); line-height: 1.5; }
+.kn-panel a { color: var(--link-text-color); }
+.kn-panel a:visited { color: var(--link-text-color-visited); }
+.kn-data .virtual-row, .kn-data .cell-wrap, .kn-data th, .kn-data td {
+  font-family: var(--font) !important; }
+#kn-header h1 { margin: 0; font-size: 1.6rem; font-weight: 700; }
+.kn-panel h2, .kn-panel h3 { font-weight: 600; }
+#kn-header p { margin: 0.2rem 0 0; color: var(--kn-muted); }
+.kn-hint p { color: var(--kn-muted); font-size: 0.85rem; margin: 0.6rem 0 0; }
 .kn-note { padding: 0.6rem 0.8rem; border-radius: 6px; margin: 0.3rem 0;
   background: var(--block-background-fill); border: 1px solid var(--border-color-primary); }
 .kn-error { border-color: #d9534f; color: var(--body-text-color); background: #d9534f1a; }
@@ -31,7 +43,7 @@ a.kn-cite:hover, a.kn-cite:focus-visible { background: var(--color-accent-soft);
   outline-offset: 2px; }
 .kn-num { font-weight: 700; color: var(--color-accent); }
 .kn-location, .kn-speakers, .kn-meta { font-size: 0.85rem;
-  color: var(--body-text-color-subdued); margin-top: 0.2rem; }
+  color: var(--kn-muted); margin-top: 0.2rem; }
 .kn-snippet { white-space: pre-line; margin: 0.5rem 0; padding: 0.4rem 0.7rem;
   border-left: 3px solid var(--border-color-accent); font-size: 0.92rem; line-height: 1.5; }
 .kn-snippet mark { background: #ffe58f; color: #1f1f1f; padding: 0 0.1rem; border-radius: 2px; }
@@ -47,19 +59,20 @@ a.kn-cite:hover, a.kn-cite:focus-visible { background: var(--color-accent-soft);
 .kn-expert ul, .kn-topic ul, .kn-list ul { margin: 0.2rem 0 0; padding-left: 1.2rem; }
 .kn-expert li, .kn-list li, .kn-topic li { margin: 0.15rem 0; }
 .kn-why, .kn-evidence { font-size: 0.9rem; margin-top: 0.3rem; }
-.kn-role { font-size: 0.78rem; color: var(--body-text-color-subdued); }
+.kn-role { font-size: 0.78rem; color: var(--kn-muted); }
 .kn-grid { display: grid; grid-template-columns: repeat(auto-fill, minmax(260px, 1fr));
   gap: 0.7rem; }
 .kn-list ul { list-style: none; padding-left: 0; }
 .kn-list li { padding: 0.35rem 0; border-bottom: 1px solid var(--border-color-primary); }
-.kn-overview { font-size: 0.95rem; color: var(--body-text-color-subdued); margin: 0.2rem 0; }
-.kn-person h2 { margin: 0 0 0.2rem; }
+.kn-overview { font-size: 0.95rem; color: var(--kn-muted); margin: 0.2rem 0; }
+.kn-person h2 { margin: 0 0 0.2rem; font-size: 1.5rem; }
+.kn-person h3 { font-size: 1.05rem; margin: 1rem 0 0.4rem; }
 .kn-topics-line { margin: 0.5rem 0; line-height: 1.9; }
 .kn-columns { display: grid; grid-template-columns: repeat(auto-fit, minmax(260px, 1fr));
   gap: 1rem; }
 .kn-table { width: 100%; border-collapse: collapse; font-size: 0.92rem; margin-top: 1rem; }
 .kn-table caption { text-align: left; font-weight: 600; padding-bottom: 0.4rem; }
-.kn-table th, .kn-table td { text-align: left; padding: 0.3rem 0.5rem;
+.kn-table th, .kn-table td { text-align: left; padding: 0.3rem 0.5rem; border: none;
   border-bottom: 1px solid var(--border-color-primary); }
 a:focus-visible, button:focus-visible, [role="tab"]:focus-visible, input:focus-visible,
 textarea:focus-visible { outline: 2px solid var(--color-accent) !important;
@@ -73,3 +86,10 @@ def theme() -> gr.themes.Base:
               "sans-serif"]  # fmt: skip
     mono = ["ui-monospace", "SFMono-Regular", "Consolas", "Liberation Mono", "monospace"]
     return gr.themes.Default(primary_hue="indigo", font=system, font_mono=mono)
+
+
+def panel(value: str = "", **kwargs: Any) -> gr.HTML:
+    """An HTML panel styled by this stylesheet alone (Gradio's defaults pad links as buttons)."""
+    classes = ["kn-panel", *kwargs.pop("elem_classes", [])]
+    return gr.HTML(value, js_on_load=None, apply_default_css=False, elem_classes=classes,
+                   **kwargs)

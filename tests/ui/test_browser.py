@@ -1,0 +1,281 @@
+"""The UI in a real browser: Chromium (Debian's) driven by Playwright against `kenning serve`.
+
+The server runs as a subprocess on a free loopback port over the bundled demo, ingested with
+the real packaged model, so the answers, citations and experts are the real ones.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import BrowserContext, ConsoleMessage, Page, sync_playwright
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).parents[2]
+DEMO = ROOT / "demo"
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
+DOCS_SCREENSHOTS = ROOT / "docs" / "screenshots"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
+TIMEOUT_MS = 60_000
+QUESTION = "What did Amara say about the solver's memory use?"
+UPLOAD = """---
+title: Osprey rollout plan
+owner: Amara Okafor
+tags: [routing, osprey]
+---
+
+# Osprey rollout plan
+
+The osprey rollout starts in week 12 at the Bremen depot, then moves to Hamburg in week 14.
+"""
+
+
+def ensure_chromium() -> None:
+    """Install Debian's chromium when it is missing (CI starts from a fresh machine)."""
+    if CHROMIUM.exists():
+        return
+    sudo = [] if os.geteuid() == 0 else ["sudo", "-n"]
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run([*sudo, "apt-get", "update"], check=True, env=env)
+    subprocess.run([*sudo, "apt-get", "install", "-y", "chromium"],
+                   check=True, env=env)  # fmt: skip
+    assert CHROMIUM.exists(), "apt-get installed chromium but /usr/bin/chromium is missing"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`kenning serve` over the demo, ingested with the real default model."""
+    home = tmp_path_factory.mktemp("ui-kb")
+    env = {**os.environ, "KENNING_GIT_HISTORY": "false", "HF_HUB_OFFLINE": "1",
+           "GRADIO_ANALYTICS_ENABLED": "False", "DO_NOT_TRACK": "true"}  # fmt: skip
+    env.pop("KENNING_EMBEDDING_MODEL", None)
+    subprocess.run([sys.executable, "-m", "kenning", "ingest", str(DEMO), "--kb", str(home)],
+                   env=env, check=True, capture_output=True, cwd=ROOT)  # fmt: skip
+    port = free_port()
+    log = (home / "server.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "kenning", "serve", "--kb", str(home), "--port", str(port)],
+        env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 180
+    while time.time() < deadline and process.poll() is None:
+        try:
+            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                break
+        except httpx.TransportError:
+            time.sleep(0.3)
+    else:
+        process.kill()
+        pytest.fail(f"server did not start:\n{(home / 'server.log').read_text()}")
+    yield base
+    process.terminate()
+    process.wait(timeout=20)
+    log.close()
+
+
+@pytest.fixture(scope="module")
+def browser_context(server: str) -> Iterator[tuple[BrowserContext, list[str]]]:
+    """One Chromium for the module, and every console error and page error it saw."""
+    ensure_chromium()
+    problems: list[str] = []
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        context = browser.new_context(viewport={"width": 1366, "height": 900},
+                                      base_url=server)  # fmt: skip
+        context.set_default_timeout(TIMEOUT_MS)
+
+        def on_console(message: ConsoleMessage) -> None:
+            if message.type == "error":
+                problems.append(f"console error: {message.text} ({message.location.get('url')})")
+
+        def watch(page: Page) -> None:
+            # Nothing is ignored: every console error and uncaught exception fails the run.
+            page.on("console", on_console)
+            page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+
+        context.on("page", watch)
+        yield context, problems
+        context.close()
+        browser.close()
+
+
+@pytest.fixture
+def page(browser_context: tuple[BrowserContext, list[str]]) -> Iterator[Page]:
+    """A fresh tab on the UI, loaded and ready."""
+    context, _ = browser_context
+    tab = context.new_page()
+    open_ui(tab)
+    yield tab
+    tab.close()
+
+
+def open_ui(page: Page, query: str = "") -> None:
+    page.goto(f"/ui/{query}")
+    page.locator("#kn-question").get_by_role("textbox").wait_for()
+
+
+def open_tab(page: Page, name: str) -> None:
+    """Open a tab with the keyboard, as someone without a mouse would."""
+    tab = page.get_by_role("tab", name=name)
+    tab.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_function(
+        "name => [...document.querySelectorAll('[role=tab]')]"
+        ".some(t => t.textContent.trim() === name && t.getAttribute('aria-selected') === 'true')",
+        arg=name,
+    )
+
+
+def screenshot(page: Page, name: str) -> None:
+    """Save a full-page screenshot for the test artifacts and for the README."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    page.evaluate("document.activeElement && document.activeElement.blur()")
+    page.screenshot(path=str(path), full_page=True)
+    shutil.copyfile(path, DOCS_SCREENSHOTS / path.name)
+
+
+def ask(page: Page, question: str) -> None:
+    box = page.locator("#kn-question").get_by_role("textbox")
+    box.fill(question)
+    box.press("Enter")
+    # Only the final answer carries this id; the streamed text before it does not.
+    page.wait_for_selector("#kn-answer")
+
+
+def test_root_redirects_to_the_ui(server: str) -> None:
+    response = httpx.get(server, follow_redirects=True, timeout=30)
+    assert response.status_code == 200 and str(response.url).endswith("/ui/")
+
+
+def test_ask_shows_answer_citations_and_experts(page: Page) -> None:
+    ask(page, QUESTION)
+    answer = page.locator("#kn-answer").inner_text()
+    assert "memory" in answer.lower() and "[1]" in answer
+    first = page.locator("#kn-source-1")
+    assert "architecture review" in first.inner_text().lower()
+    assert first.locator("mark").count() > 0, "the question's words are highlighted"
+    experts = page.locator("#kn-experts .kn-expert .kn-title")
+    experts.first.wait_for()
+    assert "Amara Okafor" in experts.all_inner_texts()
+    # A marker is a link to its source card, and works from the keyboard.
+    page.locator("#kn-answer a.kn-cite").first.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_function("location.hash === '#kn-source-1'")
+    screenshot(page, "ask")
+
+
+def test_citation_opens_its_source(page: Page, server: str) -> None:
+    ask(page, QUESTION)
+    link = page.locator("#kn-source-1 a.kn-open")
+    href = link.get_attribute("href")
+    assert href and re.fullmatch(r"/v1/documents/[\w-]+/source", href)
+    response = httpx.get(server + href, timeout=30)
+    assert response.status_code == 200 and "The catch is memory" in response.text
+    assert httpx.get(f"{server}/v1/documents/no-such-id/source", timeout=30).status_code == 404
+    # An ingested HTML page is sent as plain text, so it cannot run script on this origin.
+    listing = httpx.get(f"{server}/v1/documents", params={"limit": 500}, timeout=30).json()
+    wiki = next(d for d in listing["documents"] if d["source"].endswith(".html"))
+    served = httpx.get(f"{server}/v1/documents/{wiki['id']}/source", timeout=30)
+    assert served.headers["content-type"].startswith("text/plain")
+    with page.expect_popup() as popup:
+        link.click()
+    source = popup.value
+    source.wait_for_load_state()
+    assert "The catch is memory" in source.locator("body").inner_text()
+    source.close()
+
+
+def test_feedback_is_recorded(page: Page) -> None:
+    ask(page, QUESTION)
+    page.locator("#kn-helpful").click()
+    page.get_by_text("Thanks, your feedback was recorded.").wait_for()
+    open_tab(page, "Library")
+    page.locator("#kn-feedback-summary").get_by_text("1 helpful").wait_for()
+
+
+def test_unanswerable_question_becomes_a_knowledge_gap(page: Page) -> None:
+    question = "Who won the office chess tournament?"
+    ask(page, question)
+    assert page.locator("#kn-answer.kn-abstained").count() == 1
+    assert "could not find a confident answer" in page.locator("#kn-answer").inner_text()
+    page.locator("#kn-experts .kn-expert").first.wait_for()
+    open_tab(page, "Library")
+    page.locator("#kn-gaps").get_by_text(question).filter(visible=True).first.wait_for()
+
+
+def test_upload_then_ask_finds_it(page: Page, tmp_path: Path) -> None:
+    note = tmp_path / "osprey-rollout.md"
+    note.write_text(UPLOAD, encoding="utf-8")
+    open_tab(page, "Library")
+    page.locator("#kn-upload input[type=file]").set_input_files(str(note))
+    page.locator("#kn-upload").get_by_text("osprey-rollout.md").first.wait_for()
+    page.locator("#kn-ingest").click()
+    page.locator("#kn-ingest-summary").get_by_text("1 added").wait_for(timeout=120_000)
+    assert "osprey-rollout.md" in page.locator("#kn-report").inner_text()
+    page.locator("#kn-documents").get_by_text("Osprey rollout plan").filter(visible=True).first.wait_for()
+    screenshot(page, "library")
+    open_tab(page, "Ask")
+    ask(page, "When does the osprey rollout start?")
+    assert "week 12" in page.locator("#kn-answer").inner_text()
+    assert "Osprey rollout plan" in page.locator("#kn-sources").inner_text()
+
+
+def test_person_page(page: Page) -> None:
+    open_tab(page, "People")
+    topic = page.locator("#kn-topic").get_by_role("textbox")
+    topic.fill("Kafka consumer offsets")
+    topic.press("Enter")
+    page.locator("#kn-found .kn-expert").first.wait_for()
+    page.locator("#kn-directory").get_by_role("link", name="Amara Okafor").click()
+    page.wait_for_url(re.compile(r"person=amara-okafor"))
+    heading = page.locator("#kn-person-page h2")
+    heading.wait_for()
+    assert heading.inner_text() == "Amara Okafor"
+    person = page.locator("#kn-person-page").inner_text()
+    assert "Routing engine architecture overview" in person
+    assert "architecture review" in person.lower()
+    screenshot(page, "people")
+
+
+def test_explore_tab(page: Page) -> None:
+    open_tab(page, "Explore")
+    start = page.locator("#kn-start-here")
+    start.get_by_text("New-hire onboarding guide").wait_for()
+    assert page.locator("#kn-topics .kn-topic").count() >= 3
+    page.locator("#kn-recent li").first.wait_for()
+    screenshot(page, "explore")
+
+
+def test_no_errors_in_the_browser_console(
+    browser_context: tuple[BrowserContext, list[str]],
+) -> None:
+    context, problems = browser_context
+    tab = context.new_page()
+    open_ui(tab, "?person=mei-lin")
+    tab.locator("#kn-person-page h2").get_by_text("Mei Lin").wait_for()
+    for name in ("Ask", "Explore", "People", "Library"):
+        open_tab(tab, name)
+    tab.close()
+    assert problems == []
