@@ -98,7 +98,7 @@ class Settings(BaseSettings):
     )
 
     abstain_threshold: float = Field(
-        default=0.35,
+        default=0.25,
         description=(
             "Abstain when the best passage's cosine similarity to the question is below this "
             "(tuned on QMSum with the default model)."

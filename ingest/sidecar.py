@@ -16,6 +16,7 @@ import yaml
 
 from kenning.errors import ParseError
 from kenning.ingest.frontmatter import as_list, normalise_key
+from kenning.schema import Block
 
 RECORDING_SUFFIXES: tuple[str, ...] = (".wav", ".mp3", ".m4a", ".mp4", ".webm")
 # In order of preference when a recording has more than one.
@@ -65,19 +66,17 @@ def _same_stem(path: Path, suffixes: tuple[str, ...]) -> list[Path]:
 
 
 def is_transcript(path: Path) -> bool:
-    """A `.vtt` or `.srt`, or a `.txt` whose lines are mostly `Name: words`."""
+    """A `.vtt` or `.srt`, or a `.txt` that the text parser reads as speaker turns."""
     suffix = path.suffix.lower()
     if suffix != ".txt":
         return suffix in TRANSCRIPT_SUFFIXES
     # Imported here: the parsers package imports this module (through the audio parser).
-    from kenning.ingest.parsers.textio import read_text
-    from kenning.ingest.parsers.transcript_text import is_speaker_labelled
+    from kenning.ingest.parsers import text
 
     try:
-        text, _ = read_text(path)
+        return text.parse(path).kind == "transcript"
     except (OSError, ParseError):
         return False
-    return is_speaker_labelled(text)
 
 
 def find_sidecars(recording: Path) -> Sidecars:
@@ -177,3 +176,15 @@ def speaker_at(turns: list[Turn], start: float, end: float | None) -> str | None
         )
         speaker = turn.name if stop is None or middle < stop else None
     return speaker
+
+
+def apply_turns(blocks: list[Block], turns: list[Turn]) -> list[Block]:
+    """Give timed blocks that have no speaker the speaker of the sidecar turn they fall in."""
+    if not turns:
+        return blocks
+    return [
+        b if b.speaker or b.start is None
+        else Block(text=b.text, start=b.start, end=b.end,
+                   speaker=speaker_at(turns, b.start, b.end))
+        for b in blocks
+    ]  # fmt: skip

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import BrowserContext, ConsoleMessage, Page, sync_playwright
+from playwright.sync_api import BrowserContext, ConsoleMessage, Page, expect, sync_playwright
 
 pytestmark = pytest.mark.slow
 
@@ -104,14 +104,18 @@ def browser_context(server: str) -> Iterator[tuple[BrowserContext, list[str]]]:
                                       base_url=server)  # fmt: skip
         context.set_default_timeout(TIMEOUT_MS)
 
+        def report(problem: str) -> None:
+            during = os.environ.get("PYTEST_CURRENT_TEST", "?")
+            problems.append(f"{problem} (during {during})")
+
         def on_console(message: ConsoleMessage) -> None:
             if message.type == "error":
-                problems.append(f"console error: {message.text} ({message.location.get('url')})")
+                report(f"console error: {message.text} at {message.location.get('url')}")
 
         def watch(page: Page) -> None:
             # Nothing is ignored: every console error and uncaught exception fails the run.
             page.on("console", on_console)
-            page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+            page.on("pageerror", lambda error: report(f"page error: {error}"))
 
         context.on("page", watch)
         yield context, problems
@@ -154,6 +158,11 @@ def screenshot(page: Page, name: str) -> None:
     page.evaluate("document.activeElement && document.activeElement.blur()")
     page.screenshot(path=str(path), full_page=True)
     shutil.copyfile(path, DOCS_SCREENSHOTS / path.name)
+
+
+def wait_for_cell(page: Page, table: str, text: str) -> None:
+    """Wait for a table cell; Gradio's tables also keep hidden copies of cells for sizing."""
+    page.locator(table).get_by_text(text).filter(visible=True).first.wait_for()
 
 
 def ask(page: Page, question: str) -> None:
@@ -222,7 +231,7 @@ def test_unanswerable_question_becomes_a_knowledge_gap(page: Page) -> None:
     assert "could not find a confident answer" in page.locator("#kn-answer").inner_text()
     page.locator("#kn-experts .kn-expert").first.wait_for()
     open_tab(page, "Library")
-    page.locator("#kn-gaps").get_by_text(question).filter(visible=True).first.wait_for()
+    wait_for_cell(page, "#kn-gaps", question)
 
 
 def test_upload_then_ask_finds_it(page: Page, tmp_path: Path) -> None:
@@ -234,12 +243,27 @@ def test_upload_then_ask_finds_it(page: Page, tmp_path: Path) -> None:
     page.locator("#kn-ingest").click()
     page.locator("#kn-ingest-summary").get_by_text("1 added").wait_for(timeout=120_000)
     assert "osprey-rollout.md" in page.locator("#kn-report").inner_text()
-    page.locator("#kn-documents").get_by_text("Osprey rollout plan").filter(visible=True).first.wait_for()
+    wait_for_cell(page, "#kn-documents", "Osprey rollout plan")
     screenshot(page, "library")
     open_tab(page, "Ask")
     ask(page, "When does the osprey rollout start?")
     assert "week 12" in page.locator("#kn-answer").inner_text()
     assert "Osprey rollout plan" in page.locator("#kn-sources").inner_text()
+
+
+def test_delete_a_document_by_keyboard(page: Page) -> None:
+    open_tab(page, "Library")
+    wait_for_cell(page, "#kn-documents", "Osprey rollout plan")
+    choice = page.locator("#kn-delete-choice input")
+    choice.focus()
+    page.keyboard.type("Osprey")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    expect(choice).to_have_value(re.compile(r"^Osprey rollout plan — [0-9a-f]+$"))
+    page.locator("#kn-delete").focus()
+    page.keyboard.press("Enter")
+    page.get_by_text("Deleted “Osprey rollout plan”.").wait_for()
+    expect(page.locator("#kn-documents").get_by_text("Osprey rollout plan")).to_have_count(0)
 
 
 def test_person_page(page: Page) -> None:
@@ -278,4 +302,4 @@ def test_no_errors_in_the_browser_console(
     for name in ("Ask", "Explore", "People", "Library"):
         open_tab(tab, name)
     tab.close()
-    assert problems == []
+    assert problems == [], "\n".join(problems)

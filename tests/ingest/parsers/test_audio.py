@@ -141,27 +141,38 @@ def test_corrupt_mp3_fails_with_a_clear_reason(kb: KnowledgeBase, tmp_path: Path
     assert cached(kb.path) == []
 
 
-def test_sidecar_vtt_is_used_instead_of_transcribing(
-    kb: KnowledgeBase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("suffix", [".vtt", ".srt", ".txt"])
+def test_sidecar_transcript_is_used_instead_of_transcribing(
+    suffix: str, kb: KnowledgeBase, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     no_transcribing(monkeypatch)
     folder = tmp_path / "recordings"
     folder.mkdir()
     wav = silent_wav(folder / "standup.wav")
-    shutil.copy(SIDECARS / "standup.vtt", folder / "standup.vtt")
+    transcript = folder / f"standup{suffix}"
+    shutil.copy(SIDECARS / transcript.name, transcript)
     report = kb.ingest([folder])
     assert [(Path(f.path).name, f.status) for f in report.files] == [("standup.wav", "added")]
     assert cached(kb.path) == []
-    hit = kb.search("gannet migration", k=1)[0]
-    assert hit.source == str(wav)  # the recording is the document, not its vtt
-    assert hit.speakers == ["Amara Okafor", "Bob Stone"]
-    assert (hit.start, hit.end) == (0.0, 2.0)
     assert kb.stats()["documents"] == 1
-    # Editing the sidecar re-ingests the recording; naming the vtt ingests the recording.
-    vtt = folder / "standup.vtt"
-    vtt.write_text(vtt.read_text().replace("tomorrow", "on Friday"))
-    report = kb.ingest([vtt])
+    hit = kb.search("gannet migration", k=1)[0]
+    assert hit.source == str(wav)  # the recording is the document, not its transcript
+    assert hit.kind == "transcript"
+    assert hit.speakers == ["Amara Okafor", "Bob Stone"]
+    assert hit.start == 0.0 and hit.end is not None and hit.end <= 2.0
+    # Editing the sidecar re-ingests the recording; naming the sidecar names the recording.
+    transcript.write_text(transcript.read_text().replace("tomorrow", "on Friday"))
+    report = kb.ingest([transcript])
     assert [(Path(f.path).name, f.status) for f in report.files] == [("standup.wav", "updated")]
+
+
+def test_bad_sidecar_yaml_fails_naming_it(kb: KnowledgeBase, tmp_path: Path) -> None:
+    wav = silent_wav(tmp_path / "standup.wav")
+    shutil.copy(SIDECARS / "standup.vtt", tmp_path / "standup.vtt")
+    (tmp_path / "standup.yaml").write_text("speakers: [Amara\n  - : :\n")
+    report = kb.ingest([wav])
+    assert report.files[0].status == "failed"
+    assert report.files[0].reason.startswith("sidecar standup.yaml: invalid YAML")
 
 
 def test_yaml_speakers_without_turns_are_attendees(tmp_path: Path) -> None:
