@@ -33,7 +33,7 @@ def test_ingest_reports_every_file_and_finds_distinctive_words(good_kb) -> None:
 
 def test_hits_carry_the_contract_fields(good_kb) -> None:
     kb, _ = good_kb
-    hit = kb.search("wombat batch job", k=1)[0]
+    hit = kb.search("wombat batch job", k=1, filters={"kind": "transcript"})[0]
     assert set(hit.to_dict()) == {
         "rank", "score", "document_id", "title", "source", "kind", "text", "location",
         "start", "end", "speakers",
