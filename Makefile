@@ -17,7 +17,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e ".[dev,eval,audio]"
+	$(BIN)/pip install --quiet -e ".[dev,eval,audio,llm]"
 	touch $@
 
 demo: install

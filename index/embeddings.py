@@ -59,7 +59,10 @@ class SentenceTransformerEmbedder:
         if model in (DEFAULT_EMBEDDING_MODEL, f"sentence-transformers/{DEFAULT_EMBEDDING_MODEL}"):
             location = str(packaged_model_path())
         self.model = SentenceTransformer(location, device="cpu")
-        self.dimension = int(self.model.get_sentence_embedding_dimension() or 0)
+        get_dimension = getattr(self.model, "get_embedding_dimension", None) or (
+            self.model.get_sentence_embedding_dimension
+        )
+        self.dimension = int(get_dimension() or 0)
         self.batch_size = batch_size
 
     def embed_documents(self, texts: list[str]) -> np.ndarray:

@@ -18,7 +18,7 @@ from kenning.qa.service import QAService
 from kenning.ui.ask import build_ask_tab
 from kenning.ui.explore import build_explore_tab
 from kenning.ui.library import build_library_tab
-from kenning.ui.panel import Refresh
+from kenning.ui.panel import TabHooks
 from kenning.ui.people import build_people_tab
 from kenning.ui.style import CSS, panel, theme
 
@@ -41,10 +41,10 @@ HEADER = """
 </div>"""
 
 
-def _wire(refresh: Refresh, *triggers: Any) -> None:
-    """Run a tab's refresh on each trigger (page load, the tab being opened, an upload)."""
+def _wire(hooks: TabHooks, *triggers: Any) -> None:
+    """Run a tab's refresh on each trigger (the page loading, the tab being opened)."""
     for trigger in triggers:
-        trigger(refresh.fn, refresh.inputs, refresh.outputs, show_progress="hidden")
+        trigger(hooks.refresh, hooks.inputs, hooks.outputs, show_progress="hidden")
 
 
 def build_ui(service: QAService) -> gr.Blocks:
@@ -67,19 +67,29 @@ def build_ui(service: QAService) -> gr.Blocks:
                 people = build_people_tab(service)
             with gr.Tab("Library", id="library", elem_id="kn-tab-library") as library_tab:
                 library = build_library_tab(service)
-        _wire(ask, blocks.load, ask_tab.select)
-        _wire(explore, blocks.load, explore_tab.select)
-        _wire(people.refresh, blocks.load, people_tab.select)
-        _wire(library, blocks.load, library_tab.select)
+        hooks = [(ask, ask_tab), (explore, explore_tab), (people.hooks, people_tab),
+                 (library, library_tab)]  # fmt: skip
+        person_outputs = [tabs, *people.person_outputs]
+        for tab_hooks, tab in hooks:
+            _wire(tab_hooks, blocks.load, tab.select)
+
+        def show_person(event: gr.EventData) -> list[Any]:
+            """A click on a person's name: their page, in the People tab."""
+            person_id = str(getattr(event, "person", "") or "")
+            return [gr.Tabs(selected="people"), *people.open_person(person_id)]
+
+        for tab_hooks, _ in hooks:
+            for links in tab_hooks.person_links:
+                links.click(show_person, None, person_outputs, show_progress="hidden")
 
         def open_link(request: gr.Request) -> list[Any]:
             """`/ui/?person=ID` opens that person's page in the People tab."""
             person_id = (request.query_params.get("person") or "").strip()
             if not person_id:
-                return [gr.skip()] * (1 + len(people.person_outputs))
+                return [gr.skip()] * len(person_outputs)
             return [gr.Tabs(selected="people"), *people.open_person(person_id)]
 
-        blocks.load(open_link, None, [tabs, *people.person_outputs], show_progress="hidden")
+        blocks.load(open_link, None, person_outputs, show_progress="hidden")
     # Several people may ask at once; reads are safe to run side by side (as the API does).
     blocks.queue(default_concurrency_limit=READERS)
     return blocks

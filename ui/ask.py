@@ -11,7 +11,7 @@ import gradio as gr
 from kenning.qa.service import QAService
 from kenning.schema import KINDS, AskResponse, Filters
 from kenning.ui.catalog import build_catalog
-from kenning.ui.panel import Refresh
+from kenning.ui.panel import TabHooks
 from kenning.ui.render import answer_html, experts_html, message, sources_html, streaming_html
 from kenning.ui.style import panel
 
@@ -62,7 +62,7 @@ def run_question(
             yield answer_html(data.answer, data.citations, data.abstained), data
 
 
-def build_ask_tab(service: QAService) -> Refresh:
+def build_ask_tab(service: QAService) -> TabHooks:
     """Lay out the Ask tab and wire its events; call inside a `gr.Tab`."""
     with gr.Row(equal_height=False):
         with gr.Column(scale=3, min_width=320):
@@ -97,7 +97,7 @@ def build_ask_tab(service: QAService) -> Refresh:
             thanks = panel("", visible=False)
             sources = panel("", elem_id="kn-sources")
         with gr.Column(scale=2, min_width=280):
-            experts = panel("", elem_id="kn-experts")
+            experts = panel("", elem_id="kn-experts", person_links=True)
     asked = gr.State("")
 
     def on_ask(
@@ -149,4 +149,4 @@ def build_ask_tab(service: QAService) -> Refresh:
                 gr.Dropdown(choices=found.tags),
                 gr.Dropdown(choices=[("Anyone", "")] + found.people)]  # fmt: skip
 
-    return Refresh(on_refresh, [team, tags, person])
+    return TabHooks(on_refresh, [team, tags, person], person_links=[experts])

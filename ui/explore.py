@@ -10,7 +10,7 @@ from kenning.qa.service import QAService
 from kenning.schema import KINDS, Filters
 from kenning.ui import catalog
 from kenning.ui.pages import document_list, topics_html
-from kenning.ui.panel import Refresh
+from kenning.ui.panel import TabHooks
 from kenning.ui.render import esc
 from kenning.ui.style import panel
 
@@ -54,13 +54,13 @@ def refresh(service: QAService, kind: str | None, team: str | None, tag: str | N
     ]
 
 
-def build_explore_tab(service: QAService) -> Refresh:
+def build_explore_tab(service: QAService) -> TabHooks:
     """Lay out the Explore tab and wire its events; call inside a `gr.Tab`."""
     overview = panel("")
     with gr.Row(equal_height=False):
         start_here = panel("", elem_id="kn-start-here")
         recent = panel("", elem_id="kn-recent")
-    topics = panel("", elem_id="kn-topics")
+    topics = panel("", elem_id="kn-topics", person_links=True)
     gr.Markdown("### Browse")
     with gr.Row():
         kind = gr.Dropdown([("Any kind", "")] + [(k, k) for k in KINDS], value="",
@@ -78,4 +78,4 @@ def build_explore_tab(service: QAService) -> Refresh:
         return refresh(service, kind_, team_, tag_)
 
     outputs = [overview, start_here, recent, topics, team, tag, listing]
-    return Refresh(on_refresh, outputs, [kind, team, tag])
+    return TabHooks(on_refresh, outputs, [kind, team, tag], person_links=[topics])

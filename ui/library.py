@@ -13,7 +13,7 @@ from kenning.qa.routes.documents import UPLOAD_FOLDER, safe_name
 from kenning.qa.service import QAService
 from kenning.schema import FileReport, IngestReport
 from kenning.ui import catalog
-from kenning.ui.panel import Refresh
+from kenning.ui.panel import TabHooks
 from kenning.ui.render import message
 from kenning.ui.style import panel
 
@@ -97,7 +97,7 @@ def table(headers: list[str], label: str, elem_id: str, **kwargs: Any) -> gr.Dat
                         interactive=False, wrap=True, elem_classes="kn-data", **kwargs)  # fmt: skip
 
 
-def build_library_tab(service: QAService) -> Refresh:
+def build_library_tab(service: QAService) -> TabHooks:
     """Lay out the Library tab and wire its events; call inside a `gr.Tab`."""
     kb = service.kb
     gr.Markdown(UPLOAD_HELP)
@@ -159,4 +159,4 @@ def build_library_tab(service: QAService) -> Refresh:
                  concurrency_id="kb-writes")  # fmt: skip
     delete.click(on_delete, chosen, [deleted, *panels], concurrency_limit=1,
                  concurrency_id="kb-writes")  # fmt: skip
-    return Refresh(on_refresh, panels)
+    return TabHooks(on_refresh, panels)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from kenning.ui.catalog import Topic, is_stale, today
-from kenning.ui.render import esc, kind_badge, message, person_url, source_url
+from kenning.ui.render import esc, kind_badge, message, person_link, role_label, source_url
 
 
 def document_item(row: dict[str, Any], on: str | None = None) -> str:
@@ -15,7 +15,7 @@ def document_item(row: dict[str, Any], on: str | None = None) -> str:
     if row.get("updated"):
         details.append(f"updated {row['updated']}")
     if row.get("roles"):
-        details.append(" · ".join(dict.fromkeys(row["roles"])))
+        details.append(" · ".join(role_label(r) for r in dict.fromkeys(row["roles"])))
     stale = ' <span class="kn-badge kn-stale">review overdue</span>' if is_stale(row, on) else ""
     meta = " · ".join(esc(d) for d in details if d)
     return (f'<li><a href="{esc(source_url(document_id))}" target="_blank" rel="noopener">'
@@ -30,11 +30,6 @@ def document_list(rows: list[dict[str, Any]], heading: str, empty: str) -> str:
     on = today()
     items = "".join(document_item(r, on) for r in rows)
     return f'<section class="kn-list"><h3>{esc(heading)}</h3><ul>{items}</ul></section>'
-
-
-def person_link(name: str, person_id: str) -> str:
-    """A person's name linking to their page."""
-    return f'<a href="{esc(person_url(person_id))}">{esc(name)}</a>'
 
 
 def topics_html(topics: list[Topic]) -> str:

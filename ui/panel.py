@@ -1,4 +1,4 @@
-"""What each tab hands the app: how to refresh its panels from the knowledge base."""
+"""What each tab hands the app: how to refresh it, and which of its panels link to people."""
 
 from __future__ import annotations
 
@@ -6,15 +6,19 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import gradio as gr
+
 
 @dataclass
-class Refresh:
-    """A function that recomputes a tab's panels, with the components it reads and writes.
+class TabHooks:
+    """A tab's refresh function with the components it reads and writes, and its people links.
 
-    The app runs it when the page loads and whenever the tab is opened, so a document
-    uploaded in the Library shows up everywhere without restarting anything.
+    The app runs `refresh` when the page loads and whenever the tab is opened, so a document
+    uploaded in the Library shows up everywhere without restarting anything. A click on a
+    person's name in any of `person_links` opens that person's page in the People tab.
     """
 
-    fn: Callable[..., Any]
+    refresh: Callable[..., Any]
     outputs: list[Any]
     inputs: list[Any] = field(default_factory=list)
+    person_links: list[gr.HTML] = field(default_factory=list)

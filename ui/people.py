@@ -11,7 +11,7 @@ import gradio as gr
 from kenning.qa.service import QAService
 from kenning.ui import catalog
 from kenning.ui.pages import directory_html, person_html
-from kenning.ui.panel import Refresh
+from kenning.ui.panel import TabHooks
 from kenning.ui.render import experts_html, message
 from kenning.ui.style import panel
 
@@ -22,7 +22,7 @@ EXPERTS_SHOWN = 6
 class PeopleTab:
     """The tab's refresh, and how to open one person's page (for `/ui/?person=ID`)."""
 
-    refresh: Refresh
+    hooks: TabHooks
     open_person: Callable[[str], list[Any]]
     person_outputs: list[Any]
 
@@ -33,7 +33,7 @@ def find_people(service: QAService, topic: str) -> str:
         experts = service.experts(topic, k=EXPERTS_SHOWN)
     except ValueError as exc:
         return message(str(exc), "error")
-    return experts_html(experts, f"Who knows about “{topic.strip()}”", new_tab=False)
+    return experts_html(experts, f"Who knows about “{topic.strip()}”")
 
 
 def build_people_tab(service: QAService) -> PeopleTab:
@@ -45,8 +45,8 @@ def build_people_tab(service: QAService) -> PeopleTab:
                 elem_id="kn-topic",
             )  # fmt: skip
             find = gr.Button("Find people", variant="primary", elem_id="kn-find")
-            found = panel("", elem_id="kn-found")
-            directory = panel("", elem_id="kn-directory")
+            found = panel("", elem_id="kn-found", person_links=True)
+            directory = panel("", elem_id="kn-directory", person_links=True)
         with gr.Column(scale=3, min_width=360):
             person = gr.Dropdown([("Choose a person", "")], value="", label="Person",
                                  elem_id="kn-person")  # fmt: skip
@@ -78,4 +78,5 @@ def build_people_tab(service: QAService) -> PeopleTab:
                     message(f"No person with id “{person_id}”.", "error")]  # fmt: skip
         return [gr.Dropdown(choices=choices(), value=person_id), on_person(person_id)]
 
-    return PeopleTab(Refresh(on_refresh, [person, directory]), open_person, [person, page])
+    hooks = TabHooks(on_refresh, [person, directory], person_links=[found, directory])
+    return PeopleTab(hooks, open_person, [person, page])

@@ -38,10 +38,23 @@ def person_url(person_id: str) -> str:
     return f"/ui/?person={quote(person_id, safe='')}"
 
 
+def person_link(name: str, person_id: str, css: str = "") -> str:
+    """A person's name linking to their page; inside the app the click opens the People tab."""
+    cls = f' class="{esc(css)}"' if css else ""
+    return (f'<a{cls} href="{esc(person_url(person_id))}" data-person="{esc(person_id)}">'
+            f"{esc(name)}</a>")  # fmt: skip
+
+
 def message(text: str, tone: str = "info") -> str:
     """A short notice; errors are announced to screen readers."""
     role = ' role="alert"' if tone == "error" else ' role="status"'
+    text = text[:1].upper() + text[1:]
     return f'<div class="kn-note kn-{esc(tone)}"{role}>{esc(text)}</div>'
+
+
+def role_label(role: str) -> str:
+    """A role as people write it: `action_owner` is "action owner"."""
+    return role.replace("_", " ")
 
 
 def kind_badge(kind: str) -> str:
@@ -147,7 +160,7 @@ def sources_html(citations: list[Citation], question: str) -> str:
     return f'<section class="kn-sources" aria-label="Sources"><h3>Sources</h3>{cards}</section>'
 
 
-def expert_card(expert: Expert, new_tab: bool = True) -> str:
+def expert_card(expert: Expert) -> str:
     """A person to ask: name (linking to their page), why, and the documents behind it."""
     reasons = "".join(f"<li>{esc(r)}</li>" for r in expert.reasons[:4])
     seen: set[str] = set()
@@ -158,22 +171,20 @@ def expert_card(expert: Expert, new_tab: bool = True) -> str:
         seen.add(item.document_id)
         evidence.append(
             f'<li><a href="{esc(source_url(item.document_id))}" target="_blank" rel="noopener">'
-            f"{esc(item.title)}</a> <span class=\"kn-role\">{esc(item.role)}</span></li>"
+            f'{esc(item.title)}</a> <span class="kn-role">{esc(role_label(item.role))}</span></li>'
         )
-    target = ' target="_blank" rel="noopener"' if new_tab else ""
     return f"""
 <article class="kn-card kn-expert">
-  <header><a class="kn-title" href="{esc(person_url(expert.person_id))}"{target}
-    >{esc(expert.name)}</a></header>
+  <header>{person_link(expert.name, expert.person_id, "kn-title")}</header>
   <div class="kn-why">Why: <ul>{reasons}</ul></div>
   <div class="kn-evidence">Evidence: <ul>{"".join(evidence[:4])}</ul></div>
 </article>"""
 
 
-def experts_html(experts: list[Expert], heading: str = "Who to ask", new_tab: bool = True) -> str:
+def experts_html(experts: list[Expert], heading: str = "Who to ask") -> str:
     """Cards for the people most likely to know."""
     if not experts:
         return message("Nobody stands out for this yet.")
-    cards = "".join(expert_card(e, new_tab) for e in experts)
+    cards = "".join(expert_card(e) for e in experts)
     return (f'<section class="kn-experts" aria-label="{esc(heading)}"><h3>{esc(heading)}</h3>'
             f"{cards}</section>")  # fmt: skip

@@ -79,6 +79,19 @@ textarea:focus-visible { outline: 2px solid var(--color-accent) !important;
   outline-offset: 2px; }
 """
 
+# A click (or Enter) on a person's name opens their page inside the app instead of reloading
+# it: a reload would cut off the page's requests still in flight. Modified clicks keep the
+# link's own behaviour, so "open in new tab" still works.
+PERSON_LINKS_JS = """
+element.addEventListener('click', (event) => {
+  const link = event.target.closest('a[data-person]');
+  if (!link || event.button !== 0 || event.ctrlKey || event.metaKey || event.shiftKey) return;
+  event.preventDefault();
+  window.scrollTo({top: 0});
+  trigger('click', {person: link.dataset.person});
+});
+"""
+
 
 def theme() -> gr.themes.Base:
     """Gradio's default theme with system fonts, so the page loads nothing from outside."""
@@ -88,8 +101,15 @@ def theme() -> gr.themes.Base:
     return gr.themes.Default(primary_hue="indigo", font=system, font_mono=mono)
 
 
-def panel(value: str = "", **kwargs: Any) -> gr.HTML:
-    """An HTML panel styled by this stylesheet alone (Gradio's defaults pad links as buttons)."""
+def panel(value: str = "", person_links: bool = False, **kwargs: Any) -> gr.HTML:
+    """An HTML panel styled by this stylesheet alone (Gradio's defaults pad links as buttons).
+
+    Args:
+        value: the HTML.
+        person_links: make clicks on its people's names fire the panel's click event.
+        **kwargs: passed on to `gr.HTML`.
+    """
     classes = ["kn-panel", *kwargs.pop("elem_classes", [])]
-    return gr.HTML(value, js_on_load=None, apply_default_css=False, elem_classes=classes,
-                   **kwargs)
+    script = PERSON_LINKS_JS if person_links else None
+    return gr.HTML(value, js_on_load=script, apply_default_css=False, elem_classes=classes,
+                   **kwargs)  # fmt: skip

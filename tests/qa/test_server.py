@@ -25,7 +25,8 @@ def free_port() -> int:
 def server(tmp_path_factory: pytest.TempPathFactory):
     home = tmp_path_factory.mktemp("served")
     env = {**os.environ, "KENNING_EMBEDDING_MODEL": "hash", "KENNING_GIT_HISTORY": "false",
-           "KENNING_ABSTAIN_THRESHOLD": "0.05"}  # fmt: skip
+           "KENNING_ABSTAIN_THRESHOLD": "0.05",
+           "KENNING_MAX_QUESTION_CHARS": "20000"}  # the LLM-path test sends whole prompts
     subprocess.run([sys.executable, "-m", "kenning", "ingest", str(GOOD), "--kb", str(home)],
                    env=env, check=True, capture_output=True)  # fmt: skip
     port = free_port()
@@ -75,3 +76,17 @@ def test_upload_then_search_over_http(server: str, tmp_path: Path) -> None:
 def test_root_redirects_to_docs(server: str) -> None:
     response = httpx.get(server, follow_redirects=False, timeout=10)
     assert response.status_code in (302, 307)
+
+
+def test_llm_answerer_through_an_openai_compatible_server(server: str, good_kb) -> None:
+    """LangChain's init_chat_model + ChatOpenAI against a real OpenAI-compatible server:
+    here another Kenning's /v1/chat/completions, on loopback."""
+    kb, _ = good_kb
+    kb.settings.llm = "openai:kenning"
+    kb.settings.llm_base_url = f"{server}/v1"
+    kb.settings.abstain_threshold = 0.05
+    response = kb.ask("Why did the wombat batch job fail?", answerer="llm")
+    assert response.answerer == "llm"
+    assert response.citations and not response.abstained
+    markers = {int(n) for n in __import__("re").findall(r"\[(\d+)\]", response.answer)}
+    assert markers == {c.n for c in response.citations}

@@ -1,0 +1,61 @@
+"""The LLM answerer end to end against real models: SmolLM2-135M-Instruct in-process (GGUF),
+and LangChain's OpenAI client against a real OpenAI-compatible server on loopback."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from fastapi.testclient import TestClient
+
+from kenning.qa.api import create_api
+from kenning.qa.llm_local import create_local_chat_model, smollm2_path
+
+
+@pytest.fixture(scope="module")
+def local_model():
+    return create_local_chat_model(max_new_tokens=60)
+
+
+def test_packaged_model_is_found() -> None:
+    assert smollm2_path().suffix == ".gguf"
+
+
+def test_local_model_generates_and_streams(local_model) -> None:
+    from langchain_core.messages import HumanMessage
+
+    reply = local_model.invoke([HumanMessage(content="Say hello.")])
+    assert reply.content.strip()
+    pieces = list(local_model.stream([HumanMessage(content="Say hello.")]))
+    assert len(pieces) > 1 and "".join(p.content for p in pieces).strip()
+
+
+def test_ask_with_the_local_llm_is_checked(good_kb, local_model) -> None:
+    kb, _ = good_kb
+    kb.settings.llm = "local"
+    kb.settings.abstain_threshold = 0.05
+    kb.qa._chat_model = local_model  # the module-scoped model: loaded once
+    response = kb.ask("Why did the wombat batch job need a restart?", answerer="llm")
+    assert response.answerer == "llm"
+    numbers = {int(n) for n in re.findall(r"\[(\d+)\]", response.answer)}
+    assert numbers == {c.n for c in response.citations}  # no marker points nowhere
+    if response.abstained:
+        assert "most likely to know" in response.answer
+    else:
+        assert all(n <= len(response.citations) for n in numbers)
+
+
+def test_streamed_llm_answer_over_http(good_kb, local_model) -> None:
+    kb, _ = good_kb
+    kb.settings.llm = "local"
+    kb.settings.abstain_threshold = 0.05
+    app = create_api(kb)
+    app.state.service._chat_model = local_model
+    with TestClient(app) as client, client.stream(
+        "POST", "/v1/ask", json={"question": "wombat batch job", "stream": True}
+    ) as response:
+        text = "".join(response.iter_text())
+    events = [block.split("\n")[0] for block in text.strip().split("\n\n")]
+    assert events.count("event: token") >= 2  # the model's pieces, as they came
+    assert events[-1] == "event: answer"
+    assert '"answerer": "llm"' in text
