@@ -8,7 +8,7 @@ import pysrt
 
 from kenning.errors import ParseError
 from kenning.ingest.parsers.textio import read_text
-from kenning.ingest.parsers.vtt import merge_turns, split_label
+from kenning.ingest.parsers.vtt import cue_document, split_label
 from kenning.schema import Block, ParsedDocument
 
 
@@ -35,12 +35,4 @@ def parse(path: Path) -> ParsedDocument:
         )
     if not cues:
         raise ParseError(str(path), "SRT file has no subtitles with text")
-    doc = ParsedDocument(
-        source=str(path),
-        title=path.stem.replace("-", " ").replace("_", " "),
-        blocks=merge_turns(cues),
-        kind="transcript",
-    )
-    if note:
-        doc.meta["_note"] = note
-    return doc
+    return cue_document(path, cues, note)

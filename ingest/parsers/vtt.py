@@ -31,6 +31,19 @@ def merge_turns(cues: list[Block]) -> list[Block]:
     return turns
 
 
+def cue_document(path: Path, cues: list[Block], note: str) -> ParsedDocument:
+    """A transcript document from timed cues: consecutive cues of one speaker become a turn."""
+    doc = ParsedDocument(
+        source=str(path),
+        title=path.stem.replace("-", " ").replace("_", " "),
+        blocks=merge_turns(cues),
+        kind="transcript",
+    )
+    if note:
+        doc.meta["_note"] = note
+    return doc
+
+
 def split_label(text: str, voice: str | None) -> tuple[str | None, str]:
     """The speaker of a cue from its voice tag, else from a `Name:` prefix."""
     if voice:
@@ -64,12 +77,4 @@ def parse(path: Path) -> ParsedDocument:
         )
     if not cues:
         raise ParseError(str(path), "WebVTT file has no cues with text")
-    doc = ParsedDocument(
-        source=str(path),
-        title=path.stem.replace("-", " ").replace("_", " "),
-        blocks=merge_turns(cues),
-        kind="transcript",
-    )
-    if note:
-        doc.meta["_note"] = note
-    return doc
+    return cue_document(path, cues, note)
