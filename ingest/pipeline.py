@@ -121,7 +121,7 @@ def prepare(
     except ValueError:
         relative = PurePath(path.name)
     mentions = extract_mentions(parsed)
-    parsed.people = [(r, n, d) for r, n, d in mentions]
+    parsed.people = list(mentions)  # kind detection reads attendees and action owners
     kind = detect_kind(parsed, relative, context.kind)
     meta = parsed.meta
     source = str(path)

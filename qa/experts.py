@@ -8,7 +8,7 @@ the weight of the person's role (owner, author, speaker's share of the chunk's w
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 
 from kenning.index.retriever import Retrieval
@@ -35,6 +35,12 @@ class _Tally:
     named: bool = False
     # (document_id, role) -> (contribution, reason)
     items: dict[tuple[str, str], tuple[float, str, str]] = field(default_factory=dict)
+
+
+def topics_of(evidence: list[dict]) -> Counter[str]:
+    """A person's topics: each tag counted once per document they have a role on."""
+    pairs = {(tag.lower(), item["document_id"]) for item in evidence for tag in item["tags"]}
+    return Counter(tag for tag, _ in pairs)
 
 
 def speaker_shares(text: str) -> dict[str, float]:

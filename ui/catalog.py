@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from kenning.qa.experts import topics_of
 from kenning.qa.service import KnowledgeBaseLike
 from kenning.schema import ROLE_WEIGHTS, Filters
 
@@ -87,8 +88,6 @@ def person_profile(kb: KnowledgeBaseLike, person_id: str) -> dict[str, Any] | No
     evidence = kb.store.evidence_of_person(person_id)
     owned: dict[str, dict[str, Any]] = {}
     meetings: dict[str, dict[str, Any]] = {}
-    topics_seen: Counter[str] = Counter()
-    tagged: set[tuple[str, str]] = set()
     for item in evidence:
         if item["role"] in OWNED_ROLES:
             entry = owned.setdefault(item["document_id"], {**item, "roles": []})
@@ -96,10 +95,6 @@ def person_profile(kb: KnowledgeBaseLike, person_id: str) -> dict[str, Any] | No
         elif item["kind"] in MEETING_KINDS:
             entry = meetings.setdefault(item["document_id"], {**item, "roles": []})
             entry["roles"].append(item["role"])
-        for tag in item["tags"]:
-            if (tag.lower(), item["document_id"]) not in tagged:
-                tagged.add((tag.lower(), item["document_id"]))
-                topics_seen[tag.lower()] += 1
     return {
         "id": person.id,
         "name": person.name,
@@ -107,7 +102,7 @@ def person_profile(kb: KnowledgeBaseLike, person_id: str) -> dict[str, Any] | No
         "teams": list(person.teams),
         "owned": list(owned.values()),
         "meetings": list(meetings.values()),
-        "topics": topics_seen.most_common(12),
+        "topics": topics_of(evidence).most_common(12),
     }
 
 

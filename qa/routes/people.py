@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
 from kenning.errors import NotFoundError
 from kenning.qa.deps import KbDep, ServiceDep
+from kenning.qa.experts import topics_of
 
 router = APIRouter(prefix="/v1/people", tags=["people"])
 
@@ -35,13 +35,7 @@ def person(person_id: str, kb: KbDep) -> dict[str, object]:
     owned = [e for e in evidence if e["role"] in ("owner", "author", "reviewer")]
     spoken = [e for e in evidence if e["role"] in ("speaker", "presenter", "facilitator",
                                                    "attendee", "action_owner")]  # fmt: skip
-    topics: Counter[str] = Counter()
-    seen: set[tuple[str, str]] = set()
-    for item in evidence:
-        for tag in item["tags"]:
-            if (tag.lower(), item["document_id"]) not in seen:
-                seen.add((tag.lower(), item["document_id"]))
-                topics[tag.lower()] += 1
+    topics = topics_of(evidence)
     return {
         "id": found.id,
         "name": found.name,
