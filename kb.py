@@ -193,10 +193,12 @@ class KnowledgeBase:
         self._vectors_before_writing()
         if isinstance(paths, str | Path):
             paths = [paths]
-        files, directory_files, missing = discover([Path(p) for p in paths])
+        files, directory_files, missing, refused = discover([Path(p) for p in paths])
         report = IngestReport()
         for path in missing:
             report.files.append(FileReport(path, "failed", "no such file or folder"))
+        for path, reason in refused:
+            report.files.append(FileReport(path, "skipped", reason))
         context = IngestContext(
             directory=PeopleDirectory(self.store.people()),
             chunking=self.chunking,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
@@ -151,13 +152,29 @@ def chunk_sections(
         else:
             merged.append(block)
     chunks: list[Chunk] = []
+    longest_run = settings.section_chunk_chars // 4
     for block in merged:
-        for piece in splitter.split_text(block.text):
+        for piece in splitter.split_text(_break_long_runs(block.text, longest_run)):
             if piece.strip():
                 chunks.append(
                     _make_chunk(document_id, len(chunks), piece.strip(), block, (), page_label)
                 )
     return chunks
+
+
+def _break_long_runs(text: str, size: int) -> str:
+    """Break runs of non-space characters longer than a chunk (base64, minified code).
+
+    The splitter would fall back to one split per character on them, which takes minutes
+    on a few MB; a space every `size` characters keeps it linear.
+    """
+    if len(text) <= size or not re.search(rf"\S{{{size + 1}}}", text):
+        return text
+    return re.sub(
+        rf"\S{{{size + 1},}}",
+        lambda m: " ".join(m[0][i : i + size] for i in range(0, len(m[0]), size)),
+        text,
+    )
 
 
 def _make_chunk(

@@ -63,15 +63,22 @@ def walk(root: Path) -> Iterator[Path]:
             yield Path(folder) / name
 
 
-def discover(paths: list[Path]) -> tuple[list[SourceFile], list[Path], list[str]]:
+def discover(
+    paths: list[Path],
+) -> tuple[list[SourceFile], list[Path], list[str], list[tuple[str, str]]]:
     """Expand the given paths into files; a recording's sidecar files become the recording.
 
+    A symbolic link found while walking a folder is followed only when it points inside that
+    folder: a link to `/etc/passwd` in a shared drive must not become readable knowledge.
+
     Returns:
-        The source files, the people directory files, and paths that do not exist.
+        The source files, the people directory files, paths that do not exist, and
+        (path, reason) for files refused before parsing (links out of the tree, broken links).
     """
     files: list[SourceFile] = []
     directories: list[Path] = []
     missing: list[str] = []
+    refused: list[tuple[str, str]] = []
     seen: set[Path] = set()
     for given in paths:
         if not given.exists():
@@ -80,6 +87,11 @@ def discover(paths: list[Path]) -> tuple[list[SourceFile], list[Path], list[str]
         root = given.resolve() if given.is_dir() else given.resolve().parent
         candidates = walk(given) if given.is_dir() else iter([given])
         for path in candidates:
+            if given.is_dir() and path.is_symlink():
+                reason = link_problem(path, root)
+                if reason:
+                    refused.append((str(path), reason))
+                    continue
             resolved = path.resolve()
             if not is_directory_file(path):
                 # A recording's sidecar transcript or .yaml stands for the recording.
@@ -91,4 +103,15 @@ def discover(paths: list[Path]) -> tuple[list[SourceFile], list[Path], list[str]
                 directories.append(resolved)
             elif not any(resolved == root / loc for loc in CODEOWNERS_LOCATIONS):
                 files.append(SourceFile(resolved, root, explicit=not given.is_dir()))
-    return files, directories, missing
+    return files, directories, missing, refused
+
+
+def link_problem(path: Path, root: Path) -> str | None:
+    """Why a symbolic link met while walking `root` is refused, or None when it is fine."""
+    try:
+        target = path.resolve(strict=True)
+    except (OSError, RuntimeError):  # missing target, or a loop of links
+        return f"broken symbolic link (points to {os.readlink(path)})"
+    if not target.is_relative_to(root):
+        return f"symbolic link points outside {root} (to {target}); not followed"
+    return None

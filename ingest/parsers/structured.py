@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,9 @@ from kenning.ingest.parsers.textio import looks_binary
 from kenning.schema import Block, ParsedDocument
 
 SKIPPED_CATEGORIES = frozenset({"PageBreak", "Header", "Footer", "PageNumber", "Image"})
+# A DOCX/PPTX is a ZIP; its parsers inflate whole parts in memory, so the total they may
+# inflate is capped. Real documents under the 50 MB file limit expand to far less.
+MAX_EXPANDED_BYTES = 256 * 1024 * 1024
 
 
 def elements_to_blocks(elements: list[Any]) -> tuple[list[Block], str]:
@@ -85,6 +89,28 @@ def html_meta(path: Path) -> dict[str, str]:
     return out
 
 
+def check_archive(path: Path, fmt: str) -> None:
+    """Refuse a DOCX/PPTX that is not a ZIP or would inflate past `MAX_EXPANDED_BYTES`.
+
+    The sizes are those the archive declares; `zipfile` never inflates a member past its
+    declared size, so a lying header cannot get around this.
+
+    Raises:
+        ParseError: not a ZIP archive, or a zip bomb.
+    """
+    try:
+        with zipfile.ZipFile(path) as archive:
+            expanded = sum(item.file_size for item in archive.infolist())
+    except (zipfile.BadZipFile, zipfile.LargeZipFile) as exc:
+        raise ParseError(str(path), f"not a {fmt.upper()} file (broken ZIP: {exc})") from exc
+    if expanded > MAX_EXPANDED_BYTES:
+        raise ParseError(
+            str(path),
+            f"refused: would expand to {expanded / 1048576:,.0f} MB "
+            f"(over {MAX_EXPANDED_BYTES // 1048576} MB; a zip bomb?)",
+        )
+
+
 def parse_format(path: Path, fmt: str) -> ParsedDocument:
     """Parse an HTML, DOCX or PPTX file into blocks and metadata."""
     data = path.read_bytes()
@@ -92,6 +118,8 @@ def parse_format(path: Path, fmt: str) -> ParsedDocument:
         raise ParseError(str(path), "empty file")
     if fmt == "html" and looks_binary(data):
         raise ParseError(str(path), "binary content in an HTML file")
+    if fmt in ("docx", "pptx"):
+        check_archive(path, fmt)
     elements = unstructured_offline.partition(path, fmt)
     blocks, first_title = elements_to_blocks(elements)
     meta: dict[str, Any] = html_meta(path) if fmt == "html" else core_properties(path, fmt)

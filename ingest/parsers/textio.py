@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import codecs
 from pathlib import Path
 
 from kenning.errors import ParseError
 
 # Fallbacks for text that is not UTF-8; cp1252 covers Latin-1 and the Windows quotes.
 FALLBACK_ENCODINGS: tuple[str, ...] = ("cp1252", "latin-1")
+# Checked longest first: the UTF-32-LE mark starts with the UTF-16-LE one.
+UNICODE_BOMS: tuple[tuple[bytes, str], ...] = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
 
 
 def looks_binary(data: bytes) -> bool:
@@ -28,6 +36,15 @@ def read_text(path: Path) -> tuple[str, str]:
     data = path.read_bytes()
     if not data.strip():
         raise ParseError(str(path), "empty file")
+    for bom, encoding in UNICODE_BOMS:  # UTF-16/32 are full of NUL bytes but are text
+        if data.startswith(bom):
+            try:
+                text = data[len(bom) :].decode(encoding)
+            except UnicodeDecodeError as exc:
+                raise ParseError(str(path), f"not valid {encoding.upper()} ({exc.reason})") from exc
+            if not text.strip():
+                raise ParseError(str(path), "empty file")
+            return text, f"read as {encoding.upper()}"
     if looks_binary(data):
         raise ParseError(str(path), "binary content in a text file")
     try:

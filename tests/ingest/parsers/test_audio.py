@@ -193,9 +193,9 @@ def test_sidecars_stand_for_their_recording_in_discovery(tmp_path: Path) -> None
     for name in ("standup.vtt", "standup.yaml"):
         shutil.copy(SIDECARS / name, tmp_path / name)
     (tmp_path / "notes.txt").write_text("Not a sidecar: no recording called notes.\n")
-    files, _, _ = discover([tmp_path])
+    files, *_ = discover([tmp_path])
     assert sorted(f.path.name for f in files) == ["notes.txt", "standup.wav"]
-    files, _, _ = discover([tmp_path / "standup.vtt"])
+    files, *_ = discover([tmp_path / "standup.vtt"])
     assert [f.path for f in files] == [wav.resolve()]
 
 
