@@ -91,6 +91,23 @@ class Settings(BaseSettings):
     candidates: int = Field(
         default=50, ge=1, description="Candidates taken from each ranking before fusion."
     )
+    vector_index: Literal["auto", "flat", "hnsw"] = Field(
+        default="auto",
+        description=(
+            "Dense index: 'auto' is exact (flat) below ann_threshold chunks and HNSW above; "
+            "'flat' and 'hnsw' force one."
+        ),
+    )
+    ann_threshold: int = Field(
+        default=200_000,
+        ge=1,
+        description="Chunks at which 'auto' switches the dense index to HNSW (approximate).",
+    )
+    hnsw_ef_search: int = Field(
+        default=128,
+        ge=8,
+        description="HNSW search beam: higher is closer to exact search, and slower.",
+    )
     max_hits_per_document: int = Field(
         default=0,
         ge=0,

@@ -23,7 +23,12 @@ from kenning.errors import IndexMismatchError, KenningError, ParseError
 from kenning.index.embeddings import Embedder, create_embedder
 from kenning.index.retriever import Retrieval, Retriever
 from kenning.index.store import SCHEMA_VERSION, Store
-from kenning.index.vectors import VectorIndex, create_vector_index, load_vector_index
+from kenning.index.vectors import (
+    VectorIndex,
+    ann_options,
+    create_vector_index,
+    load_vector_index,
+)
 from kenning.ingest.chunking import ChunkSettings
 from kenning.ingest.codeowners import find_codeowners
 from kenning.ingest.directory import PeopleDirectory, load_directory_file
@@ -142,11 +147,11 @@ class KnowledgeBase:
             index: VectorIndex | None = None
             if path.exists() and self.manifest.get("vector_generation") == self.store.generation:
                 try:
-                    index = load_vector_index(path, dimension)
+                    index = load_vector_index(path, dimension, ann_options(self.settings))
                 except (RuntimeError, ValueError) as exc:
                     logger.warning("rebuilding unreadable vector index %s: %s", path, exc)
             if index is None or len(index) != self.store.count_chunks():
-                index = create_vector_index(dimension)
+                index = create_vector_index(dimension, ann_options(self.settings))
                 ids, vectors = self.store.all_embeddings(dimension)
                 index.add(ids, vectors)
                 if len(ids):

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
+
+if TYPE_CHECKING:
+    from kenning.index.faiss_index import AnnOptions
 
 
 class VectorIndex(Protocol):
@@ -28,7 +31,12 @@ class VectorIndex(Protocol):
         ...
 
     def __len__(self) -> int:
-        """How many vectors are stored."""
+        """How many vectors are stored (removed ones not counted)."""
+        ...
+
+    @property
+    def kind(self) -> str:
+        """"flat" (exact search) or "hnsw" (approximate)."""
         ...
 
     def save(self, path: Path) -> None:
@@ -36,15 +44,26 @@ class VectorIndex(Protocol):
         ...
 
 
-def create_vector_index(dimension: int) -> VectorIndex:
-    """A new, empty vector index of the given dimension."""
+def create_vector_index(dimension: int, options: AnnOptions | None = None) -> VectorIndex:
+    """A new, empty vector index of the given dimension; exact until `options.threshold`."""
     from kenning.index.faiss_index import FaissIndex
 
-    return FaissIndex(dimension)
+    return FaissIndex(dimension, options)
 
 
-def load_vector_index(path: Path, dimension: int) -> VectorIndex:
+def load_vector_index(path: Path, dimension: int, options: AnnOptions | None = None) -> VectorIndex:
     """Load a vector index written by `save`."""
     from kenning.index.faiss_index import FaissIndex
 
-    return FaissIndex.load(path, dimension)
+    return FaissIndex.load(path, dimension, options)
+
+
+def ann_options(settings: object) -> AnnOptions:
+    """The index options named by the settings (`vector_index`, `ann_threshold`, ...)."""
+    from kenning.index.faiss_index import AnnOptions
+
+    return AnnOptions(
+        mode=getattr(settings, "vector_index", "auto"),
+        threshold=getattr(settings, "ann_threshold", 200_000),
+        ef_search=getattr(settings, "hnsw_ef_search", 128),
+    )
