@@ -13,6 +13,7 @@ import typer
 
 from kenning.config import Settings, load_settings
 from kenning.errors import KenningError
+from kenning.eval.cli import eval_app
 
 app = typer.Typer(
     help="Kenning: answers from your organisation's own knowledge, with citations and the "
@@ -20,6 +21,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
 )
+app.add_typer(eval_app, name="eval")
 
 KbOption = Annotated[
     Path | None,
