@@ -453,41 +453,6 @@ class KnowledgeBase:
         return check_answer(answer, passages, self.embedder, self.settings.support_threshold)
 
 
-class SharedIndex:
-    """The vector index behind a lock, safe to use from many threads.
-
-    FAISS indexes must not be searched while they change; the server searches from a thread
-    pool while an upload ingests. The inner index can be swapped (`index`) when it is
-    reloaded, while the retriever keeps its reference to this wrapper.
-    """
-
-    def __init__(self, index: VectorIndex) -> None:
-        self.index = index
-        self._lock = threading.Lock()
-
-    def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
-        with self._lock:
-            self.index.add(ids, vectors)
-
-    def remove(self, ids: np.ndarray) -> None:
-        with self._lock:
-            self.index.remove(ids)
-
-    def search(self, *args: Any, **kwargs: Any) -> Any:
-        with self._lock:
-            return self.index.search(*args, **kwargs)
-
-    def save(self, path: Path) -> None:
-        with self._lock:
-            self.index.save(path)
-
-    def __len__(self) -> int:
-        return len(self.index)
-
-    def __getattr__(self, name: str) -> Any:  # kind, dimension, ... of the inner index
-        return getattr(self.index, name)
-
-
 def _filters(filters: Filters | dict[str, Any] | None) -> Filters:
     return filters if isinstance(filters, Filters) else Filters.from_dict(filters)
 
