@@ -6,14 +6,16 @@ Built once (in the CLI, `create_app()` or `KnowledgeBase`) and passed on explici
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
+    SettingsError,
     TomlConfigSettingsSource,
 )
 
@@ -21,6 +23,59 @@ from kenning.errors import ConfigError
 
 DEFAULT_EMBEDDING_MODEL = "all-MiniLM-L6-v2"
 TOML_FILE = "kenning.toml"
+# Secrets come from the environment only, never from a file that may be committed or shared.
+SECRET_SETTINGS = frozenset({"api_keys", "llm_api_key"})
+ALL_GROUPS = "*"
+ANONYMOUS = "anonymous"
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who is asking: a name, the groups whose documents they may read, and admin rights.
+
+    `groups` None reads every document; otherwise documents with no groups and documents
+    sharing a group with the caller are readable.
+    """
+
+    name: str
+    groups: frozenset[str] | None
+    admin: bool = False
+
+    def can_read(self, document_groups: list[str] | tuple[str, ...]) -> bool:
+        """True when a document with these groups is readable by this principal."""
+        if self.groups is None or not document_groups:
+            return True
+        return bool(self.groups & set(document_groups))
+
+
+class ApiKey(BaseModel):
+    """One API key and the principal it stands for (`KENNING_API_KEYS`, a JSON list)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    key: SecretStr = Field(description="The secret; at least 16 characters.")
+    name: str = Field(min_length=1, max_length=100, pattern=r"^[\w.@-]+$")
+    groups: tuple[str, ...] = Field(default=(), description="Readable groups; '*': all.")
+    admin: bool = Field(default=False, description="May upload and delete documents.")
+
+    @field_validator("name")
+    @classmethod
+    def _not_reserved(cls, value: str) -> str:
+        if value in (ANONYMOUS, "local"):
+            raise ValueError(f"{value!r} is reserved; choose another name")
+        return value
+
+    @field_validator("key")
+    @classmethod
+    def _long_enough(cls, value: SecretStr) -> SecretStr:
+        if len(value.get_secret_value()) < 16:
+            raise ValueError("an API key must be at least 16 characters")
+        return value
+
+    def principal(self) -> Principal:
+        """The principal this key authenticates."""
+        groups = None if ALL_GROUPS in self.groups else frozenset(self.groups)
+        return Principal(self.name, groups, self.admin)
 
 
 class Settings(BaseSettings):
@@ -145,6 +200,70 @@ class Settings(BaseSettings):
     max_question_chars: int = Field(
         default=2000, ge=10, description="Longest question accepted."
     )
+    api_keys: list[ApiKey] = Field(
+        default_factory=list,
+        description=(
+            "API keys as a JSON list of {key, name, groups, admin}; environment only. A key "
+            "reads documents with no groups and those sharing one of its groups ('*': all)."
+        ),
+    )
+    allow_anonymous: bool | None = Field(
+        default=None,
+        description=(
+            "Serve callers without a key. Unset: yes when no API keys are configured (they "
+            "read everything), no once keys exist; set true to let them read documents with "
+            "no groups."
+        ),
+    )
+    rate_limit: str | None = Field(
+        default=None,
+        description=(
+            "Requests allowed per API key (per client address without a key), e.g. "
+            "'60/minute' or '10/second;500/hour'. Unset: no limit."
+        ),
+    )
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        description="Origins allowed to call the API from a browser (CORS). Empty: none.",
+    )
+
+    @field_validator("api_keys")
+    @classmethod
+    def _unique_keys(cls, keys: list[ApiKey]) -> list[ApiKey]:
+        names = [k.name for k in keys]
+        if len(set(names)) != len(names):
+            raise ValueError("API key names must be unique")
+        secrets = [k.key.get_secret_value() for k in keys]
+        if len(set(secrets)) != len(secrets):
+            raise ValueError("two API keys have the same secret")
+        return keys
+
+    @field_validator("rate_limit")
+    @classmethod
+    def _valid_rate_limit(cls, value: str | None) -> str | None:
+        if value:
+            from limits import parse_many
+
+            try:
+                parse_many(value)
+            except ValueError:
+                raise ValueError(
+                    f"{value!r} is not a rate limit; write e.g. '60/minute' or '10/second'"
+                ) from None
+        return value or None
+
+    @property
+    def anonymous_allowed(self) -> bool:
+        """Whether callers without a key are served (see `allow_anonymous`)."""
+        if self.allow_anonymous is None:
+            return not self.api_keys
+        return self.allow_anonymous
+
+    def anonymous_principal(self) -> Principal:
+        """The principal of a caller without a key: everything when no keys exist."""
+        if not self.api_keys:
+            return Principal(ANONYMOUS, None, admin=True)
+        return Principal(ANONYMOUS, frozenset(), admin=False)
 
     @classmethod
     def settings_customise_sources(
@@ -160,8 +279,23 @@ class Settings(BaseSettings):
         return (
             init_settings,
             env_settings,
-            TomlConfigSettingsSource(settings_cls, toml_file=toml_path),
+            _TomlWithoutSecrets(settings_cls, toml_file=toml_path),
         )
+
+
+class _TomlWithoutSecrets(TomlConfigSettingsSource):
+    """`kenning.toml`, refusing secrets: they belong in the environment only."""
+
+    def __call__(self) -> dict[str, Any]:
+        data = super().__call__()
+        found = sorted(SECRET_SETTINGS & set(data))
+        if found:
+            names = ", ".join(f"KENNING_{name.upper()}" for name in found)
+            raise ConfigError(
+                f"{', '.join(found)} may only be set in the environment ({names}), "
+                "not in a settings file"
+            )
+        return data
 
 
 def load_settings(**overrides: object) -> Settings:
@@ -173,8 +307,12 @@ def load_settings(**overrides: object) -> Settings:
     clean = {k: v for k, v in overrides.items() if v is not None}
     try:
         return Settings(**clean)
+    except SettingsError as exc:
+        # pydantic-settings' message names the field only; the value (maybe a key) stays out.
+        raise ConfigError(f"invalid settings: {exc}") from None
     except ValidationError as exc:
         problems = "; ".join(
             f"{'.'.join(str(p) for p in err['loc'])}: {err['msg']}" for err in exc.errors()
         )
-        raise ConfigError(f"invalid settings: {problems}") from exc
+        # Not chained: the validation error's text quotes the input, which may be a secret.
+        raise ConfigError(f"invalid settings: {problems}") from None

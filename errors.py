@@ -36,3 +36,25 @@ class ConfigError(KenningError):
     """The settings are invalid; the message names the key."""
 
     status = 500
+
+
+class AuthenticationError(KenningError):
+    """No API key, or one that is not configured."""
+
+    status = 401
+
+
+class ForbiddenError(KenningError):
+    """The caller is known but may not do this (e.g. upload without admin rights)."""
+
+    status = 403
+
+
+class RateLimitError(KenningError):
+    """Too many requests with one key; `retry_after` says how many seconds to wait."""
+
+    status = 429
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after

@@ -283,7 +283,7 @@ class KnowledgeBase:
             rules = context.codeowners[source.root]
             owners = rules.owners_of(path) if rules else ()
             data = source_bytes(path)
-            content_hash = fingerprint(data, owners, context)
+            content_hash = fingerprint(data, owners, context, path)
             stored = self.store.content_hash(str(path))
             if stored and stored[1] == content_hash:
                 return FileReport(str(path), "unchanged", document_id=stored[0])

@@ -93,6 +93,11 @@ CREATE TABLE IF NOT EXISTS feedback (
 );
 CREATE INDEX IF NOT EXISTS evidence_document ON evidence(document_id);
 """
+# Who asked (their readable groups, JSON; NULL: an unrestricted caller), so that a question or
+# a rating is shown only to callers who could read everything its asker could.
+ASKER_COLUMNS = ("questions", "feedback")
+TABLE_COLUMNS = "SELECT name FROM pragma_table_info(?)"
+ADD_ASKER_COLUMN = "ALTER TABLE {table} ADD COLUMN asker_groups TEXT"
 
 GET_META = "SELECT value FROM meta WHERE key = ?"
 SET_META = """
@@ -151,8 +156,8 @@ SELECT c.rowid FROM chunks c JOIN documents d ON d.id = c.document_id WHERE 1 = 
 """
 EVIDENCE_OF_DOCUMENTS = """
 SELECT e.document_id, e.person_id, p.name, e.role, e.weight, e.share, e.mention, e.detail
-FROM evidence e JOIN people p ON p.id = e.person_id
-WHERE e.document_id IN ({placeholders})
+FROM evidence e JOIN people p ON p.id = e.person_id JOIN documents d ON d.id = e.document_id
+WHERE e.document_id IN ({placeholders}) {where}
 """
 # Chunks where a person speaks, or of documents where they have any other role.
 PERSON_CHUNKS = """
@@ -162,28 +167,43 @@ PERSON_CHUNKS = """
                    AND e.role = 'speaker' AND s.value = e.mention))
 """
 INSERT_QUESTION = """
-INSERT INTO questions (asked_at, question, abstained, best_score, latency_ms, answerer)
-VALUES (?, ?, ?, ?, ?, ?)
+INSERT INTO questions (asked_at, question, abstained, best_score, latency_ms, answerer,
+                       asker_groups)
+VALUES (?, ?, ?, ?, ?, ?, ?)
 """
-INSERT_FEEDBACK = "INSERT INTO feedback (created, question, helpful, comment) VALUES (?, ?, ?, ?)"
+INSERT_FEEDBACK = """
+INSERT INTO feedback (created, question, helpful, comment, asker_groups) VALUES (?, ?, ?, ?, ?)
+"""
 KNOWLEDGE_GAPS = """
 SELECT question, COUNT(*) AS times, MAX(asked_at) AS last_asked, MAX(best_score) AS best
-FROM questions WHERE abstained = 1 OR best_score < ?
+FROM questions WHERE (abstained = 1 OR best_score < ?) {where}
 GROUP BY lower(question) ORDER BY times DESC, last_asked DESC LIMIT ?
 """
 FEEDBACK_SUMMARY = """
-SELECT COUNT(*), COALESCE(SUM(helpful), 0) FROM feedback
+SELECT COUNT(*), COALESCE(SUM(helpful), 0) FROM feedback WHERE 1 = 1 {where}
 """
 RECENT_FEEDBACK = """
-SELECT created, question, helpful, comment FROM feedback ORDER BY id DESC LIMIT ?
+SELECT created, question, helpful, comment FROM feedback WHERE 1 = 1 {where}
+ORDER BY id DESC LIMIT ?
 """
 QUESTION_COUNTS = """
-SELECT COUNT(*), COALESCE(SUM(abstained), 0), AVG(latency_ms) FROM questions
+SELECT COUNT(*), COALESCE(SUM(abstained), 0), AVG(latency_ms) FROM questions WHERE 1 = 1 {where}
+"""
+# Counts over the documents a caller may read ({where} from filter_clause).
+READABLE_DOCUMENTS_BY_KIND = """
+SELECT d.kind, COUNT(*) FROM documents d WHERE 1 = 1 {where} GROUP BY d.kind ORDER BY d.kind
+"""
+READABLE_CHUNK_COUNT = """
+SELECT COUNT(*) FROM chunks c JOIN documents d ON d.id = c.document_id WHERE 1 = 1 {where}
+"""
+READABLE_PEOPLE_COUNT = """
+SELECT COUNT(DISTINCT e.person_id) FROM evidence e JOIN documents d ON d.id = e.document_id
+WHERE 1 = 1 {where}
 """
 STALE_DOCUMENTS = """
-SELECT id, title, source, review_by FROM documents
-WHERE review_by IS NOT NULL AND review_by < ? {where}
-ORDER BY review_by
+SELECT d.id, d.title, d.source, d.review_by FROM documents d
+WHERE d.review_by IS NOT NULL AND d.review_by < ? {where}
+ORDER BY d.review_by
 """
 LIST_DOCUMENTS = """
 SELECT d.id, d.title, d.source, d.kind, d.created, d.updated, d.review_by, d.tags, d.team,
@@ -210,7 +230,7 @@ FROM evidence e JOIN documents d ON d.id = e.document_id
 WHERE e.person_id = ? {where}
 ORDER BY COALESCE(d.updated, d.created) DESC
 """
-DOCUMENT_BY_ID = "SELECT * FROM documents WHERE id = ?"
+DOCUMENT_BY_ID = "SELECT * FROM documents d WHERE d.id = ? {where}"
 CHUNKS_OF_DOCUMENT = """
 SELECT id, document_id, ord, text, location, heading, page, start, "end", speakers
 FROM chunks WHERE document_id = ? ORDER BY ord
@@ -286,6 +306,26 @@ def filter_clause(filters: Filters) -> tuple[str, list[Any]]:
     return "".join(f" AND {c}" for c in clauses), params
 
 
+def asker_clause(groups: tuple[str, ...] | None) -> tuple[str, list[Any]]:
+    """The condition (starting with AND) for logged questions and ratings a caller may see.
+
+    A caller who reads everything (`groups` None) sees all; others see what was asked by
+    callers whose groups are all among theirs (so no question reveals a group's business).
+    """
+    if groups is None:
+        return "", []
+    marks = ",".join("?" * len(groups)) or "NULL"
+    return (
+        " AND asker_groups IS NOT NULL AND NOT EXISTS (SELECT 1 FROM json_each(asker_groups) "
+        f"WHERE value NOT IN ({marks}))",
+        list(groups),
+    )
+
+
+def _groups_json(groups: tuple[str, ...] | None) -> str | None:
+    return None if groups is None else json.dumps(sorted(groups))
+
+
 class Store:
     """The knowledge base's SQLite file. One connection, guarded by a lock."""
 
@@ -298,6 +338,10 @@ class Store:
         self.conn.execute("PRAGMA foreign_keys=ON")
         with self.conn:
             self.conn.executescript(SCHEMA)
+            for table in ASKER_COLUMNS:  # knowledge bases made before access control
+                columns = {r[0] for r in self.conn.execute(TABLE_COLUMNS, (table,))}
+                if "asker_groups" not in columns:
+                    self.conn.execute(ADD_ASKER_COLUMN.format(table=table))
         version = self.get_meta("schema_version")
         if version is None:
             self.set_meta("schema_version", str(SCHEMA_VERSION))
@@ -446,8 +490,13 @@ class Store:
         with self._lock:
             return int(self.conn.execute(COUNT_CHUNKS).fetchone()[0])
 
-    def stats(self) -> dict[str, Any]:
-        """Counts of documents (by kind), chunks and people with evidence."""
+    def stats(self, filters: Filters | None = None) -> dict[str, Any]:
+        """Counts of documents (by kind), chunks and people with evidence.
+
+        With filters (a caller's groups), only what they allow is counted.
+        """
+        if filters is not None and not filters.is_empty():
+            return self._readable_stats(filters)
         with self._lock:
             by_kind = dict(self.conn.execute(DOCUMENTS_BY_KIND).fetchall())
             return {
@@ -456,6 +505,19 @@ class Store:
                 "chunks": int(self.conn.execute(COUNT_CHUNKS).fetchone()[0]),
                 "people": int(self.conn.execute(COUNT_PEOPLE_WITH_EVIDENCE).fetchone()[0]),
             }
+
+    def _readable_stats(self, filters: Filters) -> dict[str, Any]:
+        where, params = filter_clause(filters)
+        with self._lock:
+            by_kind = dict(
+                self.conn.execute(READABLE_DOCUMENTS_BY_KIND.format(where=where), params)
+            )
+            chunks = self.conn.execute(READABLE_CHUNK_COUNT.format(where=where), params)
+            chunk_count = int(chunks.fetchone()[0])
+            people = self.conn.execute(READABLE_PEOPLE_COUNT.format(where=where), params)
+            people_count = int(people.fetchone()[0])
+        return {"documents": sum(by_kind.values()), "documents_by_kind": by_kind,
+                "chunks": chunk_count, "people": people_count}  # fmt: skip
 
     def lexical_search(
         self,
@@ -502,20 +564,28 @@ class Store:
             out[int(row[0])] = item
         return out
 
-    def evidence_of(self, document_ids: list[str]) -> list[dict[str, Any]]:
-        """The people and roles on the given documents."""
+    def evidence_of(
+        self, document_ids: list[str], filters: Filters | None = None
+    ) -> list[dict[str, Any]]:
+        """The people and roles on the given documents (those the filters allow)."""
         if not document_ids:
             return []
-        sql = EVIDENCE_OF_DOCUMENTS.format(placeholders=",".join("?" * len(document_ids)))
+        where, params = filter_clause(filters or Filters())
+        sql = EVIDENCE_OF_DOCUMENTS.format(
+            placeholders=",".join("?" * len(document_ids)), where=where
+        )
         keys = ("document_id", "person_id", "name", "role", "weight", "share", "mention", "detail")
         with self._lock:
-            rows = self.conn.execute(sql, document_ids).fetchall()
+            rows = self.conn.execute(sql, [*document_ids, *params]).fetchall()
         return [dict(zip(keys, r, strict=True)) for r in rows]
 
-    def document(self, document_id: str) -> dict[str, Any] | None:
-        """A document's fields, or None."""
+    def document(
+        self, document_id: str, filters: Filters | None = None
+    ) -> dict[str, Any] | None:
+        """A document's fields, or None (also when the filters, e.g. groups, exclude it)."""
+        where, params = filter_clause(filters or Filters())
         with self._lock:
-            cursor = self.conn.execute(DOCUMENT_BY_ID, (document_id,))
+            cursor = self.conn.execute(DOCUMENT_BY_ID.format(where=where), [document_id, *params])
             row = cursor.fetchone()
             if row is None:
                 return None
@@ -540,42 +610,66 @@ class Store:
 
     def log_question(
         self, question: str, abstained: bool, best_score: float | None, latency_ms: float,
-        answerer: str,
+        answerer: str, asker_groups: tuple[str, ...] | None = None,
     ) -> None:
-        """Record an asked question for the knowledge-gap report."""
+        """Record an asked question (and the asker's groups) for the knowledge-gap report."""
         with self.transaction() as conn:
             conn.execute(
                 INSERT_QUESTION,
-                (now_iso(), question, int(abstained), best_score, latency_ms, answerer),
-            )
+                (now_iso(), question, int(abstained), best_score, latency_ms, answerer,
+                 _groups_json(asker_groups)),
+            )  # fmt: skip
 
-    def add_feedback(self, question: str, helpful: bool, comment: str = "") -> None:
-        """Store a thumbs up or down on an answer."""
+    def add_feedback(
+        self, question: str, helpful: bool, comment: str = "",
+        asker_groups: tuple[str, ...] | None = None,
+    ) -> None:
+        """Store a thumbs up or down on an answer, with the groups of whoever gave it."""
         with self.transaction() as conn:
-            conn.execute(INSERT_FEEDBACK, (now_iso(), question, int(helpful), comment))
+            conn.execute(INSERT_FEEDBACK, (now_iso(), question, int(helpful), comment,
+                                           _groups_json(asker_groups)))  # fmt: skip
 
-    def knowledge_gaps(self, low_score: float, limit: int = 20) -> list[dict[str, Any]]:
-        """Questions that were abstained on or answered with low confidence, most asked first."""
+    def knowledge_gaps(
+        self, low_score: float, limit: int = 20, groups: tuple[str, ...] | None = None
+    ) -> list[dict[str, Any]]:
+        """Questions that were abstained on or answered with low confidence, most asked first.
+
+        `groups`: the viewer's groups (None: sees every question; see `asker_clause`).
+        """
+        where, params = asker_clause(groups)
         with self._lock:
-            rows = self.conn.execute(KNOWLEDGE_GAPS, (low_score, limit)).fetchall()
+            rows = self.conn.execute(
+                KNOWLEDGE_GAPS.format(where=where), [low_score, *params, limit]
+            ).fetchall()
         keys = ("question", "times", "last_asked", "best_score")
         return [dict(zip(keys, r, strict=True)) for r in rows]
 
-    def feedback_summary(self, recent: int = 10) -> dict[str, Any]:
-        """Counts of helpful and unhelpful answers, and the latest comments."""
+    def feedback_summary(
+        self, recent: int = 10, groups: tuple[str, ...] | None = None
+    ) -> dict[str, Any]:
+        """Counts of helpful and unhelpful answers, and the latest comments (as the viewer's
+        groups allow)."""
+        where, params = asker_clause(groups)
         with self._lock:
-            total, helpful = self.conn.execute(FEEDBACK_SUMMARY).fetchone()
-            rows = self.conn.execute(RECENT_FEEDBACK, (recent,)).fetchall()
+            total, helpful = self.conn.execute(
+                FEEDBACK_SUMMARY.format(where=where), params
+            ).fetchone()
+            rows = self.conn.execute(
+                RECENT_FEEDBACK.format(where=where), [*params, recent]
+            ).fetchall()
         keys = ("created", "question", "helpful", "comment")
         return {
             "total": int(total), "helpful": int(helpful), "unhelpful": int(total) - int(helpful),
             "recent": [dict(zip(keys, r, strict=True)) | {"helpful": bool(r[2])} for r in rows],
         }  # fmt: skip
 
-    def question_counts(self) -> dict[str, Any]:
+    def question_counts(self, groups: tuple[str, ...] | None = None) -> dict[str, Any]:
         """How many questions were asked, abstained on, and their mean latency."""
+        where, params = asker_clause(groups)
         with self._lock:
-            total, abstained, latency = self.conn.execute(QUESTION_COUNTS).fetchone()
+            total, abstained, latency = self.conn.execute(
+                QUESTION_COUNTS.format(where=where), params
+            ).fetchone()
         return {"asked": int(total), "abstained": int(abstained),
                 "mean_latency_ms": round(latency or 0.0, 1)}  # fmt: skip
 

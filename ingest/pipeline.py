@@ -12,6 +12,7 @@ from kenning.errors import ParseError
 from kenning.ingest.chunking import ChunkSettings, chunk_blocks
 from kenning.ingest.codeowners import CodeOwners
 from kenning.ingest.directory import PeopleDirectory
+from kenning.ingest.folder_config import FolderGroups
 from kenning.ingest.frontmatter import as_list
 from kenning.ingest.git_history import GitHistory
 from kenning.ingest.kinds import detect_kind
@@ -33,6 +34,7 @@ class IngestContext:
     git: dict[Path, GitHistory | None] = field(default_factory=dict)
     kind: str | None = None
     groups: tuple[str, ...] = ()
+    folders: FolderGroups = field(default_factory=FolderGroups)  # .kenning.yaml groups
     tags: tuple[str, ...] = ()
     transcription: audio.TranscriptionOptions = field(default_factory=audio.TranscriptionOptions)
 
@@ -47,12 +49,17 @@ class Prepared:
     note: str = ""
 
 
-def fingerprint(data: bytes, owners: tuple[str, ...], context: IngestContext) -> str:
-    """The content hash: the bytes plus everything else that changes the stored result."""
+def fingerprint(
+    data: bytes, owners: tuple[str, ...], context: IngestContext, path: Path | None = None
+) -> str:
+    """The content hash: the bytes plus everything else that changes the stored result
+    (with `path`, the groups its `.kenning.yaml` gives, so changing them re-ingests it)."""
     digest = hashlib.sha256(data)
+    folder_groups = context.folders.of(path) if path is not None else ()
     extra = "|".join(
         [context.chunking.signature(), ",".join(owners), context.kind or "",
          ",".join(context.groups), ",".join(context.tags)]
+        + ([",".join(folder_groups)] if folder_groups else [])  # unchanged hashes without
     )  # fmt: skip
     digest.update(extra.encode())
     return digest.hexdigest()
@@ -159,7 +166,8 @@ def prepare(
     stat = path.stat()
     modified = datetime.fromtimestamp(stat.st_mtime, UTC).date().isoformat()
     team = meta.get("team") or meta.get("owning_sig")
-    groups = tuple(dict.fromkeys([*as_list(meta.get("groups")), *context.groups]))
+    own_groups = as_list(meta.get("groups")) or list(context.folders.of(path))
+    groups = tuple(dict.fromkeys([*own_groups, *context.groups]))
     tags = tuple(dict.fromkeys([*as_list(meta.get("tags") or meta.get("keywords")),
                                 *context.tags]))  # fmt: skip
     created = first_date(

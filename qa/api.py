@@ -6,21 +6,26 @@ import logging
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
 
-from kenning.errors import KenningError
+from kenning.errors import AuthenticationError, KenningError, RateLimitError
+from kenning.qa.auth import Authenticator
 from kenning.qa.routes import admin, ask, chat, documents, people, search
 from kenning.qa.service import KnowledgeBaseLike, QAService
 
 logger = logging.getLogger(__name__)
 
 
-def error(status: int, message: str, kind: str, details: object = None) -> JSONResponse:
+def error(
+    status: int, message: str, kind: str, details: object = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
     """An error response: always JSON with a message."""
     body: dict[str, object] = {"error": {"message": message, "type": kind}}
     if details is not None:
         body["error"]["details"] = details  # type: ignore[index]
-    return JSONResponse(status_code=status, content=body)
+    return JSONResponse(status_code=status, content=body, headers=headers)
 
 
 def create_api(kb: KnowledgeBaseLike, title: str = "Kenning") -> FastAPI:
@@ -31,6 +36,12 @@ def create_api(kb: KnowledgeBaseLike, title: str = "Kenning") -> FastAPI:
         summary="Answers from your organisation's own knowledge, with citations and experts.",
     )
     app.state.service = QAService(kb)
+    app.state.auth = Authenticator(kb.settings)
+    if kb.settings.cors_origins:  # off unless origins are listed
+        app.add_middleware(
+            CORSMiddleware, allow_origins=kb.settings.cors_origins, allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "X-API-Key", "Content-Type"],
+        )  # fmt: skip
     for router in (ask.router, search.router, people.router, documents.router, admin.router,
                    chat.router):  # fmt: skip
         app.include_router(router)
@@ -50,7 +61,12 @@ def create_api(kb: KnowledgeBaseLike, title: str = "Kenning") -> FastAPI:
 
     @app.exception_handler(KenningError)
     async def kenning_error(_: Request, exc: KenningError) -> JSONResponse:
-        return error(exc.status, str(exc), type(exc).__name__)
+        headers: dict[str, str] = {}
+        if isinstance(exc, RateLimitError):
+            headers["Retry-After"] = str(exc.retry_after)
+        elif isinstance(exc, AuthenticationError):
+            headers["WWW-Authenticate"] = "Bearer"
+        return error(exc.status, str(exc), type(exc).__name__, headers=headers)
 
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:

@@ -1,17 +1,22 @@
 """Answering a question: retrieve, answer (extractive or LLM), rank experts, log.
 
-`QAService` is the Python API the HTTP routes and the UI call.
+`QAService` is the Python API the HTTP routes and the UI call. Each instance is bound to one
+`Principal`, and every read it offers (retrieval, documents, people, stats, gaps, feedback)
+passes that principal's groups down to the store's queries: routes and UI tabs never touch
+the store themselves, so none of them can forget the caller's groups.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import asdict
+from dataclasses import asdict, replace
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from kenning.config import Settings
+from kenning.config import Principal, Settings
+from kenning.errors import ForbiddenError, NotFoundError
 from kenning.index.embeddings import Embedder
 from kenning.index.retriever import Retrieval
 from kenning.index.store import Store
@@ -25,6 +30,11 @@ Answerer = Literal["extractive", "llm"]
 ABSTAIN_MESSAGE = (
     "I could not find a confident answer to that in the knowledge base."
 )
+# How far above the abstain threshold an answer still counts as a knowledge gap.
+LOW_CONFIDENCE_MARGIN = 0.1
+# Whoever uses the Python API or the CLI holds the files: they read everything.
+LOCAL = Principal("local", None, admin=True)
+OWNED_ROLES = ("owner", "author", "reviewer")
 
 
 class KnowledgeBaseLike(Protocol):
@@ -62,13 +72,32 @@ def _abstain_text(experts: list[Expert]) -> str:
     return f"{ABSTAIN_MESSAGE} The people most likely to know: {names}."
 
 
-class QAService:
-    """Answers questions over one knowledge base."""
+class _Shared:
+    """What every principal's service shares: the LLM, created on first use."""
 
-    def __init__(self, kb: KnowledgeBaseLike) -> None:
+    def __init__(self) -> None:
+        self.chat_model: Any = None
+
+
+class QAService:
+    """Answers questions over one knowledge base, showing one principal what they may read.
+
+    Args:
+        kb: the knowledge base.
+        principal: who is asking; default: a local user who reads everything.
+    """
+
+    def __init__(
+        self, kb: KnowledgeBaseLike, principal: Principal = LOCAL, shared: _Shared | None = None
+    ) -> None:
         self.kb = kb
         self.settings = kb.settings
-        self._chat_model: Any = None
+        self.principal = principal
+        self._shared = shared or _Shared()
+
+    def for_principal(self, principal: Principal) -> QAService:
+        """The same service, seen by another principal."""
+        return QAService(self.kb, principal, self._shared)
 
     @property
     def chat_model(self) -> Any:
@@ -76,6 +105,142 @@ class QAService:
         if self._chat_model is None:
             self._chat_model = llm_answerer.create_chat_model(self.settings)
         return self._chat_model
+
+    @property
+    def _chat_model(self) -> Any:
+        return self._shared.chat_model
+
+    @_chat_model.setter
+    def _chat_model(self, model: Any) -> None:  # tests hand in a model loaded once
+        self._shared.chat_model = model
+
+    # ---- access -------------------------------------------------------------------------
+
+    @property
+    def groups(self) -> tuple[str, ...] | None:
+        """The principal's readable groups, sorted; None: everything."""
+        mine = self.principal.groups
+        return None if mine is None else tuple(sorted(mine))
+
+    def scope(self, filters: Filters | None = None) -> Filters:
+        """The filters narrowed to what the principal may read. Groups asked for in the
+        filters can only narrow the principal's own, never widen them."""
+        filters = filters or Filters()
+        mine = self.principal.groups
+        if mine is None:
+            return filters
+        asked = mine if filters.groups is None else mine & set(filters.groups)
+        return replace(filters, groups=tuple(sorted(asked)))
+
+    def require_admin(self, action: str) -> None:
+        """Raise ForbiddenError unless the principal has admin rights."""
+        if not self.principal.admin:
+            raise ForbiddenError(f"{action} needs an admin API key")
+
+    def retrieve(self, query: str, k: int = 5, filters: Filters | None = None) -> Retrieval:
+        """Hybrid retrieval over the readable documents."""
+        return self.kb.retrieve(query, k=k, filters=self.scope(filters))
+
+    def documents(
+        self, filters: Filters | None = None, limit: int = 50, offset: int = 0
+    ) -> tuple[int, list[dict[str, Any]]]:
+        """A page of readable documents (newest first) with owners, and their total count."""
+        return self.kb.store.list_documents(self.scope(filters), limit, offset)
+
+    def document(self, document_id: str) -> dict[str, Any]:
+        """A readable document's metadata, people and chunks.
+
+        Raises:
+            NotFoundError: no such document, or one the principal may not read (the same
+                answer, so that ids do not reveal what exists).
+        """
+        found = self.kb.store.document(document_id, self.scope())
+        if found is None:
+            raise NotFoundError(f"no document with id {document_id!r}")
+        found["people"] = self.kb.store.evidence_of([document_id], self.scope())
+        found["chunks"] = [chunk.__dict__ for chunk in self.kb.store.chunks_of(document_id)]
+        return found
+
+    def source_path(self, document_id: str) -> Path:
+        """The stored source file of a readable document.
+
+        Raises:
+            NotFoundError: no such readable document, or its file is gone.
+        """
+        found = self.kb.store.document(document_id, self.scope())
+        path = Path(found["source"]) if found else None
+        if path is None or not path.is_file():
+            raise NotFoundError(f"no source file for document {document_id!r}")
+        return path
+
+    def evidence_of(self, document_ids: list[str]) -> list[dict[str, Any]]:
+        """The people and roles on the readable ones of these documents."""
+        return self.kb.store.evidence_of(document_ids, self.scope())
+
+    def people(self) -> list[dict[str, Any]]:
+        """People with a role on a readable document, most documents first."""
+        return self.kb.store.people_with_counts(self.scope())
+
+    def person(self, person_id: str) -> dict[str, Any]:
+        """A person and their roles on readable documents (newest first).
+
+        Raises:
+            NotFoundError: no such person, or one known only from unreadable documents.
+        """
+        found = self.kb.store.person(person_id)
+        evidence = self.kb.store.evidence_of_person(person_id, self.scope())
+        if found is None or (self.principal.groups is not None and not evidence):
+            raise NotFoundError(f"no person with id {person_id!r}")
+        return {"id": found.id, "name": found.name, "aliases": list(found.aliases),
+                "teams": list(found.teams), "evidence": evidence}  # fmt: skip
+
+    def knowledge_gaps(self, limit: int = 20) -> list[dict[str, Any]]:
+        """Questions abstained on or answered weakly, asked by callers no wider than this one."""
+        low = self.settings.abstain_threshold + LOW_CONFIDENCE_MARGIN
+        return self.kb.store.knowledge_gaps(low, limit, self.groups)
+
+    def feedback_summary(self, recent: int = 10) -> dict[str, Any]:
+        """Ratings of answers, as `knowledge_gaps` scopes questions."""
+        return self.kb.store.feedback_summary(recent, self.groups)
+
+    def add_feedback(self, question: str, helpful: bool, comment: str = "") -> None:
+        """Store a rating of an answer, with the principal's groups."""
+        self.kb.store.add_feedback(question, helpful, comment, self.groups)
+
+    def counts(self) -> dict[str, Any]:
+        """Readable documents (by kind), passages and people."""
+        return self.kb.store.stats(self.scope())
+
+    def stats(self) -> dict[str, Any]:
+        """Counts, stale documents, questions, knowledge gaps and feedback, all as readable."""
+        scope = self.scope()
+        return {
+            **self.counts(),
+            "stale_documents": self.kb.store.stale_documents(date.today().isoformat(), scope),
+            "questions": self.kb.store.question_counts(self.groups),
+            "knowledge_gaps": self.knowledge_gaps(),
+            "feedback": self.feedback_summary(),
+        }
+
+    def delete(self, document_id: str) -> None:
+        """Delete a readable document (admins only).
+
+        Raises:
+            ForbiddenError: the principal is not an admin.
+            NotFoundError: no such readable document.
+        """
+        self.require_admin("deleting documents")
+        if self.kb.store.document(document_id, self.scope()) is None:
+            raise NotFoundError(f"no document with id {document_id!r}")
+        if not self.kb.delete(document_id):
+            raise NotFoundError(f"no document with id {document_id!r}")
+
+    def ingest(self, paths: list[Path], groups: list[str] | None = None) -> IngestReport:
+        """Ingest files (admins only), readable by `groups` when given."""
+        self.require_admin("adding documents")
+        return self.kb.ingest(list(paths), groups=groups)
+
+    # ---- answers ------------------------------------------------------------------------
 
     def validate_question(self, question: str) -> str:
         """The question stripped, or a ValueError saying what is wrong with it."""
@@ -107,7 +272,7 @@ class QAService:
     def experts(self, topic: str, k: int = 5, filters: Filters | None = None) -> list[Expert]:
         """The people most likely to know about a topic."""
         topic = self.validate_question(topic)
-        retrieval = self.kb.retrieve(topic, k=10, filters=filters)
+        retrieval = self.retrieve(topic, k=10, filters=filters)
         return rank_experts(retrieval, self.kb.store, k)
 
     def ask(
@@ -137,7 +302,7 @@ class QAService:
         question = self.validate_question(question)
         chosen = self.pick_answerer(answerer)
         timings: dict[str, float] = {}
-        retrieval = self.kb.retrieve(question, k=k, filters=filters)
+        retrieval = self.retrieve(question, k=k, filters=filters)
         timings["retrieve"] = _ms(started)
         mark = time.perf_counter()
         experts = rank_experts(retrieval, self.kb.store, 5)
@@ -160,7 +325,9 @@ class QAService:
             yield "token", text
         timings["answer"] = _ms(mark)
         timings["total"] = _ms(started)
-        self.kb.store.log_question(question, abstained, round(best, 4), timings["total"], chosen)
+        self.kb.store.log_question(
+            question, abstained, round(best, 4), timings["total"], chosen, self.groups
+        )
         yield "answer", AskResponse(
             answer=text, citations=citations, experts=experts, abstained=abstained,
             timings_ms=timings, answerer=chosen,

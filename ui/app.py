@@ -14,10 +14,13 @@ from typing import Any
 import gradio as gr
 from fastapi import FastAPI, Response
 
+from kenning.qa.auth import Authenticator
 from kenning.qa.service import QAService
+from kenning.ui.access import UserServices
 from kenning.ui.ask import build_ask_tab
 from kenning.ui.explore import build_explore_tab
 from kenning.ui.library import build_library_tab
+from kenning.ui.login import add_login_routes
 from kenning.ui.panel import TabHooks
 from kenning.ui.people import build_people_tab
 from kenning.ui.style import CSS, panel, theme
@@ -47,36 +50,37 @@ def _wire(hooks: TabHooks, *triggers: Any) -> None:
         trigger(hooks.refresh, hooks.inputs, hooks.outputs, show_progress="hidden")
 
 
-def build_ui(service: QAService) -> gr.Blocks:
+def build_ui(services: UserServices) -> gr.Blocks:
     """The Blocks of the UI: Ask, Explore, People and Library tabs.
 
     Args:
-        service: the answering service; its knowledge base backs every tab.
+        services: the answering service of each signed-in user; every tab reads through it.
 
     Returns:
         The Blocks, ready for `gr.mount_gradio_app` (see `mount_ui`).
     """
     with gr.Blocks(title="Kenning", analytics_enabled=False, fill_width=True) as blocks:
         panel(HEADER)
+        user = panel("", elem_id="kn-user")
         with gr.Tabs(selected="ask") as tabs:
             with gr.Tab("Ask", id="ask", elem_id="kn-tab-ask") as ask_tab:
-                ask = build_ask_tab(service)
+                ask = build_ask_tab(services)
             with gr.Tab("Explore", id="explore", elem_id="kn-tab-explore") as explore_tab:
-                explore = build_explore_tab(service)
+                explore = build_explore_tab(services)
             with gr.Tab("People", id="people", elem_id="kn-tab-people") as people_tab:
-                people = build_people_tab(service)
+                people = build_people_tab(services)
             with gr.Tab("Library", id="library", elem_id="kn-tab-library") as library_tab:
-                library = build_library_tab(service)
+                library = build_library_tab(services)
         hooks = [(ask, ask_tab), (explore, explore_tab), (people.hooks, people_tab),
                  (library, library_tab)]  # fmt: skip
         person_outputs = [tabs, *people.person_outputs]
         for tab_hooks, tab in hooks:
             _wire(tab_hooks, blocks.load, tab.select)
 
-        def show_person(event: gr.EventData) -> list[Any]:
+        def show_person(event: gr.EventData, request: gr.Request) -> list[Any]:
             """A click on a person's name: their page, in the People tab."""
             person_id = str(getattr(event, "person", "") or "")
-            return [gr.Tabs(selected="people"), *people.open_person(person_id)]
+            return [gr.Tabs(selected="people"), *people.open_person(person_id, request)]
 
         for tab_hooks, _ in hooks:
             for links in tab_hooks.person_links:
@@ -87,23 +91,33 @@ def build_ui(service: QAService) -> gr.Blocks:
             person_id = (request.query_params.get("person") or "").strip()
             if not person_id:
                 return [gr.skip()] * len(person_outputs)
-            return [gr.Tabs(selected="people"), *people.open_person(person_id)]
+            return [gr.Tabs(selected="people"), *people.open_person(person_id, request)]
 
         blocks.load(open_link, None, person_outputs, show_progress="hidden")
+        blocks.load(services.signed_in_html, None, user, show_progress="hidden")
     # Several people may ask at once; reads are safe to run side by side (as the API does).
     blocks.queue(default_concurrency_limit=READERS)
     return blocks
 
 
 def mount_ui(app: FastAPI, service: QAService, path: str = UI_PATH) -> FastAPI:
-    """Mount the UI on an API app, with Kenning's theme, stylesheet and upload limit."""
+    """Mount the UI on an API app, with Kenning's theme, stylesheet and upload limit.
+
+    Every request to the UI is authenticated like the API's (`app.state.auth` when the app
+    has one): without a valid key, or open anonymous access, Gradio answers 401 and `/login`
+    takes the key.
+    """
     limit_kb = int(service.settings.max_file_mb * 1024)
+    auth = getattr(app.state, "auth", None) or Authenticator(service.settings)
+    services = UserServices(service, auth)
+    add_login_routes(app, auth, path)
 
     @app.get("/favicon.ico", include_in_schema=False)
     def favicon() -> Response:
         return Response(FAVICON_SVG, media_type="image/svg+xml")
 
     return gr.mount_gradio_app(
-        app, build_ui(service), path=path, theme=theme(), css=CSS, head=FAVICON_LINK,
+        app, build_ui(services), path=path, theme=theme(), css=CSS, head=FAVICON_LINK,
         footer_links=[], run_history=False, max_file_size=f"{limit_kb}kb",
+        auth_dependency=services.user,
     )  # fmt: skip

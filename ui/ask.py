@@ -10,6 +10,7 @@ import gradio as gr
 
 from kenning.qa.service import QAService
 from kenning.schema import KINDS, AskResponse, Filters
+from kenning.ui.access import UserServices
 from kenning.ui.catalog import build_catalog
 from kenning.ui.panel import TabHooks
 from kenning.ui.render import answer_html, experts_html, message, sources_html, streaming_html
@@ -62,14 +63,14 @@ def run_question(
             yield answer_html(data.answer, data.citations, data.abstained), data
 
 
-def build_ask_tab(service: QAService) -> TabHooks:
+def build_ask_tab(services: UserServices) -> TabHooks:
     """Lay out the Ask tab and wire its events; call inside a `gr.Tab`."""
     with gr.Row(equal_height=False):
         with gr.Column(scale=3, min_width=320):
             question = gr.Textbox(
                 label="Question", placeholder="Ask anything, e.g. " + EXAMPLES[0], lines=1,
                 max_lines=4, autofocus=True, elem_id="kn-question",
-                max_length=service.settings.max_question_chars,
+                max_length=services.settings.max_question_chars,
             )  # fmt: skip
             with gr.Row():
                 ask = gr.Button("Ask", variant="primary", elem_id="kn-ask", scale=0,
@@ -108,9 +109,11 @@ def build_ask_tab(service: QAService) -> TabHooks:
         person_: str | None,
         from_: str | None,
         to_: str | None,
+        request: gr.Request,
     ) -> Iterator[Any]:
         hidden = gr.Row(visible=False)
         no_thanks = gr.HTML(visible=False)
+        service = services(request)
         try:
             question_ = service.validate_question(text)
             filters = build_filters(kinds_, team_, tags_, person_, from_, to_)
@@ -130,11 +133,11 @@ def build_ask_tab(service: QAService) -> TabHooks:
     gr.on([ask.click, question.submit], on_ask, inputs, outputs, show_progress="minimal")
 
     def on_feedback(helpful: bool) -> Any:
-        def store(question_: str, note: str) -> tuple[Any, Any, str]:
+        def store(question_: str, note: str, request: gr.Request) -> tuple[Any, Any, str]:
             if not question_:
                 shown = gr.HTML(message("Ask a question first.", "error"), visible=True)
                 return shown, gr.Row(visible=False), note
-            service.kb.store.add_feedback(question_, helpful, (note or "").strip())
+            services(request).add_feedback(question_, helpful, (note or "").strip())
             shown = gr.HTML(message("Thanks, your feedback was recorded."), visible=True)
             return shown, gr.Row(visible=False), ""
 
@@ -143,8 +146,8 @@ def build_ask_tab(service: QAService) -> TabHooks:
     up.click(on_feedback(True), [asked, comment], [thanks, feedback_row, comment])
     down.click(on_feedback(False), [asked, comment], [thanks, feedback_row, comment])
 
-    def on_refresh() -> list[Any]:
-        found = build_catalog(service.kb)
+    def on_refresh(request: gr.Request) -> list[Any]:
+        found = build_catalog(services(request))
         return [gr.Dropdown(choices=[("Any team", "")] + [(t, t) for t in found.teams]),
                 gr.Dropdown(choices=found.tags),
                 gr.Dropdown(choices=[("Anyone", "")] + found.people)]  # fmt: skip

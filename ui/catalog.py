@@ -1,4 +1,8 @@
-"""What the knowledge base holds, shaped for the UI: filter choices, topics, people, tables."""
+"""What the knowledge base holds, shaped for the UI: filter choices, topics, people, tables.
+
+Everything here reads through a `QAService` bound to the browser's user, so each view shows
+only the documents (and the people behind them) that user may read.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +11,9 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from kenning.errors import NotFoundError
 from kenning.qa.experts import topics_of
-from kenning.qa.service import KnowledgeBaseLike
+from kenning.qa.service import QAService
 from kenning.schema import ROLE_WEIGHTS, Filters
 
 MAX_DOCUMENTS = 500
@@ -39,18 +44,18 @@ def today() -> str:
     return date.today().isoformat()
 
 
-def documents(kb: KnowledgeBaseLike, filters: Filters | None = None,
+def documents(service: QAService, filters: Filters | None = None,
               limit: int = MAX_DOCUMENTS) -> list[dict[str, Any]]:  # fmt: skip
-    """Documents (newest first) with owners, as the store lists them."""
-    return kb.store.list_documents(filters or Filters(), limit, 0)[1]
+    """Readable documents (newest first) with owners."""
+    return service.documents(filters or Filters(), limit, 0)[1]
 
 
-def build_catalog(kb: KnowledgeBaseLike) -> Catalog:
+def build_catalog(service: QAService) -> Catalog:
     """The filter choices of the knowledge base as it is now."""
-    rows = documents(kb)
+    rows = documents(service)
     tags = Counter(t.lower() for row in rows for t in row["tags"])
     teams = sorted({row["team"] for row in rows if row["team"]}, key=str.lower)
-    people = [(f"{p['name']} ({p['documents']})", p["id"]) for p in kb.store.people_with_counts()]
+    people = [(f"{p['name']} ({p['documents']})", p["id"]) for p in service.people()]
     return Catalog(teams=teams, tags=[t for t, _ in tags.most_common()], people=people)
 
 
@@ -59,15 +64,15 @@ def is_stale(row: dict[str, Any], on: str | None = None) -> bool:
     return bool(row.get("review_by")) and row["review_by"] < (on or today())
 
 
-def topics(kb: KnowledgeBaseLike, count: int = 8, per_topic: int = 3) -> list[Topic]:
+def topics(service: QAService, count: int = 8, per_topic: int = 3) -> list[Topic]:
     """The most used tags, each with its newest documents and its strongest people."""
-    rows = documents(kb)
+    rows = documents(service)
     by_tag: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
         for tag in {t.lower() for t in row["tags"]}:
             by_tag[tag].append(row)
     ranked = sorted(by_tag.items(), key=lambda item: (-len(item[1]), item[0]))[:count]
-    evidence = kb.store.evidence_of(list({r["id"] for _, docs in ranked for r in docs}))
+    evidence = service.evidence_of(list({r["id"] for _, docs in ranked for r in docs}))
     out: list[Topic] = []
     for tag, docs in ranked:
         ids = {d["id"] for d in docs}
@@ -80,12 +85,14 @@ def topics(kb: KnowledgeBaseLike, count: int = 8, per_topic: int = 3) -> list[To
     return out
 
 
-def person_profile(kb: KnowledgeBaseLike, person_id: str) -> dict[str, Any] | None:
-    """A person with the documents they own or wrote, their meetings and their topics."""
-    person = kb.store.person(person_id)
-    if person is None:
+def person_profile(service: QAService, person_id: str) -> dict[str, Any] | None:
+    """A person with the readable documents they own or wrote, their meetings and topics;
+    None when there is no such person, or none the user may learn of."""
+    try:
+        person = service.person(person_id)
+    except NotFoundError:
         return None
-    evidence = kb.store.evidence_of_person(person_id)
+    evidence = person["evidence"]
     owned: dict[str, dict[str, Any]] = {}
     meetings: dict[str, dict[str, Any]] = {}
     for item in evidence:
@@ -96,24 +103,24 @@ def person_profile(kb: KnowledgeBaseLike, person_id: str) -> dict[str, Any] | No
             entry = meetings.setdefault(item["document_id"], {**item, "roles": []})
             entry["roles"].append(item["role"])
     return {
-        "id": person.id,
-        "name": person.name,
-        "aliases": list(person.aliases),
-        "teams": list(person.teams),
+        "id": person["id"],
+        "name": person["name"],
+        "aliases": person["aliases"],
+        "teams": person["teams"],
         "owned": list(owned.values()),
         "meetings": list(meetings.values()),
         "topics": topics_of(evidence).most_common(12),
     }
 
 
-def document_table(kb: KnowledgeBaseLike, filters: Filters | None = None) -> list[list[Any]]:
+def document_table(service: QAService, filters: Filters | None = None) -> list[list[Any]]:
     """Rows for the documents table: title, kind, team, owners, updated, review-by, stale, id."""
     on = today()
     return [
         [row["title"], row["kind"], row["team"] or "", ", ".join(row["owners"]),
          row["updated"] or "", row["review_by"] or "", "stale" if is_stale(row, on) else "",
          row["id"]]
-        for row in documents(kb, filters)
+        for row in documents(service, filters)
     ]  # fmt: skip
 
 

@@ -9,6 +9,7 @@ import gradio as gr
 from kenning.qa.service import QAService
 from kenning.schema import KINDS, Filters
 from kenning.ui import catalog
+from kenning.ui.access import UserServices
 from kenning.ui.pages import document_list, topics_html
 from kenning.ui.panel import TabHooks
 from kenning.ui.render import esc
@@ -19,8 +20,8 @@ RECENT = 6
 
 
 def overview_html(service: QAService) -> str:
-    """One line of counts: documents by kind, chunks, people."""
-    stats = service.kb.store.stats()
+    """One line of counts: readable documents by kind, chunks, people."""
+    stats = service.counts()
     kinds = ", ".join(f"{n} {esc(kind)}{'' if n == 1 else 's'}"
                       for kind, n in stats["documents_by_kind"].items())  # fmt: skip
     return (f'<p class="kn-overview">{stats["documents"]} documents ({kinds or "none yet"}), '
@@ -31,30 +32,29 @@ def browse_html(service: QAService, kind: str | None, team: str | None, tag: str
     """The documents that match the browse filters, newest first."""
     filters = Filters(kind=(kind,) if kind else (), team=team or None,
                       tags=(tag,) if tag else ())  # fmt: skip
-    rows = catalog.documents(service.kb, filters)
+    rows = catalog.documents(service, filters)
     heading = f"{len(rows)} document{'s' if len(rows) != 1 else ''}"
     return document_list(rows, heading, "Nothing matches these filters.")
 
 
 def refresh(service: QAService, kind: str | None, team: str | None, tag: str | None) -> list[Any]:
     """New values for every panel of the tab, from the knowledge base as it is now."""
-    kb = service.kb
-    found = catalog.build_catalog(kb)
-    start = catalog.documents(kb, Filters(tags=(START_HERE_TAG,)))
+    found = catalog.build_catalog(service)
+    start = catalog.documents(service, Filters(tags=(START_HERE_TAG,)))
     return [
         overview_html(service),
         document_list(start, "Start here",
                       f"No documents are tagged “{START_HERE_TAG}” yet."),  # fmt: skip
-        document_list(catalog.documents(kb, limit=RECENT), "Recently updated",
+        document_list(catalog.documents(service, limit=RECENT), "Recently updated",
                       "No documents yet."),  # fmt: skip
-        topics_html(catalog.topics(kb)),
+        topics_html(catalog.topics(service)),
         gr.Dropdown(choices=[("Any team", "")] + [(t, t) for t in found.teams]),
         gr.Dropdown(choices=[("Any tag", "")] + [(t, t) for t in found.tags]),
         browse_html(service, kind, team, tag),
     ]
 
 
-def build_explore_tab(service: QAService) -> TabHooks:
+def build_explore_tab(services: UserServices) -> TabHooks:
     """Lay out the Explore tab and wire its events; call inside a `gr.Tab`."""
     overview = panel("")
     with gr.Row(equal_height=False):
@@ -69,13 +69,17 @@ def build_explore_tab(service: QAService) -> TabHooks:
         tag = gr.Dropdown([("Any tag", "")], value="", label="Tag")
     listing = panel("", elem_id="kn-browse")
 
-    def on_browse(kind_: str | None, team_: str | None, tag_: str | None) -> str:
-        return browse_html(service, kind_, team_, tag_)
+    def on_browse(
+        kind_: str | None, team_: str | None, tag_: str | None, request: gr.Request
+    ) -> str:
+        return browse_html(services(request), kind_, team_, tag_)
 
     gr.on([kind.change, team.change, tag.change], on_browse, [kind, team, tag], listing)
 
-    def on_refresh(kind_: str | None, team_: str | None, tag_: str | None) -> list[Any]:
-        return refresh(service, kind_, team_, tag_)
+    def on_refresh(
+        kind_: str | None, team_: str | None, tag_: str | None, request: gr.Request
+    ) -> list[Any]:
+        return refresh(services(request), kind_, team_, tag_)
 
     outputs = [overview, start_here, recent, topics, team, tag, listing]
     return TabHooks(on_refresh, outputs, [kind, team, tag], person_links=[topics])

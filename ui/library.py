@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import time
 from pathlib import Path
@@ -9,18 +10,19 @@ from typing import Any
 
 import gradio as gr
 
+from kenning.errors import ForbiddenError, NotFoundError
 from kenning.qa.routes.documents import UPLOAD_FOLDER, safe_name
 from kenning.qa.service import QAService
 from kenning.schema import FileReport, IngestReport
 from kenning.ui import catalog
+from kenning.ui.access import UserServices
 from kenning.ui.panel import TabHooks
 from kenning.ui.render import message
 from kenning.ui.style import panel
 
 # People directories go first, so the files uploaded with them resolve names through them.
 DIRECTORY_NAMES = ("people.yaml", "people.yml", "people.csv")
-# How far above the abstain threshold an answer still counts as a knowledge gap (as /v1/stats).
-LOW_CONFIDENCE_MARGIN = 0.1
+GROUP_NAME = re.compile(r"[\w.@-]{1,100}")
 REPORT_HEADERS = ["File", "Status", "Chunks", "Reason"]
 GAP_HEADERS = ["Question", "Times asked", "Last asked", "Best score"]
 FEEDBACK_HEADERS = ["When", "Question", "Helpful", "Comment"]
@@ -43,12 +45,23 @@ def store_uploads(service: QAService, uploads: list[str]) -> list[Path]:
     return sorted(stored, key=lambda p: p.name.lower() not in DIRECTORY_NAMES)
 
 
-def ingest_files(service: QAService, paths: list[Path], progress: gr.Progress) -> IngestReport:
-    """Ingest files one at a time so the progress bar can name each."""
+def parse_groups(text: str | None) -> list[str]:
+    """Group names from a comma-separated field; ValueError naming a bad one."""
+    groups = [g.strip() for g in (text or "").split(",") if g.strip()]
+    for group in groups:
+        if not GROUP_NAME.fullmatch(group):
+            raise ValueError(f"group {group!r} may hold only letters, digits and . _ @ -")
+    return groups
+
+
+def ingest_files(
+    service: QAService, paths: list[Path], progress: gr.Progress, groups: list[str] | None = None
+) -> IngestReport:
+    """Ingest files one at a time so the progress bar can name each (admins only)."""
     total = IngestReport()
     for done, path in enumerate(paths):
         progress(done / len(paths), desc=f"Ingesting {path.name}")
-        report = service.kb.ingest([path])
+        report = service.ingest([path], groups=groups or None)
         total.files.extend(report.files)
         total.chunks += report.chunks
     progress(1.0, desc="Done")
@@ -76,11 +89,10 @@ def when(timestamp: str | None) -> str:
 
 def gap_rows(service: QAService) -> list[list[Any]]:
     """Questions abstained on or answered with low confidence, most asked first."""
-    low = service.settings.abstain_threshold + LOW_CONFIDENCE_MARGIN
     return [
         [g["question"], g["times"], when(g["last_asked"]),
          None if g["best_score"] is None else round(g["best_score"], 3)]
-        for g in service.kb.store.knowledge_gaps(low)
+        for g in service.knowledge_gaps()
     ]  # fmt: skip
 
 
@@ -97,13 +109,15 @@ def table(headers: list[str], label: str, elem_id: str, **kwargs: Any) -> gr.Dat
                         interactive=False, wrap=True, elem_classes="kn-data", **kwargs)  # fmt: skip
 
 
-def build_library_tab(service: QAService) -> TabHooks:
+def build_library_tab(services: UserServices) -> TabHooks:
     """Lay out the Library tab and wire its events; call inside a `gr.Tab`."""
-    kb = service.kb
     gr.Markdown(UPLOAD_HELP)
     with gr.Row(equal_height=False):
-        files = gr.File(label="Files to ingest", file_count="multiple", type="filepath",
-                        elem_id="kn-upload", scale=2)  # fmt: skip
+        with gr.Column(scale=2):
+            files = gr.File(label="Files to ingest", file_count="multiple", type="filepath",
+                            elem_id="kn-upload")  # fmt: skip
+            groups = gr.Textbox(label="Readable by groups", elem_id="kn-groups",
+                                placeholder="e.g. finance, hr — empty: everyone")  # fmt: skip
         with gr.Column(scale=3):
             ingest = gr.Button("Ingest", variant="primary", elem_id="kn-ingest")
             summary = panel("", elem_id="kn-ingest-summary")
@@ -127,35 +141,50 @@ def build_library_tab(service: QAService) -> TabHooks:
             recent = table(FEEDBACK_HEADERS, "Recent feedback", "kn-recent-feedback",
                            column_widths=["21%", "42%", "15%", "22%"])  # fmt: skip
 
-    def on_refresh() -> list[Any]:
-        votes = kb.store.feedback_summary()
+    def on_refresh(request: gr.Request) -> list[Any]:
+        service = services(request)
+        votes = service.feedback_summary()
         recent_rows = [[when(f["created"]), f["question"], "yes" if f["helpful"] else "no",
                         f["comment"]] for f in votes["recent"]]  # fmt: skip
-        choices = [(f"{r['title']} — {r['id']}", r["id"]) for r in catalog.documents(kb)]
-        return [catalog.document_table(kb), gr.Dropdown(choices=choices, value=None),
+        choices = [(f"{r['title']} — {r['id']}", r["id"]) for r in catalog.documents(service)]
+        return [catalog.document_table(service), gr.Dropdown(choices=choices, value=None),
                 gap_rows(service), feedback_html(votes), recent_rows]  # fmt: skip
 
     def on_ingest(
-        uploads: list[str] | None, progress: gr.Progress = gr.Progress()  # noqa: B008 (Gradio's API)
+        uploads: list[str] | None, groups_: str | None, request: gr.Request,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008 (Gradio's API)
     ) -> list[Any]:
         if not uploads:
-            return [message("Choose one or more files first.", "error"), [], *on_refresh()]
+            return [message("Choose one or more files first.", "error"), [],
+                    *on_refresh(request)]  # fmt: skip
+        service = services(request)
         started = time.perf_counter()
-        done = ingest_files(service, store_uploads(service, uploads), progress)
+        try:
+            service.require_admin("adding documents")
+            wanted = parse_groups(groups_)
+            done = ingest_files(service, store_uploads(service, uploads), progress, wanted)
+        except (ForbiddenError, ValueError) as exc:
+            return [message(str(exc), "error"), [], *on_refresh(request)]
         summary_ = report_summary(done, time.perf_counter() - started)
-        return [summary_, report_rows(done.files), *on_refresh()]
+        return [summary_, report_rows(done.files), *on_refresh(request)]
 
-    def on_delete(document_id: str | None) -> list[Any]:
+    def on_delete(document_id: str | None, request: gr.Request) -> list[Any]:
         if not document_id:
-            return [message("Choose a document to delete.", "error"), *on_refresh()]
-        found = kb.store.document(document_id)
-        if found is None or not kb.delete(document_id):
-            return [message(f"No document with id {document_id}.", "error"), *on_refresh()]
-        return [message(f"Deleted “{found['title']}”."), *on_refresh()]
+            return [message("Choose a document to delete.", "error"), *on_refresh(request)]
+        service = services(request)
+        try:
+            title = service.document(document_id)["title"]
+            service.delete(document_id)
+        except NotFoundError:
+            return [message(f"No document with id {document_id}.", "error"),
+                    *on_refresh(request)]  # fmt: skip
+        except ForbiddenError as exc:
+            return [message(str(exc), "error"), *on_refresh(request)]
+        return [message(f"Deleted “{title}”."), *on_refresh(request)]
 
     panels = [documents, chosen, gaps, feedback, recent]
     # Writes to the knowledge base go one at a time, whoever sends them.
-    ingest.click(on_ingest, files, [summary, report, *panels], concurrency_limit=1,
+    ingest.click(on_ingest, [files, groups], [summary, report, *panels], concurrency_limit=1,
                  concurrency_id="kb-writes")  # fmt: skip
     delete.click(on_delete, chosen, [deleted, *panels], concurrency_limit=1,
                  concurrency_id="kb-writes")  # fmt: skip

@@ -10,6 +10,7 @@ import gradio as gr
 
 from kenning.qa.service import QAService
 from kenning.ui import catalog
+from kenning.ui.access import UserServices
 from kenning.ui.pages import directory_html, person_html
 from kenning.ui.panel import TabHooks
 from kenning.ui.render import experts_html, message
@@ -23,7 +24,7 @@ class PeopleTab:
     """The tab's refresh, and how to open one person's page (for `/ui/?person=ID`)."""
 
     hooks: TabHooks
-    open_person: Callable[[str], list[Any]]
+    open_person: Callable[[str, gr.Request], list[Any]]
     person_outputs: list[Any]
 
 
@@ -36,7 +37,7 @@ def find_people(service: QAService, topic: str) -> str:
     return experts_html(experts, f"Who knows about “{topic.strip()}”")
 
 
-def build_people_tab(service: QAService) -> PeopleTab:
+def build_people_tab(services: UserServices) -> PeopleTab:
     """Lay out the People tab and wire its events; call inside a `gr.Tab`."""
     with gr.Row(equal_height=False):
         with gr.Column(scale=2, min_width=300):
@@ -52,31 +53,34 @@ def build_people_tab(service: QAService) -> PeopleTab:
                                  elem_id="kn-person")  # fmt: skip
             page = panel(person_html(None), elem_id="kn-person-page")
 
-    def on_find(text: str) -> str:
-        return find_people(service, text)
+    def on_find(text: str, request: gr.Request) -> str:
+        return find_people(services(request), text)
 
     gr.on([find.click, topic.submit], on_find, topic, found, show_progress="minimal")
 
-    def on_person(person_id: str | None) -> str:
+    def on_person(person_id: str | None, request: gr.Request) -> str:
         if not person_id:
             return person_html(None)
-        profile = catalog.person_profile(service.kb, person_id)
+        profile = catalog.person_profile(services(request), person_id)
         return person_html(profile) if profile else message("No such person.", "error")
 
     person.change(on_person, person, page)
 
-    def choices() -> list[tuple[str, str]]:
-        return [("Choose a person", "")] + catalog.build_catalog(service.kb).people
+    def choices(service: QAService) -> list[tuple[str, str]]:
+        return [("Choose a person", "")] + catalog.build_catalog(service).people
 
-    def on_refresh() -> list[Any]:
-        return [gr.Dropdown(choices=choices()),
-                directory_html(service.kb.store.people_with_counts())]  # fmt: skip
+    def on_refresh(request: gr.Request) -> list[Any]:
+        service = services(request)
+        return [gr.Dropdown(choices=choices(service)),
+                directory_html(service.people())]  # fmt: skip
 
-    def open_person(person_id: str) -> list[Any]:
-        if service.kb.store.person(person_id) is None:
-            return [gr.Dropdown(choices=choices(), value=""),
+    def open_person(person_id: str, request: gr.Request) -> list[Any]:
+        service = services(request)
+        if catalog.person_profile(service, person_id) is None:
+            return [gr.Dropdown(choices=choices(service), value=""),
                     message(f"No person with id “{person_id}”.", "error")]  # fmt: skip
-        return [gr.Dropdown(choices=choices(), value=person_id), on_person(person_id)]
+        return [gr.Dropdown(choices=choices(service), value=person_id),
+                on_person(person_id, request)]  # fmt: skip
 
     hooks = TabHooks(on_refresh, [person, directory], person_links=[found, directory])
     return PeopleTab(hooks, open_person, [person, page])

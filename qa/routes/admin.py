@@ -2,38 +2,35 @@
 
 from __future__ import annotations
 
-from datetime import date
+from fastapi import APIRouter, Request
 
-from fastapi import APIRouter
-
-from kenning.qa.deps import KbDep
+from kenning.errors import KenningError
+from kenning.qa.deps import ServiceDep
 from kenning.qa.models import FeedbackRequest
 
 router = APIRouter(tags=["admin"])
-LOW_CONFIDENCE_MARGIN = 0.1
 
 
 @router.post("/v1/feedback")
-def feedback(body: FeedbackRequest, kb: KbDep) -> dict[str, object]:
+def feedback(body: FeedbackRequest, service: ServiceDep) -> dict[str, object]:
     """Store a thumbs up or down on an answer."""
-    kb.store.add_feedback(body.question, body.helpful, body.comment)
+    service.add_feedback(body.question, body.helpful, body.comment)
     return {"stored": True}
 
 
 @router.get("/v1/stats")
-def stats(kb: KbDep) -> dict[str, object]:
-    """Documents by kind, people, chunks, stale documents, knowledge gaps and feedback."""
-    low = kb.settings.abstain_threshold + LOW_CONFIDENCE_MARGIN
-    return {
-        **kb.store.stats(),
-        "stale_documents": kb.store.stale_documents(date.today().isoformat()),
-        "questions": kb.store.question_counts(),
-        "knowledge_gaps": kb.store.knowledge_gaps(low),
-        "feedback": kb.store.feedback_summary(),
-    }
+def stats(service: ServiceDep) -> dict[str, object]:
+    """Documents by kind, people, chunks, stale documents, knowledge gaps and feedback, counted
+    over what the caller may read."""
+    return service.stats()
 
 
 @router.get("/healthz")
-def healthz(kb: KbDep) -> dict[str, object]:
-    """Liveness and the size of the knowledge base."""
-    return {"status": "ok", "chunks": kb.store.count_chunks()}
+def healthz(request: Request) -> dict[str, object]:
+    """Liveness, open to all; with a key (or open anonymous access), the readable passages."""
+    try:
+        principal = request.app.state.auth.authenticate(request)
+    except KenningError:
+        return {"status": "ok"}
+    service = request.app.state.service.for_principal(principal)
+    return {"status": "ok", "chunks": service.stats()["chunks"]}

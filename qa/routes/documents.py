@@ -7,11 +7,10 @@ import tempfile
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import APIRouter, File, Query, UploadFile
+from fastapi import APIRouter, File, Form, Query, UploadFile
 from fastapi.responses import FileResponse
 
-from kenning.errors import NotFoundError
-from kenning.qa.deps import KbDep
+from kenning.qa.deps import AdminKbDep, ServiceDep
 from kenning.schema import KINDS, Filters
 
 router = APIRouter(prefix="/v1/documents", tags=["documents"])
@@ -37,7 +36,7 @@ def safe_name(name: str) -> str:
 
 @router.get("")
 def list_documents(
-    kb: KbDep,
+    service: ServiceDep,
     kind: Annotated[list[str] | None, Query()] = None,
     tag: Annotated[list[str] | None, Query()] = None,
     team: str | None = None,
@@ -50,28 +49,20 @@ def list_documents(
         if value not in KINDS:
             raise ValueError(f"unknown kind {value!r}; valid kinds: {', '.join(KINDS)}")
     filters = Filters(kind=tuple(kind or ()), tags=tuple(tag or ()), team=team, person=person)
-    total, documents = kb.store.list_documents(filters, limit, offset)
+    total, documents = service.documents(filters, limit, offset)
     return {"total": total, "limit": limit, "offset": offset, "documents": documents}
 
 
 @router.get("/{document_id}")
-def get_document(document_id: str, kb: KbDep) -> dict[str, object]:
-    """A document's metadata, people and chunks."""
-    document = kb.store.document(document_id)
-    if document is None:
-        raise NotFoundError(f"no document with id {document_id!r}")
-    document["people"] = kb.store.evidence_of([document_id])
-    document["chunks"] = [chunk.__dict__ for chunk in kb.store.chunks_of(document_id)]
-    return document
+def get_document(document_id: str, service: ServiceDep) -> dict[str, object]:
+    """A document's metadata, people and chunks (404 when the caller may not read it)."""
+    return service.document(document_id)
 
 
 @router.get("/{document_id}/source", response_class=FileResponse)
-def get_source(document_id: str, kb: KbDep) -> FileResponse:
+def get_source(document_id: str, service: ServiceDep) -> FileResponse:
     """The stored source file of a document (text formats as plain text)."""
-    document = kb.store.document(document_id)
-    path = Path(document["source"]) if document else None
-    if path is None or not path.is_file():
-        raise NotFoundError(f"no source file for document {document_id!r}")
+    path = service.source_path(document_id)
     media_type = BINARY_MEDIA_TYPES.get(path.suffix.lower(), "text/plain; charset=utf-8")
     return FileResponse(
         path, media_type=media_type, filename=path.name, content_disposition_type="inline",
@@ -80,16 +71,19 @@ def get_source(document_id: str, kb: KbDep) -> FileResponse:
 
 
 @router.delete("/{document_id}")
-def delete_document(document_id: str, kb: KbDep) -> dict[str, object]:
-    """Delete a document and its chunks."""
-    if not kb.delete(document_id):
-        raise NotFoundError(f"no document with id {document_id!r}")
+def delete_document(document_id: str, service: ServiceDep) -> dict[str, object]:
+    """Delete a document and its chunks (admin keys only)."""
+    service.delete(document_id)
     return {"deleted": document_id}
 
 
 @router.post("")
 def upload_documents(
-    kb: KbDep, files: Annotated[list[UploadFile], File(description="Files to ingest.")]
+    kb: AdminKbDep,
+    files: Annotated[list[UploadFile], File(description="Files to ingest.")],
+    groups: Annotated[
+        list[str] | None, Form(description="Groups allowed to read the files (default: all).")
+    ] = None,
 ) -> dict[str, object]:
     """Upload one or more files; they are stored in the knowledge base folder and ingested."""
     folder = Path(kb.settings.home) / UPLOAD_FOLDER
@@ -114,6 +108,6 @@ def upload_documents(
             continue
         Path(tmp.name).replace(target)
         paths.append(target)
-    report = kb.ingest(paths).to_dict() if paths else {"files": [], "counts": {}}
+    report = kb.ingest(paths, groups=groups).to_dict() if paths else {"files": [], "counts": {}}
     report["files"] = rejected + report["files"]
     return report

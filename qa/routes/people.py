@@ -6,8 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from kenning.errors import NotFoundError
-from kenning.qa.deps import KbDep, ServiceDep
+from kenning.qa.deps import ServiceDep
 from kenning.qa.experts import topics_of
 
 router = APIRouter(prefix="/v1/people", tags=["people"])
@@ -15,32 +14,29 @@ router = APIRouter(prefix="/v1/people", tags=["people"])
 
 @router.get("")
 def list_people(
-    kb: KbDep,
     service: ServiceDep,
     topic: Annotated[str | None, Query(max_length=4000)] = None,
 ) -> dict[str, object]:
     """Everyone with evidence; with `topic`, ranked by expertise on it."""
     if topic:
         return {"people": [e.to_dict() for e in service.experts(topic, k=50)]}
-    return {"people": kb.store.people_with_counts()}
+    return {"people": service.people()}
 
 
 @router.get("/{person_id}")
-def person(person_id: str, kb: KbDep) -> dict[str, object]:
-    """A person: documents owned or written, meetings spoken in, top topics."""
-    found = kb.store.person(person_id)
-    if found is None:
-        raise NotFoundError(f"no person with id {person_id!r}")
-    evidence = kb.store.evidence_of_person(person_id)
+def person(person_id: str, service: ServiceDep) -> dict[str, object]:
+    """A person: documents owned or written, meetings spoken in, top topics (all readable)."""
+    found = service.person(person_id)
+    evidence = found["evidence"]
     owned = [e for e in evidence if e["role"] in ("owner", "author", "reviewer")]
     spoken = [e for e in evidence if e["role"] in ("speaker", "presenter", "facilitator",
                                                    "attendee", "action_owner")]  # fmt: skip
     topics = topics_of(evidence)
     return {
-        "id": found.id,
-        "name": found.name,
-        "aliases": list(found.aliases),
-        "teams": list(found.teams),
+        "id": found["id"],
+        "name": found["name"],
+        "aliases": found["aliases"],
+        "teams": found["teams"],
         "documents": owned,
         "meetings": spoken,
         "topics": [{"topic": t, "documents": n} for t, n in topics.most_common(10)],

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from kenning.qa.deps import KbDep, ServiceDep
+from kenning.qa.deps import ServiceDep
 from kenning.qa.models import MAX_K, SearchRequest
 from kenning.schema import Filters
 
@@ -14,9 +14,9 @@ router = APIRouter(prefix="/v1", tags=["search"])
 
 
 @router.post("/search")
-def search(body: SearchRequest, kb: KbDep) -> dict[str, object]:
-    """The best passages for a query."""
-    retrieval = kb.retrieve(body.query, k=body.k, filters=Filters.from_dict(body.filters))
+def search(body: SearchRequest, service: ServiceDep) -> dict[str, object]:
+    """The best passages for a query, among the documents the caller may read."""
+    retrieval = service.retrieve(body.query, k=body.k, filters=Filters.from_dict(body.filters))
     return {"hits": [hit.to_dict() for hit in retrieval.hits]}
 
 
