@@ -241,6 +241,45 @@ def stats(kb: KbOption = None, as_json: JsonOption = False) -> None:
                f"{data['people']} people")  # fmt: skip
 
 
+@app.command()
+def bench(
+    data: Annotated[
+        Path, typer.Option(help="The shared data folder (QMSum, minutes, post-mortems, KEPs).")
+    ] = Path("../shared/data"),
+    max_files: Annotated[
+        int | None, typer.Option(help="Ingest at most this many files (default: all).")
+    ] = None,
+    pdf: Annotated[bool, typer.Option(help="Also ingest the SEC 10-Q PDFs.")] = False,
+    sizes: Annotated[
+        str, typer.Option(help="Knowledge-base sizes (chunks) for search/ask latency.")
+    ] = "10000,100000",
+    questions: Annotated[int, typer.Option(help="Questions timed per size and filter.")] = 100,
+    ann_size: Annotated[
+        int, typer.Option(help="Vectors for the approximate-index step (0: skip it).")
+    ] = 1_000_000,
+    server: Annotated[bool, typer.Option(help="Measure the server on loopback.")] = True,
+    clients: Annotated[int, typer.Option(help="Concurrent clients for the server.")] = 8,
+    load_seconds: Annotated[float, typer.Option(help="Seconds of concurrent load.")] = 30.0,
+    out: Annotated[Path | None, typer.Option(help="Also write the tables here.")] = None,
+) -> None:
+    """Measure ingestion (against LangChain), latency at scale, the ANN index and the server."""
+    from kenning.bench.runner import BenchOptions, run
+
+    options = BenchOptions(
+        data=data, max_files=max_files, pdf=pdf, questions=questions, ann_size=ann_size,
+        sizes=[int(s) for s in sizes.split(",") if s.strip()], server=server,
+        clients=clients, load_seconds=load_seconds,
+    )  # fmt: skip
+    try:
+        report = run(options)
+    except FileNotFoundError as exc:
+        typer.secho(f"error: {exc}", fg="red", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(report)
+    if out:
+        out.write_text(report + "\n", encoding="utf-8")
+
+
 def _relative(source: str) -> str:
     try:
         return os.path.relpath(source)

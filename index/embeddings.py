@@ -6,12 +6,16 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import Protocol
 
 import numpy as np
 
 from kenning.config import DEFAULT_EMBEDDING_MODEL, Settings
+
+QUERY_CACHE_SIZE = 256  # question vectors kept: one ask embeds its question more than once
 
 
 class Embedder(Protocol):
@@ -64,6 +68,8 @@ class SentenceTransformerEmbedder:
         )
         self.dimension = int(get_dimension() or 0)
         self.batch_size = batch_size
+        self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
 
     def embed_documents(self, texts: list[str]) -> np.ndarray:
         """Embed passages, normalised so inner product is cosine similarity."""
@@ -76,8 +82,16 @@ class SentenceTransformerEmbedder:
         return np.asarray(vectors, dtype=np.float32)
 
     def embed_query(self, text: str) -> np.ndarray:
-        """Embed a question."""
-        return self.embed_documents([text])[0]
+        """Embed a question; the last few are remembered (retrieval and answering both ask)."""
+        vector = self._queries.get(text)
+        if vector is None:
+            vector = self.embed_documents([text])[0]
+            vector.setflags(write=False)
+            with self._lock:
+                self._queries[text] = vector
+                while len(self._queries) > QUERY_CACHE_SIZE:
+                    self._queries.popitem(last=False)
+        return vector
 
 
 class HashEmbedder:

@@ -1,0 +1,116 @@
+"""The real server on loopback: time to the first answer after start, and latency and
+requests/s under concurrent clients."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from kenning.bench.latency import percentiles
+
+START_TIMEOUT_S = 120
+
+
+def free_port() -> int:
+    """A free TCP port on loopback."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def serving(home: Path) -> Iterator[tuple[str, subprocess.Popen, float]]:
+    """`kenning serve` on a free port: (base URL, process, time it was started)."""
+    port = free_port()
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "kenning", "serve", "--kb", str(home), "--port", str(port)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        yield f"http://127.0.0.1:{port}", process, started
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+def first_answer_seconds(home: Path, question: str) -> float:
+    """Seconds from `kenning serve` starting to its first answer to `question`."""
+    with serving(home) as (url, process, started), httpx.Client(timeout=30) as client:
+        while time.perf_counter() - started < START_TIMEOUT_S:
+            if process.poll() is not None:
+                raise RuntimeError(f"kenning serve exited: {process.stderr.read().decode()[-500:]}")
+            try:
+                response = client.post(f"{url}/v1/ask", json={"question": question})
+            except httpx.TransportError:
+                time.sleep(0.05)
+                continue
+            response.raise_for_status()
+            return time.perf_counter() - started
+    raise TimeoutError(f"no answer within {START_TIMEOUT_S} s")
+
+
+def concurrent_load(
+    home: Path, asked: list[str], clients: int = 8, seconds: float = 30.0
+) -> dict[str, Any]:
+    """`clients` threads, each alternating /v1/search and /v1/ask for `seconds`."""
+    with serving(home) as (url, process, started):
+        first_answer = None
+        with httpx.Client(timeout=60) as client:
+            while time.perf_counter() - started < START_TIMEOUT_S and first_answer is None:
+                try:
+                    client.post(f"{url}/v1/ask", json={"question": asked[0]}).raise_for_status()
+                    first_answer = time.perf_counter() - started
+                except httpx.TransportError:
+                    time.sleep(0.1)
+        samples: dict[str, list[float]] = {"search": [], "ask": []}
+        errors: list[str] = []
+        lock = threading.Lock()
+        deadline = time.perf_counter() + seconds
+
+        def client_loop(offset: int) -> None:
+            with httpx.Client(timeout=60) as http:
+                n = offset
+                while time.perf_counter() < deadline:
+                    question = asked[n % len(asked)]
+                    operation = "search" if n % 2 == 0 else "ask"
+                    body = {"query": question} if operation == "search" else {"question": question}
+                    began = time.perf_counter()
+                    response = http.post(f"{url}/v1/{operation}", json=body)
+                    elapsed = (time.perf_counter() - began) * 1000
+                    with lock:
+                        if response.status_code == 200:
+                            samples[operation].append(elapsed)
+                        else:
+                            errors.append(f"{response.status_code} {response.text[:100]}")
+                    n += clients
+
+        threads = [threading.Thread(target=client_loop, args=(i,)) for i in range(clients)]
+        began = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        elapsed = time.perf_counter() - began
+    done = len(samples["search"]) + len(samples["ask"])
+    return {
+        "clients": clients, "seconds": round(elapsed, 1),
+        "requests_per_s": round(done / elapsed, 1), "errors": len(errors),
+        "first_error": errors[0] if errors else "",
+        "search": percentiles(samples["search"]), "ask": percentiles(samples["ask"]),
+        "start_to_first_answer_s": round(first_answer, 2) if first_answer else None,
+    }  # fmt: skip

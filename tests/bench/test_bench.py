@@ -1,0 +1,74 @@
+"""The benchmark's parts that shape its numbers: the corpus, the scaled-up knowledge base and
+the synthetic vectors (no timings are asserted)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+from support import DEMO, hash_settings
+
+from kenning import KnowledgeBase
+from kenning.bench import ann, corpus, scale
+
+
+def test_corpus_mixes_documents_and_meetings(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    (data / "qmsum" / "val").mkdir(parents=True)
+    meeting = {"meeting_transcripts": [{"speaker": "PM", "content": "We ship on Friday."},
+                                       {"speaker": "UI", "content": "  "}]}  # fmt: skip
+    (data / "qmsum" / "val" / "m1.json").write_text(json.dumps(meeting))
+    (data / "minutes" / "team").mkdir(parents=True)
+    for n in range(3):
+        (data / "minutes" / "team" / f"{n}.md").write_text(f"# Minutes {n}\n\nText.")
+    picked = corpus.collect(data, tmp_path / "work", max_files=2)
+    assert [p.suffix for p in picked.files] == [".md", ".vtt"]
+    vtt = picked.files[1].read_text()
+    assert vtt.startswith("WEBVTT") and "<v PM>We ship on Friday." in vtt and "<v UI>" not in vtt
+    assert len(corpus.collect(data, tmp_path / "work").files) == 4
+
+
+def test_grown_knowledge_base_keeps_kinds_and_is_searchable(tmp_path: Path) -> None:
+    home = tmp_path / "kb"
+    with KnowledgeBase(home, hash_settings(home)) as kb:
+        assert not kb.ingest([DEMO]).failed
+        before = kb.stats()
+    target = before["chunks"] * 3 + 5
+    assert scale.grow(home, target, 256) >= target
+    with KnowledgeBase(home, hash_settings(home)) as kb:
+        after = kb.stats()
+        assert after["chunks"] >= target and len(kb.vectors) == after["chunks"]
+        # every kind grew: filters keep a realistic selectivity
+        for kind, count in before["documents_by_kind"].items():
+            assert after["documents_by_kind"][kind] >= 3 * count
+        hits = kb.search("payments database failover", 10, {"kind": ["document"]})
+        assert hits and all(h.kind == "document" for h in hits)
+        assert any(h.source.startswith(scale.SYNTHETIC_PREFIX) for h in hits)
+
+
+def test_synthetic_vectors_look_like_the_real_ones() -> None:
+    rng = np.random.default_rng(0)
+    real = rng.normal(size=(200, 32)).astype(np.float32)
+    real /= np.linalg.norm(real, axis=1, keepdims=True)
+    made = ann.synthetic(real, 1000, rng)
+    assert made.shape == (1000, 32) and made.dtype == np.float32
+    assert np.allclose(np.linalg.norm(made, axis=1), 1.0, atol=1e-5)
+    # each is close to some real vector, unlike uniform noise
+    assert float(np.median((made @ real.T).max(axis=1))) > 0.8
+    noise = rng.normal(size=(1000, 32))
+    noise /= np.linalg.norm(noise, axis=1, keepdims=True)
+    assert float(np.median((noise @ real.T).max(axis=1))) < 0.7
+
+
+def test_ann_step_measures_recall_against_exact() -> None:
+    rng = np.random.default_rng(1)
+    real = rng.normal(size=(300, 32)).astype(np.float32)
+    real /= np.linalg.norm(real, axis=1, keepdims=True)
+    queries = ann.synthetic(real, 20, rng)
+    from kenning.index.faiss_index import AnnOptions
+
+    result = ann.run(real, queries, 3000, AnnOptions(threshold=1000, exact_filter_limit=100))
+    assert result["kind"] == "hnsw"
+    assert [r["filter"] for r in result["searches"]] == ["none", "30% of ids", "2% of ids"]
+    assert all(r["recall@10"] >= 0.9 for r in result["searches"])
