@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -53,6 +54,9 @@ DB_FILE = "kenning.sqlite"
 VECTORS_FILE = "vectors.faiss"
 MANIFEST_FILE = "manifest.json"
 TRANSCRIPT_CACHE = "cache/transcripts"  # speech-to-text results by sha256 of the recording
+# A store changed by another process, with no matching saved index, is re-read after this
+# long without further changes (the other process crashed or is between slow files).
+REFRESH_QUIET_SECONDS = 30.0
 # Chunks embedded together: large batches keep the model busy across small files.
 EMBED_BATCH_CHUNKS = 256
 
@@ -93,7 +97,12 @@ class KnowledgeBase:
                 f"set KENNING_EMBEDDING_MODEL={built_with} or use another --kb folder"
             )
         self.store = Store(self.path / DB_FILE)
-        self._vectors: VectorIndex | None = None
+        self._vectors: SharedIndex | None = None
+        # The store generation the in-memory vectors reflect; None: unknown (rebuild on save).
+        self._vectors_generation: int | None = None
+        self._foreign_generation: int | None = None  # another process's latest, and since when
+        self._foreign_since = 0.0
+        self._lock = threading.RLock()  # this process's writes and index swaps
         self._retriever: Retriever | None = None
         self._qa: QAService | None = None
 
@@ -131,7 +140,7 @@ class KnowledgeBase:
             "embedding_model": self.embedder.name,
             "dimension": self.embedder.dimension,
             "chunking": self.chunking.signature(),
-            "vector_generation": self.store.generation,
+            "vector_generation": self._vectors_generation,
             "vectors": len(self.vectors),
         }
         path = self.path / MANIFEST_FILE
@@ -140,29 +149,90 @@ class KnowledgeBase:
         os.replace(tmp, path)
 
     @property
-    def vectors(self) -> VectorIndex:
+    def vectors(self) -> SharedIndex:
         """The vector index, loaded on first use; rebuilt from the store if it is stale."""
-        if self._vectors is None:
-            dimension = int(self.manifest.get("dimension") or self.embedder.dimension)
-            path = self.path / VECTORS_FILE
-            index: VectorIndex | None = None
-            if path.exists() and self.manifest.get("vector_generation") == self.store.generation:
-                try:
-                    index = load_vector_index(path, dimension, ann_options(self.settings))
-                except (RuntimeError, ValueError) as exc:
-                    logger.warning("rebuilding unreadable vector index %s: %s", path, exc)
-            if index is None or len(index) != self.store.count_chunks():
-                index = create_vector_index(dimension, ann_options(self.settings))
-                ids, vectors = self.store.all_embeddings(dimension)
-                index.add(ids, vectors)
-                if len(ids):
-                    logger.info("rebuilt vector index from %d stored embeddings", len(ids))
-            self._vectors = index
-        return self._vectors
+        with self._lock:
+            if self._vectors is None:
+                self._vectors = SharedIndex(self._load_vectors())
+            return self._vectors
+
+    def _load_vectors(self) -> VectorIndex:
+        """The saved index when it matches the store, else one rebuilt from the store.
+
+        SQLite is the source of truth: the saved index is used only when the manifest
+        records the store's current generation (a crash between a write and the save, or
+        another process's write, leaves them apart) and it holds one vector per chunk.
+        """
+        dimension = int(self.manifest.get("dimension") or self.embedder.dimension)
+        path = self.path / VECTORS_FILE
+        generation = self.store.generation
+        if path.exists() and self._saved_generation() == generation:
+            try:
+                index = load_vector_index(path, dimension, ann_options(self.settings))
+            except (RuntimeError, ValueError) as exc:
+                logger.warning("rebuilding unreadable vector index %s: %s", path, exc)
+            else:
+                if len(index) == self.store.count_chunks():
+                    self._vectors_generation = generation
+                    return index
+        generation, ids, vectors = self.store.embeddings_snapshot(dimension)
+        index = create_vector_index(dimension, ann_options(self.settings))
+        index.add(ids, vectors)
+        if len(ids):
+            logger.info("rebuilt vector index from %d stored embeddings", len(ids))
+        self._vectors_generation = generation
+        return index
+
+    def _saved_generation(self) -> int | None:
+        """The store generation the saved index matches, as its manifest says right now."""
+        try:
+            return self._read_manifest().get("vector_generation")
+        except KenningError:
+            return None
+
+    def _note_write(self) -> None:
+        """Record that this process wrote to the store and applied it to the vector index.
+
+        When the write's generation is not the next one after the index's, another process
+        wrote in between, so the index misses its changes: it is rebuilt before it is saved.
+        """
+        written = self.store.last_write_generation
+        if self._vectors_generation is not None and written == self._vectors_generation + 1:
+            self._vectors_generation = written
+        else:
+            self._vectors_generation = None
 
     def _save_vectors(self) -> None:
-        self.vectors.save(self.path / VECTORS_FILE)
-        self._write_manifest()
+        with self._lock:
+            if self._vectors_generation != self.store.generation:
+                self.vectors.index = self._load_vectors()  # another process wrote too
+            self.vectors.save(self.path / VECTORS_FILE)
+            self._write_manifest()
+
+    def _refresh_vectors(self) -> None:
+        """Pick up writes made by another process (a CLI ingest while the server runs).
+
+        Until that process saves its index, searches here use the index they had (the old
+        vectors) and the store (lexical matches and passages: each document old or new, as
+        each one is replaced atomically); hits on chunks gone from the store are dropped.
+        Once it saves, the saved index is loaded; if its writes stop without a save (it
+        crashed), the index is rebuilt from the store after `REFRESH_QUIET_SECONDS`.
+        """
+        if self._vectors is None:
+            return
+        generation = self.store.generation
+        if generation == self._vectors_generation:
+            return
+        with self._lock:
+            generation = self.store.generation
+            if generation == self._vectors_generation:
+                return
+            now = time.monotonic()
+            if generation != self._foreign_generation:
+                self._foreign_generation, self._foreign_since = generation, now
+            quiet = now - self._foreign_since >= REFRESH_QUIET_SECONDS
+            if self._saved_generation() == generation or quiet:
+                self._vectors.index = self._load_vectors()
 
     @property
     def retriever(self) -> Retriever:
@@ -251,7 +321,9 @@ class KnowledgeBase:
                 continue
             for person in people:
                 context.directory.add(person)
-            self.store.save_people(context.directory.people)
+            with self._lock:
+                self.store.save_people(context.directory.people)
+                self._note_write()
             report.files.append(
                 FileReport(str(path), "skipped", f"people directory: {len(people)} people")
             )
@@ -326,19 +398,21 @@ class KnowledgeBase:
         stored = 0
         for _, prepared, file_report in pending:
             n = len(prepared.chunks)
-            try:
-                removed, added = self.store.replace_document(
-                    prepared.document, prepared.chunks, vectors[offset : offset + n],
-                    prepared.people,
-                )  # fmt: skip
-            except Exception as exc:  # e.g. disk full: this file fails, the batch goes on
-                logger.exception("could not store %s", prepared.document.source)
-                file_report.status = "failed"
-                file_report.reason = f"could not store: {type(exc).__name__}: {exc}"
-                offset += n
-                continue
-            self.vectors.remove(np.array(removed, dtype=np.int64))
-            self.vectors.add(np.array(added, dtype=np.int64), vectors[offset : offset + n])
+            with self._lock:
+                try:
+                    removed, added = self.store.replace_document(
+                        prepared.document, prepared.chunks, vectors[offset : offset + n],
+                        prepared.people,
+                    )  # fmt: skip
+                except Exception as exc:  # e.g. disk full: this file fails, the batch goes on
+                    logger.exception("could not store %s", prepared.document.source)
+                    file_report.status = "failed"
+                    file_report.reason = f"could not store: {type(exc).__name__}: {exc}"
+                    offset += n
+                    continue
+                self._note_write()
+                self.vectors.remove(np.array(removed, dtype=np.int64))
+                self.vectors.add(np.array(added, dtype=np.int64), vectors[offset : offset + n])
             offset += n
             stored += n
         pending.clear()
@@ -356,8 +430,10 @@ class KnowledgeBase:
         for document_id, source in self.store.sources().items():
             if "://" in source or Path(source).exists():
                 continue
-            rowids = self.store.delete_document(document_id)
-            self.vectors.remove(np.array(rowids, dtype=np.int64))
+            with self._lock:
+                rowids = self.store.delete_document(document_id)
+                self._note_write()
+                self.vectors.remove(np.array(rowids, dtype=np.int64))
             removed.append(source)
         if removed:
             self._save_vectors()
@@ -368,8 +444,10 @@ class KnowledgeBase:
         if self.store.document(document_id) is None:
             return False
         self._vectors_before_writing()
-        rowids = self.store.delete_document(document_id)
-        self.vectors.remove(np.array(rowids, dtype=np.int64))
+        with self._lock:
+            rowids = self.store.delete_document(document_id)
+            self._note_write()
+            self.vectors.remove(np.array(rowids, dtype=np.int64))
         self._save_vectors()
         return True
 
@@ -381,6 +459,7 @@ class KnowledgeBase:
         """Hits plus the scores and people behind them (used by answering)."""
         if not query or not query.strip():
             raise ValueError("query is empty")
+        self._refresh_vectors()
         filters = _filters(filters)
         if filters.source_prefix and "://" not in filters.source_prefix:
             prefix = str(Path(filters.source_prefix).resolve())
@@ -451,6 +530,41 @@ class KnowledgeBase:
         no cited passage supports come back in `dropped`.
         """
         return check_answer(answer, passages, self.embedder, self.settings.support_threshold)
+
+
+class SharedIndex:
+    """The vector index behind a lock, safe to use from many threads.
+
+    FAISS indexes must not be searched while they change; the server searches from a thread
+    pool while an upload ingests. The inner index can be swapped (`index`) when it is
+    reloaded, while the retriever keeps its reference to this wrapper.
+    """
+
+    def __init__(self, index: VectorIndex) -> None:
+        self.index = index
+        self._lock = threading.Lock()
+
+    def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
+        with self._lock:
+            self.index.add(ids, vectors)
+
+    def remove(self, ids: np.ndarray) -> None:
+        with self._lock:
+            self.index.remove(ids)
+
+    def search(self, *args: Any, **kwargs: Any) -> Any:
+        with self._lock:
+            return self.index.search(*args, **kwargs)
+
+    def save(self, path: Path) -> None:
+        with self._lock:
+            self.index.save(path)
+
+    def __len__(self) -> int:
+        return len(self.index)
+
+    def __getattr__(self, name: str) -> Any:  # kind, dimension, ... of the inner index
+        return getattr(self.index, name)
 
 
 def _filters(filters: Filters | dict[str, Any] | None) -> Filters:

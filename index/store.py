@@ -332,6 +332,7 @@ class Store:
     def __init__(self, path: Path) -> None:
         self.path = path
         self._lock = threading.RLock()
+        self.last_write_generation = 0
         self.conn = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=NORMAL")
@@ -352,10 +353,35 @@ class Store:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        """A write transaction that also bumps the store's generation."""
+        """A write transaction that also bumps the store's generation.
+
+        The bump comes first, so the transaction holds the write lock from its first
+        statement; `last_write_generation` is the generation this transaction wrote (it is
+        one more than the one before it, because no other writer can commit in between).
+        """
         with self._lock, self.conn:
             self.conn.execute(BUMP_GENERATION)
+            row = self.conn.execute(GET_META, ("generation",)).fetchone()
+            self.last_write_generation = int(row[0])
             yield self.conn
+
+    @contextmanager
+    def log_write(self) -> Iterator[sqlite3.Connection]:
+        """A write transaction for logs (questions, feedback): the generation is not bumped,
+        so the vector index on disk stays valid while people ask questions."""
+        with self._lock, self.conn:
+            yield self.conn
+
+    def embeddings_snapshot(self, dimension: int) -> tuple[int, np.ndarray, np.ndarray]:
+        """(generation, rowids, vectors) read in one transaction, so they agree."""
+        with self._lock:
+            self.conn.execute("BEGIN")
+            try:
+                generation = int(self.get_meta("generation") or 0)
+                ids, vectors = self.all_embeddings(dimension)
+            finally:
+                self.conn.execute("COMMIT")
+        return generation, ids, vectors
 
     def get_meta(self, key: str) -> str | None:
         """A value of the meta table."""
@@ -613,7 +639,7 @@ class Store:
         answerer: str, asker_groups: tuple[str, ...] | None = None,
     ) -> None:
         """Record an asked question (and the asker's groups) for the knowledge-gap report."""
-        with self.transaction() as conn:
+        with self.log_write() as conn:
             conn.execute(
                 INSERT_QUESTION,
                 (now_iso(), question, int(abstained), best_score, latency_ms, answerer,
@@ -625,7 +651,7 @@ class Store:
         asker_groups: tuple[str, ...] | None = None,
     ) -> None:
         """Store a thumbs up or down on an answer, with the groups of whoever gave it."""
-        with self.transaction() as conn:
+        with self.log_write() as conn:
             conn.execute(INSERT_FEEDBACK, (now_iso(), question, int(helpful), comment,
                                            _groups_json(asker_groups)))  # fmt: skip
 
