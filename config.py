@@ -101,6 +101,9 @@ class Settings(BaseSettings):
     max_file_mb: float = Field(
         default=50.0, gt=0, description="Files larger than this (MB) are refused at ingest."
     )
+    max_upload_files: int = Field(
+        default=20, ge=1, le=1000, description="Most files accepted in one upload request."
+    )
     transcript_window_words: int = Field(
         default=250,
         ge=20,

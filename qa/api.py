@@ -8,9 +8,11 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kenning.errors import AuthenticationError, KenningError, RateLimitError
 from kenning.qa.auth import Authenticator
+from kenning.qa.limits import BodyLimit
 from kenning.qa.routes import admin, ask, chat, documents, people, search
 from kenning.qa.service import KnowledgeBaseLike, QAService
 
@@ -45,6 +47,14 @@ def create_api(kb: KnowledgeBaseLike, title: str = "Kenning") -> FastAPI:
     for router in (ask.router, search.router, people.router, documents.router, admin.router,
                    chat.router):  # fmt: skip
         app.include_router(router)
+    settings = kb.settings
+    upload_mb = settings.max_file_mb * settings.max_upload_files + 1 / 16  # + form fields
+    app.add_middleware(BodyLimit, upload_limit=int(upload_mb * 1048576))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        kind = "request_too_large" if exc.status_code == 413 else "http_error"
+        return error(exc.status_code, str(exc.detail), kind, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(_: Request, exc: RequestValidationError) -> JSONResponse:

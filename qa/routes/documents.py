@@ -10,6 +10,7 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Query, UploadFile
 from fastapi.responses import FileResponse
 
+from kenning.ingest.parsers import suffix_of, supported_suffixes
 from kenning.qa.deps import AdminKbDep, ServiceDep
 from kenning.schema import KINDS, Filters
 
@@ -86,13 +87,28 @@ def upload_documents(
     ] = None,
 ) -> dict[str, object]:
     """Upload one or more files; they are stored in the knowledge base folder and ingested."""
+    if len(files) > kb.settings.max_upload_files:
+        raise ValueError(
+            f"files: {len(files)} files in one upload; at most {kb.settings.max_upload_files} "
+            "(KENNING_MAX_UPLOAD_FILES)"
+        )
     folder = Path(kb.settings.home) / UPLOAD_FOLDER
     folder.mkdir(parents=True, exist_ok=True)
     limit = int(kb.settings.max_file_mb * 1024 * 1024)
+    allowed = supported_suffixes()
     paths: list[Path] = []
     rejected: list[dict[str, str]] = []
     for upload in files:
-        name = safe_name(upload.filename or "")
+        try:
+            name = safe_name(upload.filename or "")
+        except ValueError as exc:
+            rejected.append({"path": upload.filename or "", "status": "failed", "reason": str(exc)})
+            continue
+        if suffix_of(Path(name)) not in allowed:
+            rejected.append({"path": name, "status": "failed", "reason":
+                             f"file type '{suffix_of(Path(name))}' is not accepted; accepted: "
+                             f"{' '.join(allowed)}"})  # fmt: skip
+            continue
         target = folder / name
         size = 0
         with tempfile.NamedTemporaryFile(dir=folder, delete=False, prefix=".upload-") as tmp:
