@@ -7,7 +7,7 @@ export HF_HUB_OFFLINE := 1
 export DO_NOT_TRACK := true
 export GRADIO_ANALYTICS_ENABLED := False
 
-.PHONY: install demo test lint bench-qmsum clean
+.PHONY: install demo test lint bench-qmsum bench-sec10q clean
 
 install: $(VENV)/.installed
 
@@ -43,8 +43,20 @@ lint: install
 test: lint
 	$(BIN)/pytest -m "" -q
 
+# Quality benchmarks (README "Quality"): each prepares a corpus + golden set under .eval/, then
+# runs Kenning and the baselines on it; reports land in eval/results/<name>/.
+QMSUM ?= ../shared/data/qmsum
+SEC10Q ?= ../shared/data/sec10q
+
 bench-qmsum: install
-	$(BIN)/python -m kenning.eval.qmsum --split val --out eval/results/qmsum_val.md
+	$(BIN)/kenning eval prepare qmsum $(QMSUM)/val .eval/qmsum-val
+	KENNING_GIT_HISTORY=false $(BIN)/kenning eval run .eval/qmsum-val/golden.jsonl \
+	    --kb .eval/qmsum-val/kb --out eval/results/qmsum-val
+
+bench-sec10q: install
+	$(BIN)/kenning eval prepare sec10q $(SEC10Q) .eval/sec10q
+	KENNING_GIT_HISTORY=false $(BIN)/kenning eval run .eval/sec10q/golden.jsonl \
+	    --kb .eval/sec10q/kb --out eval/results/sec10q
 
 clean:
-	rm -rf $(VENV) $(DEMO_KB) .kenning
+	rm -rf $(VENV) $(DEMO_KB) .kenning .eval

@@ -44,7 +44,8 @@ def run(
         help="Folder for results.json, report.md, report.html "
              "(default: eval-runs/<golden>-<time>).")] = None,
     systems: Annotated[str, typer.Option(
-        help="Comma-separated: kenning, kenning-dense, kenning-bm25, langchain, bm25.")
+        help="Comma-separated: kenning, kenning-search (retrieval only), kenning-dense, "
+             "kenning-bm25, langchain, bm25.")
     ] = DEFAULT_SYSTEMS,
     limit: Annotated[int | None, typer.Option(min=1, help="Only the first N questions.")] = None,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,

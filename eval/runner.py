@@ -111,6 +111,8 @@ def run_eval(
         for name in systems:
             if name == "kenning":
                 runners.append(KenningSystem(kb, answerer=answerer))
+            elif name == "kenning-search":
+                runners.append(KenningSystem(kb, name, answers=False))
             elif name == "kenning-dense":
                 runners.append(KenningSystem(kb, name, weights=(1.0, 0.0)))
             elif name == "kenning-bm25":

@@ -1,7 +1,8 @@
 """The systems an evaluation runs, each answering one golden question at a time.
 
 `kenning` is the knowledge base as a user gets it (search, then `ask`, then its experts);
-`kenning-dense` and `kenning-bm25` are its retrieval with the other ranking switched off;
+`kenning-search` its retrieval alone (quick sweeps); `kenning-dense` and `kenning-bm25` its
+retrieval with the other ranking switched off;
 `langchain` and `bm25` are the common pipelines in `eval/baselines.py`.
 """
 
@@ -15,7 +16,7 @@ from typing import Any, Protocol
 from kenning import KnowledgeBase
 from kenning.eval.baselines import BaselineIndex, lead_sentences, most_frequent_speakers
 
-SYSTEMS = ("kenning", "kenning-dense", "kenning-bm25", "langchain", "bm25")
+SYSTEMS = ("kenning", "kenning-search", "kenning-dense", "kenning-bm25", "langchain", "bm25")
 BASELINES = ("langchain", "bm25")
 DEPTH = 10  # passages ranked per question (mrr@10, ndcg@10)
 ANSWER_K = 5  # passages an answer is built from
@@ -63,10 +64,10 @@ class KenningSystem:
 
     def __init__(
         self, kb: KnowledgeBase, name: str = "kenning", weights: tuple[float, float] | None = None,
-        answerer: str | None = None,
+        answerer: str | None = None, answers: bool = True,
     ) -> None:  # fmt: skip
         self.kb, self.name, self.weights, self.answerer = kb, name, weights, answerer
-        self.answers = self.can_abstain = weights is None
+        self.answers = self.can_abstain = answers and weights is None
 
     def run(self, question: str, filters: dict[str, Any]) -> Outcome:
         """Search (top 10), then, for the full system, ask and check the answer."""
