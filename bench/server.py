@@ -29,10 +29,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def serving(home: Path) -> Iterator[tuple[str, subprocess.Popen, float]]:
+def serving(
+    home: Path, env: dict[str, str] | None = None
+) -> Iterator[tuple[str, subprocess.Popen, float]]:
     """`kenning serve` on a free port: (base URL, process, time it was started)."""
     port = free_port()
-    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", **(env or {})}
     started = time.perf_counter()
     process = subprocess.Popen(
         [sys.executable, "-m", "kenning", "serve", "--kb", str(home), "--port", str(port)],
