@@ -260,6 +260,16 @@ def bench(
     server: Annotated[bool, typer.Option(help="Measure the server on loopback.")] = True,
     clients: Annotated[int, typer.Option(help="Concurrent clients for the server.")] = 8,
     load_seconds: Annotated[float, typer.Option(help="Seconds of concurrent load.")] = 30.0,
+    steps: Annotated[
+        str, typer.Option(help="Steps to run, of ingest,latency,server,ann.")
+    ] = "ingest,latency,server,ann",
+    kb: Annotated[
+        Path | None,
+        typer.Option("--kb", help="Without the ingest step: a knowledge base to measure (copied)."),
+    ] = None,
+    workdir: Annotated[
+        Path | None, typer.Option(help="Keep the benchmark's files here (default: a temp dir).")
+    ] = None,
     out: Annotated[Path | None, typer.Option(help="Also write the tables here.")] = None,
 ) -> None:
     """Measure ingestion (against LangChain), latency at scale, the ANN index and the server."""
@@ -268,7 +278,8 @@ def bench(
     options = BenchOptions(
         data=data, max_files=max_files, pdf=pdf, questions=questions, ann_size=ann_size,
         sizes=[int(s) for s in sizes.split(",") if s.strip()], server=server,
-        clients=clients, load_seconds=load_seconds,
+        clients=clients, load_seconds=load_seconds, kb=kb, workdir=workdir,
+        steps=tuple(s.strip() for s in steps.split(",") if s.strip()),
     )  # fmt: skip
     try:
         report = run(options)

@@ -18,7 +18,7 @@ import httpx
 
 from kenning.bench.latency import percentiles
 
-START_TIMEOUT_S = 120
+START_TIMEOUT_S = 300  # a loaded machine can take minutes to import torch and Gradio
 
 
 def free_port() -> int:
