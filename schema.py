@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
@@ -128,6 +129,25 @@ class Document:
         return stable_id(source)
 
 
+MAX_FILTER_CHARS = 500
+MAX_FILTER_VALUES = 100
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def _filter_strings(key: str, value: object) -> tuple[str, ...]:
+    """A filter's values as a tuple of strings; ValueError naming the filter otherwise."""
+    items = [value] if isinstance(value, str) else value
+    if (
+        not isinstance(items, list | tuple)
+        or len(items) > MAX_FILTER_VALUES
+        or not all(isinstance(v, str) and len(v) <= MAX_FILTER_CHARS for v in items)
+    ):
+        raise ValueError(
+            f"filter {key} must be a string or a list of at most {MAX_FILTER_VALUES} strings"
+        )
+    return tuple(items)
+
+
 @dataclass(frozen=True)
 class Filters:
     """Restrictions on what a search may return. Empty fields do not restrict."""
@@ -169,8 +189,14 @@ class Filters:
         values = dict(data)
         for key in ("kind", "tags", "groups"):
             if key in values and values[key] is not None:
-                value = values[key]
-                values[key] = (value,) if isinstance(value, str) else tuple(value)
+                values[key] = _filter_strings(key, values[key])
+        for key in ("team", "person", "date_from", "date_to", "source_prefix"):
+            value = values.get(key)
+            if value is not None and (not isinstance(value, str) or len(value) > MAX_FILTER_CHARS):
+                raise ValueError(f"filter {key} must be a string of at most {MAX_FILTER_CHARS} "
+                                 "characters")  # fmt: skip
+            if key.startswith("date_") and value and not ISO_DATE.match(value):
+                raise ValueError(f"filter {key} must be a date like 2026-03-31, not {value!r}")
         for kind in values.get("kind", ()):
             if kind not in KINDS:
                 raise ValueError(f"unknown kind {kind!r}; valid kinds: {', '.join(KINDS)}")

@@ -17,6 +17,7 @@ from kenning.schema import KINDS, Filters
 router = APIRouter(prefix="/v1/documents", tags=["documents"])
 UPLOAD_FOLDER = "uploads"
 CHUNK_BYTES = 1 << 20
+MAX_OFFSET = 1_000_000_000  # SQLite integers are 64-bit; larger offsets are 422, not 500
 # Served with their own type; every other source (HTML included) is sent as plain text, so
 # an ingested page can never run script on the API's origin.
 BINARY_MEDIA_TYPES = {
@@ -43,7 +44,7 @@ def list_documents(
     team: str | None = None,
     person: str | None = None,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
 ) -> dict[str, object]:
     """A page of documents, newest first, with owners and review dates."""
     for value in kind or []:
