@@ -9,6 +9,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Query, UploadFile
 from fastapi.responses import FileResponse
+from pydantic import StringConstraints
 
 from kenning.ingest.parsers import suffix_of, supported_suffixes
 from kenning.qa.deps import AdminKbDep, ServiceDep
@@ -17,6 +18,7 @@ from kenning.schema import KINDS, Filters
 router = APIRouter(prefix="/v1/documents", tags=["documents"])
 UPLOAD_FOLDER = "uploads"
 CHUNK_BYTES = 1 << 20
+GroupName = Annotated[str, StringConstraints(pattern=r"^[\w.@-]{1,100}$")]
 MAX_OFFSET = 1_000_000_000  # SQLite integers are 64-bit; larger offsets are 422, not 500
 # Served with their own type; every other source (HTML included) is sent as plain text, so
 # an ingested page can never run script on the API's origin.
@@ -84,7 +86,8 @@ def upload_documents(
     kb: AdminKbDep,
     files: Annotated[list[UploadFile], File(description="Files to ingest.")],
     groups: Annotated[
-        list[str] | None, Form(description="Groups allowed to read the files (default: all).")
+        list[GroupName] | None,
+        Form(description="Groups allowed to read the files (default: all).", max_length=50),
     ] = None,
 ) -> dict[str, object]:
     """Upload one or more files; they are stored in the knowledge base folder and ingested."""

@@ -58,3 +58,12 @@ def test_out_of_bounds_input_is_422(client: TestClient, method: str, path: str, 
     response = getattr(client, method)(path, headers=auth("admin"), **kwargs)
     assert response.status_code == 422, response.text
     assert response.json()["error"]["message"]
+
+
+@pytest.mark.parametrize("groups", [["bad group!"], ["x" * 101], ["a"] * 51])
+def test_upload_groups_are_bounded_names(client: TestClient, groups: list[str]) -> None:
+    upload = {"files": ("a.md", b"# A\n\nText.\n", "text/markdown")}
+    response = client.post("/v1/documents", files=upload, data={"groups": groups},
+                           headers=auth("admin"))  # fmt: skip
+    assert response.status_code == 422
+    assert response.json()["error"]["message"].startswith("groups")
