@@ -41,12 +41,6 @@ class Principal:
     groups: frozenset[str] | None
     admin: bool = False
 
-    def can_read(self, document_groups: list[str] | tuple[str, ...]) -> bool:
-        """True when a document with these groups is readable by this principal."""
-        if self.groups is None or not document_groups:
-            return True
-        return bool(self.groups & set(document_groups))
-
 
 class ApiKey(BaseModel):
     """One API key and the principal it stands for (`KENNING_API_KEYS`, a JSON list)."""
