@@ -20,7 +20,7 @@ from support import GOOD, hash_settings
 from kenning import KnowledgeBase
 
 KILLS = 24
-NOTES = 120
+NOTES = 60
 WORDS = ("ledger", "failover", "rota", "quorum", "canary", "backfill", "runbook", "shard")
 ENV = {**os.environ, "KENNING_EMBEDDING_MODEL": "hash", "KENNING_GIT_HISTORY": "false"}
 
