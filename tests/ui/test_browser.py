@@ -151,13 +151,15 @@ def open_tab(page: Page, name: str) -> None:
 
 
 def screenshot(page: Page, name: str) -> None:
-    """Save a full-page screenshot for the test artifacts and for the README."""
+    """Save a full-page screenshot for the test artifacts; with KENNING_UPDATE_SCREENSHOTS=1
+    also for the README (otherwise every run would rewrite the committed images)."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
     page.evaluate("document.activeElement && document.activeElement.blur()")
     page.screenshot(path=str(path), full_page=True)
-    shutil.copyfile(path, DOCS_SCREENSHOTS / path.name)
+    if os.environ.get("KENNING_UPDATE_SCREENSHOTS") == "1":
+        DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, DOCS_SCREENSHOTS / path.name)
 
 
 def wait_for_cell(page: Page, table: str, text: str) -> None:
