@@ -219,6 +219,13 @@ class Settings(BaseSettings):
             "'60/minute' or '10/second;500/hour'. Unset: no limit."
         ),
     )
+    default_groups: list[str] = Field(
+        default_factory=list,
+        description=(
+            "Groups given at ingest to documents that get none from front matter, "
+            ".kenning.yaml or the ingest call. Empty: such documents are readable by everyone."
+        ),
+    )
     cors_origins: list[str] = Field(
         default_factory=list,
         description="Origins allowed to call the API from a browser (CORS). Empty: none.",

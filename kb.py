@@ -280,6 +280,7 @@ class KnowledgeBase:
             chunking=self.chunking,
             kind=kind,
             groups=tuple(groups or ()),
+            default_groups=tuple(self.settings.default_groups),
             tags=tuple(tags or ()),
             transcription=TranscriptionOptions(
                 self.settings.whisper_model, self.path / TRANSCRIPT_CACHE, progress

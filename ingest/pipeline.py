@@ -35,6 +35,7 @@ class IngestContext:
     kind: str | None = None
     groups: tuple[str, ...] = ()
     folders: FolderGroups = field(default_factory=FolderGroups)  # .kenning.yaml groups
+    default_groups: tuple[str, ...] = ()  # for documents that get no groups otherwise
     tags: tuple[str, ...] = ()
     transcription: audio.TranscriptionOptions = field(default_factory=audio.TranscriptionOptions)
 
@@ -60,6 +61,7 @@ def fingerprint(
         [context.chunking.signature(), ",".join(owners), context.kind or "",
          ",".join(context.groups), ",".join(context.tags)]
         + ([",".join(folder_groups)] if folder_groups else [])  # unchanged hashes without
+        + (["default:" + ",".join(context.default_groups)] if context.default_groups else [])
     )  # fmt: skip
     digest.update(extra.encode())
     return digest.hexdigest()
@@ -167,7 +169,7 @@ def prepare(
     modified = datetime.fromtimestamp(stat.st_mtime, UTC).date().isoformat()
     team = meta.get("team") or meta.get("owning_sig")
     own_groups = as_list(meta.get("groups")) or list(context.folders.of(path))
-    groups = tuple(dict.fromkeys([*own_groups, *context.groups]))
+    groups = tuple(dict.fromkeys([*own_groups, *context.groups])) or context.default_groups
     tags = tuple(dict.fromkeys([*as_list(meta.get("tags") or meta.get("keywords")),
                                 *context.tags]))  # fmt: skip
     created = first_date(

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from support import hash_settings
+
 from kenning import KnowledgeBase
 from kenning.schema import Filters
 
@@ -64,3 +66,16 @@ def test_a_broken_folder_config_fails_its_files_instead_of_publishing_them(
     assert ".kenning.yaml" in failed["salaries.md"] and "unreadable" in failed["salaries.md"]
     assert "unknown key group" in failed["notes.md"]
     assert groups_by_name(kb) == {"fine.md": []}
+
+
+def test_default_groups_cover_only_unlabelled_documents(tmp_path: Path) -> None:
+    root = tmp_path / "wiki"
+    write(root / "plain.md", "# Plain\n\nNo groups anywhere.\n")
+    write(root / "own.md", "---\ngroups: [legal]\n---\n# Own\n\nText.\n")
+    write(root / "team" / ".kenning.yaml", "groups: [team]\n")
+    write(root / "team" / "notes.md", "# Notes\n\nText.\n")
+    home = tmp_path / "kb"
+    with KnowledgeBase(home, hash_settings(home, default_groups=["staff"])) as kb:
+        assert not kb.ingest([root]).failed
+        assert groups_by_name(kb) == {"plain.md": ["staff"], "own.md": ["legal"],
+                                      "notes.md": ["team"]}  # fmt: skip
