@@ -48,16 +48,17 @@ def grow(home: Path, target_chunks: int, dimension: int, seed: int = 0) -> int:
             if not row["source"].startswith(SYNTHETIC_PREFIX):
                 by_document[row["document_id"]].append((row, vector))
         documents = {d: store.document(d) for d in by_document}
-        rng = np.random.default_rng(seed)
-        copy = 0
         count = store.count_chunks()
+        rng = np.random.default_rng(seed + count)
+        batch = f"{count}-"  # copies of an earlier grow keep their sources: never replaced
+        copy = 0
         while count < target_chunks:
             copy += 1
             for document_id, items in by_document.items():
                 if count >= target_chunks:
                     break
                 meta = documents[document_id] or {}
-                source = f"{SYNTHETIC_PREFIX}{copy}/{meta.get('source', document_id)}"
+                source = f"{SYNTHETIC_PREFIX}{batch}{copy}/{meta.get('source', document_id)}"
                 new_id = Document.id_for(source)
                 document = Document(
                     id=new_id, source=source, title=meta.get("title", ""),

@@ -36,6 +36,9 @@ def test_grown_knowledge_base_keeps_kinds_and_is_searchable(tmp_path: Path) -> N
         before = kb.stats()
     target = before["chunks"] * 3 + 5
     assert scale.grow(home, target, 256) >= target
+    # growing again adds to the earlier copies instead of replacing them
+    assert scale.grow(home, target + before["chunks"], 256) >= target + before["chunks"]
+    target += before["chunks"]
     with KnowledgeBase(home, hash_settings(home)) as kb:
         after = kb.stats()
         assert after["chunks"] >= target and len(kb.vectors) == after["chunks"]
