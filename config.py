@@ -92,6 +92,14 @@ class Settings(BaseSettings):
         ),
     )
     embed_batch_size: int = Field(default=64, ge=1, description="Texts embedded per batch.")
+    torch_threads: int | None = Field(
+        default=None,
+        ge=1,
+        description=(
+            "Threads torch uses to embed (unset: one per core). 1 serves concurrent questions "
+            "faster on a small or busy machine; more threads speed up ingest."
+        ),
+    )
     max_file_mb: float = Field(
         default=50.0, gt=0, description="Files larger than this (MB) are refused at ingest."
     )

