@@ -66,8 +66,8 @@ def latency_table(kb: Any, asked: list[str]) -> list[dict[str, Any]]:
     return rows
 
 
-def disk_mb(home: Path) -> dict[str, float]:
-    """Sizes of the knowledge base's files (SQLite with its WAL, vectors), in MB."""
+def disk_mb(home: Path, vectors: Any) -> dict[str, float]:
+    """Sizes on disk, in MB: SQLite (with its WAL) and the vector index as it saves."""
     sqlite = sum(p.stat().st_size for p in home.glob("kenning.sqlite*"))
-    vectors = sum(p.stat().st_size for p in home.glob("vectors.faiss*"))
-    return {"sqlite_mb": round(sqlite / 1e6, 1), "vectors_mb": round(vectors / 1e6, 1)}
+    return {"sqlite_mb": round(sqlite / 1e6, 1),
+            "vectors_mb": round(vectors.memory_bytes() / 1e6, 1)}  # fmt: skip

@@ -180,8 +180,9 @@ def run(options: BenchOptions) -> str:
                 kind = kb.vectors.kind
                 _log(f"latency: {chunks} chunks ({kind}), {len(asked)} questions")
                 rows = latency.latency_table(kb, asked)
+                disk = latency.disk_mb(home, kb.vectors)
             latency_results.append({"chunks": chunks, "kind": kind, "rows": rows,
-                                    "disk": latency.disk_mb(home)})  # fmt: skip
+                                    "disk": disk})  # fmt: skip
             largest = home
         if latency_results:
             sections.append("### Search and ask latency (Python API, one caller)\n\n"
