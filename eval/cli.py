@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from kenning.errors import KenningError
 from kenning.eval.golden import GoldenError
 
 eval_app = typer.Typer(
@@ -74,7 +75,7 @@ def run(
         results = run_eval(golden, questions, kb, corpus.resolve() if corpus else None, out,
                            [s.strip() for s in systems.split(",") if s.strip()], answerer,
                            progress)  # fmt: skip
-    except ValueError as exc:
+    except (ValueError, KenningError) as exc:
         raise _fail(str(exc)) from exc
     table = markdown(results)
     (out / "report.md").write_text(table, encoding="utf-8")

@@ -12,7 +12,7 @@ from kenning import KnowledgeBase, load_settings
 from kenning.eval import metrics
 from kenning.eval.baselines import BaselineIndex, load_texts
 from kenning.eval.golden import GoldenQuestion
-from kenning.eval.matching import matches
+from kenning.eval.matching import matches, same_source
 from kenning.eval.systems import (
     BASELINES,
     SYSTEMS,
@@ -34,6 +34,14 @@ def resolve_filters(filters: dict[str, Any], corpus: Path | None) -> dict[str, A
         return dict(filters)
     absolute = str((corpus / prefix).resolve())
     return {**filters, "source_prefix": absolute + ("/" if prefix.endswith("/") else "")}
+
+
+def unknown_sources(questions: list[GoldenQuestion], corpus: Path) -> list[str]:
+    """Evidence sources that name no file under the corpus (typos, moved files)."""
+    files = [str(f) for f in corpus.rglob("*") if f.is_file()] if corpus.is_dir() else [
+        str(corpus)]  # fmt: skip
+    wanted = sorted({span.source for q in questions for span in q.evidence})
+    return [w for w in wanted if "://" not in w and not any(same_source(f, w) for f in files)]
 
 
 def judge(passages: list[Passage], question: GoldenQuestion) -> metrics.Judged:
@@ -107,6 +115,10 @@ def run_eval(
             failed = [f"{f.path}: {f.reason}" for f in report.failed]
             if failed:
                 notes.append(f"{len(failed)} corpus file(s) failed to ingest: {failed[:3]}")
+            missing = unknown_sources(questions, corpus)
+            if missing:
+                notes.append(f"{len(missing)} evidence source(s) match no file in the corpus, "
+                             f"so nothing can hit them: {missing[:5]}")  # fmt: skip
         runners: list[System] = []
         for name in systems:
             if name == "kenning":

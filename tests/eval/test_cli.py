@@ -64,6 +64,7 @@ def test_run_scores_every_system_and_writes_reports(runs: dict[str, Path]) -> No
     report = (runs["a"] / "report.md").read_text()
     assert "| kenning | 1.000 |" in report and "## By tag (kenning)" in report
     assert "baselines read no text from 1 file(s) of types ['.srt']" in report
+    assert "match no file in the corpus" not in report
 
 
 def test_html_report_is_self_contained_with_failures_first(runs: dict[str, Path]) -> None:
@@ -97,6 +98,17 @@ def test_bad_golden_line_is_a_clear_cli_error(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "line 2: field 'experts' must be a list of names" in result.output
     assert not (tmp_path / "out").exists()
+
+
+def test_evidence_naming_no_corpus_file_is_reported(tmp_path: Path) -> None:
+    golden = tmp_path / "golden.jsonl"
+    golden.write_text('{"question": "How do I connect to the VPN?", '
+                      '"evidence": [{"source": "text/faq.md"}]}\n')  # fmt: skip
+    result = invoke("run", str(golden), "--corpus", str(GOOD / "text"), "--out",
+                    str(tmp_path / "out"), "--systems", "kenning-bm25", "--no-progress")
+    assert result.exit_code == 0, result.output
+    assert "1 evidence source(s) match no file in the corpus" in result.output
+    assert "text/faq.md" in result.output
 
 
 def test_beir_prepare_then_run(tmp_path: Path) -> None:
