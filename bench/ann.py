@@ -12,6 +12,7 @@ from __future__ import annotations
 import resource
 import tempfile
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ import numpy as np
 from kenning.bench.latency import percentiles
 from kenning.index.faiss_index import AnnOptions, FaissIndex
 
+EF_SWEEP = (256, 512, 1024)
 BLOCK = 50_000  # vectors generated and added at a time, as batches of an ingest would be
 NOISE = 0.02
 
@@ -103,5 +105,13 @@ def run(
         rows.append({"filter": label, "recall@10": round(_recall(truth, found), 3),
                      **percentiles(samples),
                      "exact_p50": percentiles(exact_samples)["p50"]})  # fmt: skip
+    # The same graph searched with other beam widths: the recall/latency trade-off.
+    _, truth = exact.search(queries, 10)
+    for ef in EF_SWEEP:
+        index.options = replace(options, ef_search=ef)
+        found, samples = _timed_search(index, queries, None)
+        rows.append({"filter": f"none, efSearch={ef}", "recall@10": round(_recall(truth, found), 3),
+                     **percentiles(samples), "exact_p50": rows[0]["exact_p50"]})  # fmt: skip
+    index.options = options
     result["searches"] = rows
     return result

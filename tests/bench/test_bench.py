@@ -73,5 +73,5 @@ def test_ann_step_measures_recall_against_exact() -> None:
 
     result = ann.run(real, queries, 3000, AnnOptions(threshold=1000, exact_filter_limit=100))
     assert result["kind"] == "hnsw"
-    assert [r["filter"] for r in result["searches"]] == ["none", "30% of ids", "2% of ids"]
+    assert [r["filter"] for r in result["searches"]][:3] == ["none", "30% of ids", "2% of ids"]
     assert all(r["recall@10"] >= 0.9 for r in result["searches"])
