@@ -164,7 +164,7 @@ class Settings(BaseSettings):
         description="Chunks at which 'auto' switches the dense index to HNSW (approximate).",
     )
     hnsw_ef_search: int = Field(
-        default=128,
+        default=1024,
         ge=8,
         description="HNSW search beam: higher is closer to exact search, and slower.",
     )

@@ -44,7 +44,7 @@ class AnnOptions:
     threshold: int = 200_000
     hnsw_m: int = 32
     ef_construction: int = 80
-    ef_search: int = 128
+    ef_search: int = 1024  # 1M vectors: recall@10 0.52 at 128, 0.86 at 1024 (2.8 ms)
     exact_filter_limit: int = 50_000
     max_tombstones: float = 0.2
 
@@ -200,7 +200,7 @@ class FaissIndex:
             if live is not None:
                 keep.append(faiss.IDSelectorAnd(keep[-1], live))
             share = len(allowed) / max(len(self), 1)
-            ef = min(int(ef / max(share, 1e-3)), 1024)
+            ef = min(int(ef / max(share, 1e-3)), 4 * self.options.ef_search)
         params = faiss.SearchParametersHNSW(efSearch=max(ef, k))
         if keep:
             params.sel = keep[-1]

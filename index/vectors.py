@@ -65,5 +65,5 @@ def ann_options(settings: object) -> AnnOptions:
     return AnnOptions(
         mode=getattr(settings, "vector_index", "auto"),
         threshold=getattr(settings, "ann_threshold", 200_000),
-        ef_search=getattr(settings, "hnsw_ef_search", 128),
+        ef_search=getattr(settings, "hnsw_ef_search", 1024),
     )
