@@ -3,7 +3,6 @@ steered towards the people a question names, and diversified across documents.""
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -18,7 +17,6 @@ from kenning.schema import Filters, Hit
 
 # Weight of the extra rankings restricted to the people a question names.
 PERSON_WEIGHT = 0.5
-ALLOWED_CACHE_SIZE = 64  # filter sets whose allowed rowids are remembered
 
 
 @dataclass
@@ -43,9 +41,6 @@ class Retriever:
         self.settings = settings
         self._matcher: PersonMatcher | None = None
         self._matcher_generation = -1
-        self._allowed_cache: dict[Filters, np.ndarray] = {}
-        self._allowed_generation = -1
-        self._allowed_lock = threading.Lock()
 
     def people_in(self, text: str) -> list[str]:
         """Ids of known people named in the text."""
@@ -55,35 +50,11 @@ class Retriever:
             self._matcher_generation = generation
         return self._matcher.find(text)
 
-    def _allowed(self, filters: Filters) -> np.ndarray:
-        """The chunk rowids the filters allow, remembered until the store changes: the same
-        few filters (a kind, a reader's groups) come back with every question, and listing
-        100k rowids costs more than the search they restrict."""
-        generation = self.store.generation
-        try:
-            hash(filters)
-        except TypeError:  # an unhashable filter value: not remembered
-            return self.store.filtered_rowids(filters)
-        with self._allowed_lock:
-            if generation != self._allowed_generation:
-                self._allowed_cache.clear()
-                self._allowed_generation = generation
-            allowed = self._allowed_cache.get(filters)
-        if allowed is None:
-            allowed = self.store.filtered_rowids(filters)
-            allowed.setflags(write=False)
-            with self._allowed_lock:
-                if len(self._allowed_cache) >= ALLOWED_CACHE_SIZE:
-                    self._allowed_cache.pop(next(iter(self._allowed_cache)))
-                if generation == self._allowed_generation:
-                    self._allowed_cache[filters] = allowed
-        return allowed
-
     def retrieve(self, query: str, k: int = 5, filters: Filters | None = None) -> Retrieval:
         """The k best passages for a query, with the scores behind them."""
         filters = filters or Filters()
         n = max(self.settings.candidates, k)
-        allowed = None if filters.is_empty() else self._allowed(filters)
+        allowed = None if filters.is_empty() else self.store.filtered_rowids(filters)
         vector = self.embedder.embed_query(query)
         dense = self.vectors.search(vector, n, allowed)
         lexical = self.store.lexical_search(query, n, filters)
