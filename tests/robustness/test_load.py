@@ -24,7 +24,7 @@ def test_twenty_clients_while_an_ingest_runs_see_no_errors(tmp_path: Path) -> No
     subprocess.run([sys.executable, "-m", "kenning", "ingest", str(GOOD), "--kb", str(kb)],
                    env={**os.environ, **ENV}, check=True, capture_output=True)  # fmt: skip
     later = tmp_path / "later"
-    _write_corpus(later, 1500)
+    _write_corpus(later, 3000)
     result = run(kb, [later], users=20, seconds=20, env=ENV,
                  questions=["Why did the wombat batch job fail?", "How do I flush the cache?",
                             "Note5marker ledger", "Who owns the runbook?"])  # fmt: skip
@@ -33,5 +33,5 @@ def test_twenty_clients_while_an_ingest_runs_see_no_errors(tmp_path: Path) -> No
     assert int(rows["Aggregated"]["Request Count"]) > 50
     assert int(rows["Aggregated"]["Failure Count"]) == 0, result["failures"]
     assert result["server_alive"] and result["ingest_exit"] == 0
-    assert result["ingest_seconds"] > 10, "the ingest must overlap the load"
+    assert result["ingest_seconds"] > 5, "the ingest must overlap the load"
     _assert_consistent(kb)
