@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -35,21 +36,35 @@ EXPECTED = {
 MAX_RSS_MB = 1200
 
 
-def _ingest(corpus: Path, kb: Path, out: Path) -> tuple[dict, int, float]:
-    """Run the real CLI in a child process: (JSON report, exit code, its peak RSS in MB).
+def _peak_rss_mb(pid: int) -> float | None:
+    """The process's peak resident memory so far (VmHWM), or None once it has exited.
 
-    `os.wait4` gives the resources of that one child; RUSAGE_CHILDREN would mix in every
-    child the test session ever waited for (servers, real-model ingests).
+    Read from /proc because a child's ru_maxrss starts at its parent's size at fork and
+    survives exec: under a test session holding a model, every child would "use" 2 GB.
     """
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return None
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return None
+
+
+def _ingest(corpus: Path, kb: Path, out: Path) -> tuple[dict, int, float]:
+    """Run the real CLI in a child process: (JSON report, exit code, its peak RSS in MB)."""
     env = {**os.environ, "KENNING_EMBEDDING_MODEL": "hash", "KENNING_GIT_HISTORY": "false"}
+    peak = 0.0
     with out.open("w", encoding="utf-8") as stdout:
         process = subprocess.Popen(
             [sys.executable, "-m", "kenning", "ingest", str(corpus), "--kb", str(kb), "--json"],
             stdout=stdout, stderr=subprocess.DEVNULL, env=env,
         )  # fmt: skip
-        _, status, usage = os.wait4(process.pid, 0)
-        process.returncode = os.waitstatus_to_exitcode(status)
-    return json.loads(out.read_text("utf-8")), process.returncode, usage.ru_maxrss / 1024
+        while process.poll() is None:
+            peak = max(peak, _peak_rss_mb(process.pid) or 0.0)
+            time.sleep(0.01)
+    return json.loads(out.read_text("utf-8")), process.returncode, peak
 
 
 @pytest.mark.slow
