@@ -2,16 +2,61 @@
 
 from __future__ import annotations
 
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+
+import httpx
+import pytest
 
 from kenning.config import Settings, load_settings
 
 DATA = Path(__file__).parent / "data"
 GOOD = DATA / "good"
 BAD = DATA / "bad"
-DEMO = Path(__file__).parent.parent / "demo"
+ROOT = Path(__file__).parent.parent
+DEMO = ROOT / "demo"
 
 
 def hash_settings(home: Path, **overrides: object) -> Settings:
     """Settings for a fast knowledge base: the hashing embedder, no git history."""
     return load_settings(home=home, embedding_model="hash", git_history=False, **overrides)
+
+
+def free_port() -> int:
+    """A free TCP port on loopback."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def served(home: Path, env: dict[str, str], log: Path, timeout: float = 180) -> Iterator[str]:
+    """`kenning serve` on a free loopback port, its output in `log`; yields the base URL once
+    /healthz answers, and stops the server afterwards."""
+    port = free_port()
+    with log.open("w") as output:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "kenning", "serve", "--kb", str(home), "--port", str(port)],
+            env=env, stdout=output, stderr=subprocess.STDOUT, cwd=ROOT,
+        )  # fmt: skip
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.time() + timeout
+        while time.time() < deadline and process.poll() is None:
+            try:
+                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.3)
+        else:
+            process.kill()
+            pytest.fail(f"server did not start:\n{log.read_text()}")
+        try:
+            yield base
+        finally:
+            process.terminate()
+            process.wait(timeout=20)

@@ -4,21 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
-from support import GOOD
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from support import GOOD, served
 
 
 @pytest.fixture(scope="module")
@@ -29,25 +21,8 @@ def server(tmp_path_factory: pytest.TempPathFactory):
            "KENNING_MAX_QUESTION_CHARS": "20000"}  # the LLM-path test sends whole prompts
     subprocess.run([sys.executable, "-m", "kenning", "ingest", str(GOOD), "--kb", str(home)],
                    env=env, check=True, capture_output=True)  # fmt: skip
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "kenning", "serve", "--kb", str(home), "--port", str(port)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 60
-    while time.time() < deadline:
-        try:
-            if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.2)
-    else:
-        process.kill()
-        pytest.fail(f"server did not start: {process.stdout.read() if process.stdout else ''}")
-    yield base
-    process.terminate()
-    process.wait(timeout=10)
+    with served(home, env, home / "server.log") as base:
+        yield base
 
 
 def test_ask_over_http(server: str) -> None:

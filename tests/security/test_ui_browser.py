@@ -6,10 +6,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -25,7 +23,7 @@ from security.restricted import (
     SECRET_OWNER,
     add_restricted,
 )
-from support import GOOD
+from support import GOOD, served
 
 pytestmark = pytest.mark.slow
 
@@ -35,12 +33,6 @@ CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networki
                  "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
 TIMEOUT_MS = 60_000
 QUESTION = f"What is the price of the {FINANCE_MARKER} acquisition?"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
@@ -57,27 +49,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
            "KENNING_API_KEYS": json.dumps(API_KEYS)}  # fmt: skip
     subprocess.run([sys.executable, "-m", "kenning", "ingest", str(corpus), "--kb", str(home)],
                    env=env, check=True, capture_output=True, cwd=ROOT)  # fmt: skip
-    port = free_port()
-    log = (root / "server.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "kenning", "serve", "--kb", str(home), "--port", str(port)],
-        env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 180
-    while time.time() < deadline and process.poll() is None:
-        try:
-            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.3)
-    else:
-        process.kill()
-        pytest.fail(f"server did not start:\n{(root / 'server.log').read_text()}")
-    yield base
-    process.terminate()
-    process.wait(timeout=20)
-    log.close()
+    with served(home, env, root / "server.log") as base:
+        yield base
     server_log = (root / "server.log").read_text()
     for key in KEYS.values():
         assert key not in server_log, "an API key reached the server log"

@@ -9,16 +9,15 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 from playwright.sync_api import BrowserContext, ConsoleMessage, Page, expect, sync_playwright
+from support import served
 
 pytestmark = pytest.mark.slow
 
@@ -55,12 +54,6 @@ def ensure_chromium() -> None:
     assert CHROMIUM.exists(), "apt-get installed chromium but /usr/bin/chromium is missing"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """`kenning serve` over the demo, ingested with the real default model."""
@@ -70,27 +63,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     env.pop("KENNING_EMBEDDING_MODEL", None)
     subprocess.run([sys.executable, "-m", "kenning", "ingest", str(DEMO), "--kb", str(home)],
                    env=env, check=True, capture_output=True, cwd=ROOT)  # fmt: skip
-    port = free_port()
-    log = (home / "server.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "kenning", "serve", "--kb", str(home), "--port", str(port)],
-        env=env, stdout=log, stderr=subprocess.STDOUT, cwd=ROOT,
-    )  # fmt: skip
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 180
-    while time.time() < deadline and process.poll() is None:
-        try:
-            if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
-                break
-        except httpx.TransportError:
-            time.sleep(0.3)
-    else:
-        process.kill()
-        pytest.fail(f"server did not start:\n{(home / 'server.log').read_text()}")
-    yield base
-    process.terminate()
-    process.wait(timeout=20)
-    log.close()
+    with served(home, env, home / "server.log") as base:
+        yield base
 
 
 @pytest.fixture(scope="module")
