@@ -165,22 +165,22 @@ class Settings(BaseSettings):
     candidates: int = Field(
         default=50, ge=1, description="Candidates taken from each ranking before fusion."
     )
-    vector_index: Literal["auto", "flat", "hnsw"] = Field(
+    vector_index: Literal["auto", "flat", "ivf"] = Field(
         default="auto",
         description=(
-            "Dense index: 'auto' is exact (flat) below ann_threshold chunks and HNSW above; "
-            "'flat' and 'hnsw' force one."
+            "Dense index: 'auto' is exact (flat) below ann_threshold chunks and IVF above; "
+            "'flat' and 'ivf' force one."
         ),
     )
     ann_threshold: int = Field(
         default=200_000,
         ge=1,
-        description="Chunks at which 'auto' switches the dense index to HNSW (approximate).",
+        description="Chunks at which 'auto' switches the dense index to IVF (approximate).",
     )
-    hnsw_ef_search: int = Field(
-        default=1024,
-        ge=8,
-        description="HNSW search beam: higher is closer to exact search, and slower.",
+    ivf_nprobe: int = Field(
+        default=32,
+        ge=1,
+        description="IVF cells scanned per search: higher is closer to exact search, and slower.",
     )
     max_hits_per_document: int = Field(
         default=0,

@@ -108,7 +108,8 @@ def ann_section(result: dict[str, Any]) -> str:
                     "exact p50 ms"], rows)  # fmt: skip
     return (
         f"{table}\n\nBuilt in {result['build_s']} s ({result['build_vectors_per_s']} vectors/s; "
-        f"HNSW M={result['hnsw_m']}, efSearch={result['ef_search']}); "
+        f"IVF nlist={result['nlist']}, nprobe={result['nprobe']}; the slowest add, which "
+        f"switched or trained the cells again, {result['slowest_add_s']} s); "
         f"{result['bytes_per_vector']} bytes per vector in memory, {result['disk_mb']} MB on "
         f"disk; peak RSS grew {result['peak_rss_growth_mb']} MB while building (the exact "
         "index used as ground truth included)."

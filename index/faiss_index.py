@@ -1,18 +1,40 @@
-"""FAISS vectors keyed by chunk rowid: exact while small, HNSW once large.
+"""FAISS vectors keyed by chunk rowid: exact while small, IVF once large.
 
 Below `AnnOptions.threshold` vectors the index is an `IndexIDMap2` over a flat inner-product
-index (exact). When an `add` takes it to the threshold, it rebuilds itself as an `IndexIDMap2`
-over `IndexHNSWFlat` (approximate, sub-linear). HNSW cannot remove vectors, so removed ids are
-kept as tombstones: every search excludes them through an `IDSelector`, they are saved beside
-the index, and the graph is rebuilt without them once they pass a share of the index.
+index (exact). When an `add` takes it to the threshold, it rebuilds itself as an
+`IndexIVFFlat` (inner product, the chunk rowids as its own ids): k-means cells over the
+vectors, and a search scans only the `nprobe` cells whose centroids are nearest the question.
+Vectors are stored whole, so scores are exact inner products; only which vectors are looked at
+is approximate. HNSW was tried first (issue 6) and reached recall@10 0.86 at 1M: the benchmark's
+vectors come in clusters of ~670 near-copies, where a graph's beam stalls; IVF cells are not
+troubled by them (0.98 at nprobe 16 on the same vectors).
 
-Filtered searches that allow few ids are answered exactly by scanning only those ids in the
-HNSW's flat storage (an `IDSelectorTranslated` over the id map); larger ones search the graph
-with the selector and a wider beam.
+Design points (numbers measured at 1M 384-dimension vectors on the 2-core box, see README):
+
+- Cells: `nlist = 4 * sqrt(n)` for the `n` vectors present when the index is trained (3,578 at
+  800k), at most `max_lists`, and at most n / 8 so that a tiny forced index still trains.
+- Training: spherical k-means (FAISS sets it for inner product), 10 iterations, on a random
+  sample of `points_per_list` (16) live vectors per cell: about 20 s for 3,578 cells. Sixteen
+  points per cell gave the same recall as forty at 3x less training time.
+- Growth: the cells are trained again, and every vector reassigned, once the index holds
+  `retrain_growth` (4x) the vectors it was trained on (that size is read back from nlist, so
+  nothing beyond the index needs saving). At the default threshold that is once, at 800k; the
+  `add` that crosses it takes about a minute.
+- Search: `nprobe` cells (default 32: recall@10 0.99 at 1M, p50 about 2 ms).
+- Filters: one allowing at most `exact_filter_limit` ids probes every cell with an `IDSelector`,
+  which scores only the allowed ids: exact. A wider one probes nprobe / share cells (at most
+  all), since only the allowed share of each cell can enter the results.
+- Deletes: IVF removes ids from its cells for real (a scan of the cell lists), so there are no
+  tombstones; below half the threshold the index goes back to exact.
+- Persistence: `faiss.write_index` to a temporary file, then a rename. An index saved by the
+  HNSW version (an `IndexIDMap2` over `IndexHNSWFlat`, with a `.deleted.npy` of tombstones
+  beside it) is rebuilt on load, as flat or IVF by its live size; the next save removes the
+  tombstone file.
 """
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,9 +42,11 @@ from typing import Literal
 
 import faiss
 import numpy as np
+from faiss.contrib.inspect_tools import get_invlist
 
-IndexKind = Literal["flat", "hnsw"]
+IndexKind = Literal["flat", "ivf"]
 Ranked = list[tuple[int, float]]  # (id, inner product), best first
+Part = tuple[np.ndarray, np.ndarray]  # (ids, vectors)
 
 
 @dataclass(frozen=True)
@@ -30,33 +54,47 @@ class AnnOptions:
     """When and how the index turns approximate.
 
     Attributes:
-        mode: "auto" switches to HNSW at `threshold` vectors; "flat" and "hnsw" force one.
-        threshold: vectors at which "auto" switches to HNSW (and below half of which a
-            compaction switches back to exact).
-        hnsw_m: neighbours per node of the HNSW graph (memory: 8 * m bytes per vector).
-        ef_construction: beam width while building the graph.
-        ef_search: beam width while searching (recall against speed).
-        exact_filter_limit: filtered searches allowing at most this many ids scan them exactly.
-        max_tombstones: share of removed-but-stored vectors that triggers a rebuild of the graph.
+        mode: "auto" switches to IVF at `threshold` vectors; "flat" and "ivf" force one (a
+            forced IVF index is flat while empty).
+        threshold: vectors at which "auto" switches to IVF (and below half of which a removal
+            switches back to exact).
+        nprobe: cells scanned per search (recall against speed).
+        lists_per_sqrt: cells per square root of the vectors trained on.
+        max_lists: most cells.
+        points_per_list: training sample per cell.
+        retrain_growth: growth, relative to the vectors trained on, that trains the cells again.
+        exact_filter_limit: filtered searches allowing at most this many ids are exact.
     """
 
-    mode: Literal["auto", "flat", "hnsw"] = "auto"
+    mode: Literal["auto", "flat", "ivf"] = "auto"
     threshold: int = 200_000
-    hnsw_m: int = 32
-    ef_construction: int = 80
-    ef_search: int = 1024  # 1M vectors: recall@10 0.52 at 128, 0.86 at 1024 (2.8 ms)
+    nprobe: int = 32  # 1M vectors: recall@10 0.98 at 16, 0.99 at 32 (p50 ~2 ms), see README
+    lists_per_sqrt: float = 4.0
+    max_lists: int = 16_384
+    points_per_list: int = 16
+    retrain_growth: float = 4.0
     exact_filter_limit: int = 50_000
-    max_tombstones: float = 0.2
 
     def kind_for(self, size: int) -> IndexKind:
         """The index kind for this many vectors."""
-        if self.mode != "auto":
-            return self.mode
-        return "hnsw" if size >= self.threshold else "flat"
+        if self.mode == "flat" or size == 0:
+            return "flat"
+        if self.mode == "ivf":
+            return "ivf"
+        return "ivf" if size >= self.threshold else "flat"
+
+    def nlist_for(self, size: int) -> int:
+        """Cells for an index trained on `size` vectors."""
+        return max(1, min(round(self.lists_per_sqrt * math.sqrt(size)), size // 8,
+                          self.max_lists))  # fmt: skip
+
+    def size_for(self, nlist: int) -> int:
+        """About the fewest vectors that get `nlist` cells: the size an index was trained at."""
+        return max(math.ceil(((nlist - 0.5) / self.lists_per_sqrt) ** 2), 8 * nlist)
 
 
 def tombstones_path(path: Path) -> Path:
-    """Where the removed ids of an HNSW index are kept, beside the index file."""
+    """Where the HNSW version kept removed ids, beside the index file (read, then removed)."""
     return path.with_name(path.name + ".deleted.npy")
 
 
@@ -64,101 +102,109 @@ class FaissIndex:
     """Inner-product search over unit vectors keyed by int64 ids; see the module docstring."""
 
     def __init__(
-        self,
-        dimension: int,
-        options: AnnOptions | None = None,
-        index: faiss.Index | None = None,
-        deleted: np.ndarray | None = None,
+        self, dimension: int, options: AnnOptions | None = None, index: faiss.Index | None = None
     ) -> None:
         self.dimension = dimension
         self.options = options or AnnOptions()
-        self.index = index if index is not None else self._empty(self.options.kind_for(0))
-        self._deleted: set[int] = set(int(i) for i in deleted) if deleted is not None else set()
-        self._exclude: faiss.IDSelector | None = None  # cached selector of the tombstones
-        self._exclude_parts: faiss.IDSelector | None = None
+        self.index = index if index is not None else self._flat()
 
     # ---- construction ----------------------------------------------------------------------
 
-    def _empty(self, kind: IndexKind) -> faiss.Index:
+    def _flat(self) -> faiss.Index:
+        return faiss.IndexIDMap2(faiss.IndexFlatIP(self.dimension))
+
+    def _build(self, kind: IndexKind, parts: list[Part]) -> None:
+        """Replace the index by a new one of `kind` holding `parts` (trained on them for IVF)."""
+        size = sum(len(ids) for ids, _ in parts)
         if kind == "flat":
-            return faiss.IndexIDMap2(faiss.IndexFlatIP(self.dimension))
-        hnsw = faiss.IndexHNSWFlat(self.dimension, self.options.hnsw_m, faiss.METRIC_INNER_PRODUCT)
-        hnsw.hnsw.efConstruction = self.options.ef_construction
-        hnsw.hnsw.efSearch = self.options.ef_search
-        return faiss.IndexIDMap2(hnsw)
+            index = self._flat()
+        else:
+            nlist = self.options.nlist_for(size)
+            index = faiss.IndexIVFFlat(
+                faiss.IndexFlatIP(self.dimension), self.dimension, nlist,
+                faiss.METRIC_INNER_PRODUCT,
+            )  # fmt: skip
+            index.cp.niter = 10
+            index.cp.max_points_per_centroid = self.options.points_per_list
+            index.cp.min_points_per_centroid = 1  # a small sample is deliberate: no warning
+            index.train(_sample(parts, nlist * self.options.points_per_list, seed=size))
+        self.index = index
+        for ids, vectors in parts:
+            if len(ids):
+                index.add_with_ids(vectors, ids)
 
     @property
     def kind(self) -> IndexKind:
-        """"flat" (exact) or "hnsw" (approximate)."""
-        inner = faiss.downcast_index(self.index.index)
-        return "hnsw" if isinstance(inner, faiss.IndexHNSW) else "flat"
+        """"flat" (exact) or "ivf" (approximate)."""
+        return "ivf" if isinstance(self.index, faiss.IndexIVF) else "flat"
+
+    @property
+    def nlist(self) -> int:
+        """Cells of the IVF index (0 while flat)."""
+        return int(self.index.nlist) if self.kind == "ivf" else 0
 
     @classmethod
     def load(cls, path: Path, dimension: int, options: AnnOptions | None = None) -> FaissIndex:
-        """Read an index (and its tombstones) from disk."""
-        index = faiss.read_index(str(path))
+        """Read an index from disk (one saved by the HNSW version is rebuilt)."""
+        index = faiss.read_index(str(path))  # already of its own class: IVF, or an id map
         if index.d != dimension:
             raise ValueError(f"{path}: vectors of dimension {index.d}, expected {dimension}")
-        if not isinstance(index, faiss.IndexIDMap2):
-            index = faiss.downcast_index(index)
-        deleted_file = tombstones_path(path)
-        deleted = np.load(deleted_file) if deleted_file.exists() else None
-        loaded = cls(dimension, options, index, deleted)
-        if loaded.options.mode != "auto" and loaded.kind != loaded.options.mode:
-            loaded._rebuild(loaded.options.mode)  # the setting was changed since the save
-        if loaded.kind == "hnsw":
-            faiss.downcast_index(loaded.index.index).hnsw.efSearch = loaded.options.ef_search
+        loaded = cls(dimension, options, index)
+        if isinstance(index, faiss.IndexIDMap2) and isinstance(
+            faiss.downcast_index(index.index), faiss.IndexHNSW
+        ):
+            live = _hnsw_live(index, tombstones_path(path))
+            loaded._build(loaded.options.kind_for(len(live[0])), [live])
+        elif loaded.options.mode != "auto" and loaded.kind != loaded.options.kind_for(len(loaded)):
+            loaded._build(loaded.options.kind_for(len(loaded)), [loaded._live()])  # setting changed
         return loaded
 
-    def _stored(self) -> tuple[np.ndarray, np.ndarray]:
-        """(ids, vectors) of every stored vector, tombstones included; vectors is a view."""
-        ids = faiss.vector_to_array(self.index.id_map)
-        inner = faiss.downcast_index(self.index.index)
-        flat = faiss.downcast_index(inner.storage) if self.kind == "hnsw" else inner
-        vectors = faiss.rev_swig_ptr(flat.get_xb(), len(ids) * self.dimension)
-        return ids, np.asarray(vectors).reshape(len(ids), self.dimension)
-
-    def _rebuild(self, kind: IndexKind) -> None:
-        """Rebuild as `kind` from the live vectors (drops tombstones)."""
-        ids, vectors = self._stored()
-        if self._deleted:
-            keep = ~np.isin(ids, np.fromiter(self._deleted, dtype=np.int64))
-            ids, vectors = ids[keep], vectors[keep]
-        ids, vectors = ids.copy(), vectors.copy()  # the old index is freed below
-        self.index = self._empty(kind)
-        self._deleted.clear()
-        self._exclude = None
-        self.index.add_with_ids(vectors, ids)
+    def _live(self) -> Part:
+        """Copies of every stored (ids, vectors)."""
+        if self.kind == "flat":
+            ids = faiss.vector_to_array(self.index.id_map)
+            flat = faiss.downcast_index(self.index.index)
+            vectors = faiss.rev_swig_ptr(flat.get_xb(), len(ids) * self.dimension)
+            return ids.copy(), np.array(vectors).reshape(len(ids), self.dimension)
+        id_parts, vector_parts = [], []
+        for cell in range(self.index.nlist):
+            ids, codes = get_invlist(self.index.invlists, cell)
+            id_parts.append(ids)
+            vector_parts.append(codes.view(np.float32).reshape(len(ids), self.dimension))
+        return np.concatenate(id_parts), np.concatenate(vector_parts)
 
     # ---- writes ----------------------------------------------------------------------------
 
     def add(self, ids: np.ndarray, vectors: np.ndarray) -> None:
-        """Add vectors under the given ids (switching to HNSW when the size says so)."""
+        """Add vectors under the given ids (switching to IVF, or retraining it, by size)."""
         if not len(ids):
             return
         ids = np.asarray(ids, dtype=np.int64)
-        if self._deleted and not self._deleted.isdisjoint(ids.tolist()):
-            # A removed id comes back: its old vector must go first, so drop all tombstones.
-            self._rebuild(self.kind)
-        target = self.options.kind_for(len(self) + len(ids))
-        if self.kind == "flat" and target == "hnsw":
-            self._rebuild("hnsw")
-        self.index.add_with_ids(np.ascontiguousarray(vectors, dtype=np.float32), ids)
+        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        size = len(self) + len(ids)
+        target = self.options.kind_for(size)
+        if target == "ivf" and (self.kind == "flat" or self._outgrown(size)):
+            live = self._live()
+            self.index = self._flat()  # frees the old index before the new one fills
+            self._build("ivf", [live, (ids, vectors)])
+            return
+        self.index.add_with_ids(vectors, ids)
+
+    def _outgrown(self, size: int) -> bool:
+        """Whether `size` vectors are `retrain_growth` times those the cells were trained on."""
+        trained = self.options.size_for(self.nlist)
+        return self.options.nlist_for(size) > self.nlist and size >= (
+            self.options.retrain_growth * trained
+        )
 
     def remove(self, ids: np.ndarray) -> None:
-        """Remove the vectors with these ids (HNSW: tombstones, compacted past a share)."""
+        """Remove the vectors with these ids (an IVF index going back to exact when small)."""
         if not len(ids):
             return
-        ids = np.asarray(ids, dtype=np.int64)
-        if self.kind == "flat":
-            self.index.remove_ids(ids)
-            return
-        self._deleted.update(int(i) for i in ids)
-        self._exclude = None
-        if len(self._deleted) > self.options.max_tombstones * max(self.index.ntotal, 1):
-            live = self.index.ntotal - len(self._deleted)
-            shrink = self.options.mode == "auto" and live < self.options.threshold // 2
-            self._rebuild("flat" if shrink else "hnsw")
+        self.index.remove_ids(np.asarray(ids, dtype=np.int64))
+        if self.kind == "ivf" and self.options.mode == "auto":
+            if len(self) < self.options.threshold // 2:
+                self._build("flat", [self._live()])
 
     # ---- search ----------------------------------------------------------------------------
 
@@ -169,93 +215,76 @@ class FaissIndex:
         if len(self) == 0 or k <= 0:
             return []
         query = np.ascontiguousarray(vector.reshape(1, -1), dtype=np.float32)
+        selector = None  # SWIG parameters do not own their selector: keep it referenced here
         if allowed is not None:
             if len(allowed) == 0:
                 return []
-            allowed = np.asarray(allowed, dtype=np.int64)
+            selector = faiss.IDSelectorBatch(np.asarray(allowed, dtype=np.int64))
         if self.kind == "flat":
-            params = None if allowed is None else faiss.SearchParameters(
-                sel=faiss.IDSelectorBatch(allowed)
-            )
-            return self._run(self.index, query, min(k, self.index.ntotal), params)
-        if allowed is not None and len(allowed) <= self.options.exact_filter_limit:
-            return self._exact_among(query, k, allowed)
-        return self._hnsw(query, k, allowed)
-
-    def _run(
-        self, index: faiss.Index, query: np.ndarray, k: int, params: faiss.SearchParameters | None
-    ) -> list[tuple[int, float]]:
-        scores, ids = index.search(query, k, params=params)
-        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i != -1]
-
-    def _hnsw(self, query: np.ndarray, k: int, allowed: np.ndarray | None) -> Ranked:
-        keep: list[faiss.IDSelector] = []  # SWIG selectors do not own what they wrap
-        live = self._live_selector()
-        if live is not None:
-            keep.append(live)
-        ef = self.options.ef_search
+            params = None if selector is None else faiss.SearchParameters(sel=selector)
+            return self._run(query, k, params)
+        nprobe = self.options.nprobe
         if allowed is not None:
-            # Only allowed ids enter the result list: widen the beam as the filter narrows.
-            keep.append(faiss.IDSelectorBatch(allowed))
-            if live is not None:
-                keep.append(faiss.IDSelectorAnd(keep[-1], live))
-            share = len(allowed) / max(len(self), 1)
-            ef = min(int(ef / max(share, 1e-3)), 4 * self.options.ef_search)
-        params = faiss.SearchParametersHNSW(efSearch=max(ef, k))
-        if keep:
-            params.sel = keep[-1]
-        return self._run(self.index, query, min(k, len(self)), params)
+            if len(allowed) <= self.options.exact_filter_limit:
+                nprobe = self.index.nlist  # every cell, scoring only the allowed: exact
+            else:
+                share = len(allowed) / len(self)
+                nprobe = math.ceil(nprobe / min(share, 1.0))
+        params = faiss.SearchParametersIVF(nprobe=min(max(nprobe, 1), self.index.nlist))
+        if selector is not None:
+            params.sel = selector
+        return self._run(query, k, params)
 
-    def _exact_among(self, query: np.ndarray, k: int, allowed: np.ndarray) -> Ranked:
-        """Exact scores of the allowed ids: a scan of the graph's flat storage, only those rows."""
-        hnsw = faiss.downcast_index(self.index.index)
-        storage = faiss.downcast_index(hnsw.storage)
-        # SWIG selectors do not own the selectors they wrap: `keep` holds them until the end.
-        keep = [faiss.IDSelectorBatch(allowed)]
-        live = self._live_selector()
-        if live is not None:
-            keep.append(faiss.IDSelectorAnd(keep[0], live))
-        keep.append(faiss.IDSelectorTranslated(self.index.id_map, keep[-1]))
-        params = faiss.SearchParameters(sel=keep[-1])
-        scores, positions = storage.search(query, min(k, len(allowed)), params=params)
-        id_map = self.index.id_map
-        return [(int(id_map.at(int(p))), float(s))
-                for p, s in zip(positions[0], scores[0], strict=True) if p != -1]  # fmt: skip
-
-    def _live_selector(self) -> faiss.IDSelector | None:
-        """A selector excluding the tombstones, or None when there are none."""
-        if not self._deleted:
-            return None
-        if self._exclude is None:
-            removed = np.fromiter(self._deleted, dtype=np.int64)
-            batch = faiss.IDSelectorBatch(removed)
-            self._exclude = faiss.IDSelectorNot(batch)
-            self._exclude_parts = batch  # the Not selector does not own its argument
-        return self._exclude
+    def _run(self, query: np.ndarray, k: int, params: faiss.SearchParameters | None) -> Ranked:
+        scores, ids = self.index.search(query, min(k, len(self)), params=params)
+        return [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i != -1]
 
     # ---- size and persistence --------------------------------------------------------------
 
     def __len__(self) -> int:
-        return int(self.index.ntotal) - len(self._deleted)
+        return int(self.index.ntotal)
 
     def memory_bytes(self) -> int:
-        """Bytes the index takes when serialised (about its size in memory)."""
-        return int(faiss.serialize_index(self.index).nbytes)
+        """Bytes the index takes in memory: the vectors, their ids and the IVF centroids."""
+        per_vector = self.dimension * 4 + 8  # float32 vector and int64 id
+        centroids = self.nlist * self.dimension * 4
+        return len(self) * per_vector + centroids
 
     def save(self, path: Path) -> None:
-        """Write to temporary files, then rename over the old ones: never half-written."""
-        deleted_file = tombstones_path(path)
-        if self._deleted:
-            tmp_deleted = deleted_file.with_name(deleted_file.name + ".tmp.npy")
-            np.save(tmp_deleted, np.fromiter(sorted(self._deleted), dtype=np.int64))
-            _fsync(tmp_deleted)
-            os.replace(tmp_deleted, deleted_file)
+        """Write to a temporary file, then rename it over the old one: never half-written."""
         tmp = path.with_suffix(path.suffix + ".tmp")
         faiss.write_index(self.index, str(tmp))
         _fsync(tmp)
         os.replace(tmp, path)
-        if not self._deleted and deleted_file.exists():
-            deleted_file.unlink()
+        tombstones_path(path).unlink(missing_ok=True)  # the HNSW version's, now rebuilt away
+
+
+def _sample(parts: list[Part], count: int, seed: int) -> np.ndarray:
+    """Up to `count` vectors drawn at random from all parts (the training set of the cells)."""
+    sizes = [len(ids) for ids, _ in parts]
+    total = sum(sizes)
+    if total <= count:
+        return np.concatenate([vectors for _, vectors in parts])
+    chosen = np.sort(np.random.default_rng(seed).choice(total, count, replace=False))
+    picked, offset = [], 0
+    for (_, vectors), size in zip(parts, sizes, strict=True):
+        inside = chosen[(chosen >= offset) & (chosen < offset + size)] - offset
+        picked.append(vectors[inside])
+        offset += size
+    return np.concatenate(picked)
+
+
+def _hnsw_live(index: faiss.IndexIDMap2, tombstones: Path) -> Part:
+    """(ids, vectors) of an HNSW index saved by the previous version, its tombstones left out."""
+    ids = faiss.vector_to_array(index.id_map)
+    storage = faiss.downcast_index(faiss.downcast_index(index.index).storage)
+    dimension = index.d
+    vectors = np.array(faiss.rev_swig_ptr(storage.get_xb(), len(ids) * dimension))
+    vectors = vectors.reshape(len(ids), dimension)
+    if tombstones.exists():
+        keep = ~np.isin(ids, np.load(tombstones))
+        ids, vectors = ids[keep], vectors[keep]
+    return ids.copy(), np.ascontiguousarray(vectors)
 
 
 def _fsync(path: Path) -> None:

@@ -36,7 +36,7 @@ class VectorIndex(Protocol):
 
     @property
     def kind(self) -> str:
-        """"flat" (exact search) or "hnsw" (approximate)."""
+        """"flat" (exact search) or "ivf" (approximate)."""
         ...
 
     def save(self, path: Path) -> None:
@@ -65,5 +65,5 @@ def ann_options(settings: object) -> AnnOptions:
     return AnnOptions(
         mode=getattr(settings, "vector_index", "auto"),
         threshold=getattr(settings, "ann_threshold", 200_000),
-        ef_search=getattr(settings, "hnsw_ef_search", 1024),
+        nprobe=getattr(settings, "ivf_nprobe", 32),
     )

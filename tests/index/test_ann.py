@@ -1,11 +1,13 @@
-"""The dense index switches to HNSW by size, and stays correct: same top results as exact
+"""The dense index switches to IVF by size, and stays correct: same top results as exact
 search, removed ids never come back, filters hold, and it survives a save and a reload."""
 
 from __future__ import annotations
 
 import shutil
+from dataclasses import replace
 from pathlib import Path
 
+import faiss
 import numpy as np
 import pytest
 from support import DEMO, hash_settings
@@ -49,9 +51,9 @@ def recall(exact: FaissIndex, approx: FaissIndex, queries: np.ndarray, allowed=N
     return float(np.mean(found))
 
 
-def test_switches_to_hnsw_at_the_threshold_and_agrees_with_exact(pair) -> None:
+def test_switches_to_ivf_at_the_threshold_and_agrees_with_exact(pair) -> None:
     exact, auto, _, queries = pair
-    assert exact.kind == "flat" and auto.kind == "hnsw"
+    assert exact.kind == "flat" and auto.kind == "ivf"
     assert len(auto) == len(exact) == 3000
     assert recall(exact, auto, queries) >= 0.95
     for query in queries:
@@ -61,12 +63,40 @@ def test_switches_to_hnsw_at_the_threshold_and_agrees_with_exact(pair) -> None:
         assert score == pytest.approx(float(exact.search(query, 1)[0][1]), abs=1e-5)
 
 
+def test_fewer_probes_lose_recall_and_all_probes_are_exact(pair) -> None:
+    """nprobe is what trades recall: the index is really approximate, and really IVF."""
+    exact, auto, _, queries = pair
+    assert auto.nlist == AnnOptions().nlist_for(1200)  # trained when the second batch switched it
+    one = FaissIndex(DIM, replace(auto.options, nprobe=1), auto.index)
+    every = FaissIndex(DIM, replace(auto.options, nprobe=auto.nlist), auto.index)
+    assert recall(exact, one, queries) < recall(exact, auto, queries)
+    for query in queries:
+        assert top_ids(every, query) == top_ids(exact, query)
+
+
 def test_small_index_stays_exact() -> None:
     index = FaissIndex(DIM, AnnOptions(threshold=1000))
     index.add(np.arange(999), clustered(999))
-    assert index.kind == "flat"
+    assert index.kind == "flat" and index.nlist == 0
     index.add(np.array([5000]), clustered(1, seed=3))
-    assert index.kind == "hnsw" and len(index) == 1000
+    assert index.kind == "ivf" and len(index) == 1000
+
+
+def test_cells_are_trained_again_when_the_index_has_grown_fourfold() -> None:
+    options = AnnOptions(threshold=1000)
+    index = FaissIndex(DIM, options)
+    vectors = clustered(9000, seed=4)
+    index.add(np.arange(1000), vectors[:1000])
+    first = index.nlist
+    assert index.kind == "ivf" and first == options.nlist_for(1000)
+    index.add(np.arange(1000, 3900), vectors[1000:3900])  # 3.9x: the same cells
+    assert index.nlist == first
+    index.add(np.arange(3900, 9000), vectors[3900:])  # past 4x: trained again on all of them
+    assert index.nlist == options.nlist_for(9000) >= 2 * first
+    assert len(index) == 9000 and sorted(index._live()[0].tolist()) == list(range(9000))
+    exact = FaissIndex(DIM, AnnOptions(mode="flat"))
+    exact.add(np.arange(9000), vectors)
+    assert recall(exact, index, clustered(60, seed=5)) >= 0.95
 
 
 def test_removed_ids_never_come_back(pair) -> None:
@@ -74,30 +104,29 @@ def test_removed_ids_never_come_back(pair) -> None:
     gone = ids[:250]
     exact.remove(gone)
     auto.remove(gone)
-    assert auto.kind == "hnsw" and len(auto) == 2750
+    assert auto.kind == "ivf" and len(auto) == 2750
     for query in queries:
         assert not set(top_ids(auto, query, 20)) & set(gone.tolist())
         # even when the filter asks for them
         assert not set(top_ids(auto, query, 5, ids[200:400])) & set(gone.tolist())
     assert recall(exact, auto, queries) >= 0.95
-    # the same vectors again, under a removed id, replace the old ones cleanly
+    # the same vectors again, under a removed id, are found under it once
     auto.add(gone[:1], queries[:1])
     assert top_ids(auto, queries[0], 1) == [int(gone[0])]
+    assert len(auto) == 2751
 
 
-def test_many_removals_compact_the_graph_and_shrink_back_to_exact(pair) -> None:
+def test_many_removals_shrink_back_to_exact(pair) -> None:
     exact, auto, ids, queries = pair
-    auto.remove(ids[:500])  # 17%: tombstones only
-    assert auto.kind == "hnsw" and auto.index.ntotal == 3000
-    auto.remove(ids[500:1000])  # past 20%: rebuilt without them
-    assert auto.kind == "hnsw" and auto.index.ntotal == 2000 == len(auto)
-    auto.remove(ids[1000:2600])  # 400 left, under half the threshold: exact again
+    auto.remove(ids[:2000])  # 1000 left: still IVF, its cells emptier
+    assert auto.kind == "ivf" and len(auto) == 1000
+    auto.remove(ids[2000:2600])  # 400 left, under half the threshold: exact again
     exact.remove(ids[:2600])
     assert auto.kind == "flat" and len(auto) == 400
     assert recall(exact, auto, queries) == 1.0
 
 
-@pytest.mark.parametrize("size", [50, 150, 1500])  # exact scan of the allowed, and the graph
+@pytest.mark.parametrize("size", [50, 150, 1500])  # every cell (exact), and nprobe / share
 def test_filters_are_honoured(pair, size: int) -> None:
     exact, auto, ids, queries = pair
     allowed = np.random.default_rng(size).choice(ids, size, replace=False)
@@ -105,25 +134,46 @@ def test_filters_are_honoured(pair, size: int) -> None:
         found = top_ids(auto, query, 10, allowed)
         assert set(found) <= set(allowed.tolist())
         assert len(found) == 10
+        if size <= auto.options.exact_filter_limit:
+            assert found == top_ids(exact, query, 10, allowed)
     assert recall(exact, auto, queries, allowed) >= 0.95
 
 
-def test_saved_and_reloaded_with_tombstones(pair, tmp_path: Path) -> None:
+def test_saved_and_reloaded(pair, tmp_path: Path) -> None:
     _, auto, ids, queries = pair
     auto.remove(ids[:100])
     path = tmp_path / "vectors.faiss"
     auto.save(path)
-    assert tombstones_path(path).exists()
+    assert not list(tmp_path.glob("*.tmp"))
     loaded = FaissIndex.load(path, DIM, AnnOptions(threshold=1000))
-    assert loaded.kind == "hnsw" and len(loaded) == 2900
+    assert loaded.kind == "ivf" and len(loaded) == 2900 and loaded.nlist == auto.nlist
     for query in queries[:20]:
         assert loaded.search(query, 10) == auto.search(query, 10)
         assert not set(top_ids(loaded, query, 20)) & set(ids[:100].tolist())
-    # compacted: the tombstone file goes
-    loaded.remove(ids[100:800])
+    # a setting that forces exact search rebuilds it as flat on load
+    forced = FaissIndex.load(path, DIM, AnnOptions(mode="flat"))
+    assert forced.kind == "flat" and len(forced) == 2900
+    with pytest.raises(ValueError, match="dimension"):
+        FaissIndex.load(path, DIM + 1)
+
+
+def test_an_hnsw_index_of_the_previous_version_is_rebuilt_on_load(pair, tmp_path: Path) -> None:
+    exact, _, ids, queries = pair
+    stored_ids, vectors = exact._live()
+    hnsw = faiss.IndexIDMap2(faiss.IndexHNSWFlat(DIM, 16, faiss.METRIC_INNER_PRODUCT))
+    hnsw.add_with_ids(vectors, stored_ids)
+    path = tmp_path / "vectors.faiss"
+    faiss.write_index(hnsw, str(path))
+    np.save(tombstones_path(path), ids[:100])  # removed ids, as that version kept them
+    loaded = FaissIndex.load(path, DIM, AnnOptions(threshold=1000))
+    assert loaded.kind == "ivf" and len(loaded) == 2900
+    exact.remove(ids[:100])
+    assert recall(exact, loaded, queries) >= 0.95
+    assert not {i for q in queries for i in top_ids(loaded, q, 20)} & set(ids[:100].tolist())
     loaded.save(path)
     assert not tombstones_path(path).exists()
-    assert len(FaissIndex.load(path, DIM)) == 2200
+    small = FaissIndex.load(path, DIM, AnnOptions(threshold=5000))  # saved IVF, kept as is
+    assert small.kind == "ivf" and len(small) == 2900
 
 
 def test_knowledge_base_switches_by_size_and_stays_correct(tmp_path: Path) -> None:
@@ -135,7 +185,7 @@ def test_knowledge_base_switches_by_size_and_stays_correct(tmp_path: Path) -> No
     ann_kb = KnowledgeBase(ann_home, hash_settings(ann_home, ann_threshold=20))
     for base in (flat_kb, ann_kb):
         assert not base.ingest([corpus]).failed
-    assert flat_kb.vectors.kind == "flat" and ann_kb.vectors.kind == "hnsw"
+    assert flat_kb.vectors.kind == "flat" and ann_kb.vectors.kind == "ivf"
     assert len(ann_kb.vectors) == ann_kb.stats()["chunks"] > 20
     questions = ["How do we fail over the payments database?", "solver memory use",
                  "Kafka consumer offsets", "customers charged twice"]  # fmt: skip
@@ -151,7 +201,7 @@ def test_knowledge_base_switches_by_size_and_stays_correct(tmp_path: Path) -> No
     ann_kb.close()
 
     reopened = KnowledgeBase(ann_home, hash_settings(ann_home, ann_threshold=20))
-    assert reopened.vectors.kind == "hnsw"
+    assert reopened.vectors.kind == "ivf"
     assert len(reopened.vectors) == reopened.stats()["chunks"]
     for question in questions:
         assert runbook.document_id not in {
