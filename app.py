@@ -8,15 +8,19 @@ from fastapi.responses import RedirectResponse
 from kenning.config import Settings, load_settings
 from kenning.kb import KnowledgeBase
 from kenning.qa.api import create_api
-from kenning.ui.app import UI_PATH, mount_ui
+from kenning.ui.mount import UI_PATH, mount_ui
 
 
-def create_app(settings: Settings | None = None, warm: bool = True) -> FastAPI:
+def create_app(
+    settings: Settings | None = None, warm: bool = True, ui_in_background: bool = False
+) -> FastAPI:
     """Build the app for the knowledge base the settings name.
 
     Args:
         settings: the settings; read from the environment when omitted.
         warm: load the embedding model and vector index now, so the first question is fast.
+        ui_in_background: build the UI once the server has started, so the API answers
+            while Gradio loads (`/ui` answers 503 and reloads itself until then).
     """
     settings = settings or load_settings()
     kb = KnowledgeBase(settings.home, settings)
@@ -30,7 +34,7 @@ def create_app(settings: Settings | None = None, warm: bool = True) -> FastAPI:
     def root() -> RedirectResponse:
         return RedirectResponse(f"{UI_PATH}/")
 
-    mount_ui(app, app.state.service)
+    mount_ui(app, app.state.service, background=ui_in_background)
 
     @app.on_event("shutdown")
     def close() -> None:

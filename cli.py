@@ -220,7 +220,7 @@ def serve(
 
     settings = _settings(kb)
     try:
-        application = create_app(settings)
+        application = create_app(settings, ui_in_background=True)
     except KenningError as exc:
         typer.secho(f"error: {exc}", fg="red", err=True)
         raise typer.Exit(2) from exc

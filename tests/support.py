@@ -37,7 +37,8 @@ def free_port() -> int:
 @contextmanager
 def served(home: Path, env: dict[str, str], log: Path, timeout: float = 180) -> Iterator[str]:
     """`kenning serve` on a free loopback port, its output in `log`; yields the base URL once
-    /healthz answers, and stops the server afterwards."""
+    /healthz answers and the UI has started (it loads after the API), and stops the server
+    afterwards."""
     port = free_port()
     with log.open("w") as output:
         process = subprocess.Popen(
@@ -48,10 +49,14 @@ def served(home: Path, env: dict[str, str], log: Path, timeout: float = 180) -> 
         deadline = time.time() + timeout
         while time.time() < deadline and process.poll() is None:
             try:
-                if httpx.get(f"{base}/healthz", timeout=2).status_code == 200:
+                if (
+                    httpx.get(f"{base}/healthz", timeout=2).status_code == 200
+                    and httpx.get(f"{base}/ui/config", timeout=10).status_code != 503
+                ):
                     break
             except httpx.TransportError:
-                time.sleep(0.3)
+                pass
+            time.sleep(0.3)
         else:
             process.kill()
             pytest.fail(f"server did not start:\n{log.read_text()}")

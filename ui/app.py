@@ -1,10 +1,7 @@
 """The Gradio app: four tabs over one `QAService`, mounted on the API server at `/ui`.
 
-Example:
-    ```python
-    app = create_api(kb)
-    mount_ui(app, app.state.service)   # the UI at /ui, the API beside it
-    ```
+Mounted by `kenning.ui.mount.mount_ui`, which imports this module (and Gradio) only when
+the UI is built, so the API can start without waiting for Gradio.
 """
 
 from __future__ import annotations
@@ -12,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 import gradio as gr
-from fastapi import FastAPI, Response
+from fastapi import FastAPI
 
 from kenning.qa.auth import Authenticator
 from kenning.qa.service import QAService
@@ -20,21 +17,11 @@ from kenning.ui.access import UserServices
 from kenning.ui.ask import build_ask_tab
 from kenning.ui.explore import build_explore_tab
 from kenning.ui.library import build_library_tab
-from kenning.ui.login import add_login_routes
 from kenning.ui.panel import TabHooks
 from kenning.ui.people import build_people_tab
 from kenning.ui.style import CSS, panel, theme
 
-UI_PATH = "/ui"
 READERS = 4
-# Browsers ask the server root for /favicon.ico whatever the page says; without one every
-# page load logs a 404 in the console.
-FAVICON_SVG = (
-    "<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 32 32'>"
-    "<rect width='32' height='32' rx='7' fill='#4f46e5'/>"
-    "<path d='M11 7v18M11 17l10-10M14 14l8 11' stroke='white' stroke-width='3.5' fill='none'/>"
-    "</svg>"
-)
 FAVICON_LINK = '<link rel="icon" type="image/svg+xml" href="/favicon.ico">'
 HEADER = """
 <div id="kn-header">
@@ -57,7 +44,7 @@ def build_ui(services: UserServices) -> gr.Blocks:
         services: the answering service of each signed-in user; every tab reads through it.
 
     Returns:
-        The Blocks, ready for `gr.mount_gradio_app` (see `mount_ui`).
+        The Blocks, ready for `gr.mount_gradio_app` (see `attach_gradio`).
     """
     with gr.Blocks(title="Kenning", analytics_enabled=False, fill_width=True) as blocks:
         panel(HEADER)
@@ -100,24 +87,14 @@ def build_ui(services: UserServices) -> gr.Blocks:
     return blocks
 
 
-def mount_ui(app: FastAPI, service: QAService, path: str = UI_PATH) -> FastAPI:
-    """Mount the UI on an API app, with Kenning's theme, stylesheet and upload limit.
-
-    Every request to the UI is authenticated like the API's (`app.state.auth` when the app
-    has one): without a valid key, or open anonymous access, Gradio answers 401 and `/login`
-    takes the key.
-    """
+def attach_gradio(app: FastAPI, service: QAService, auth: Authenticator, path: str) -> Any:
+    """Build the UI and mount it at `path` with Kenning's theme, stylesheet and upload limit;
+    returns Gradio's app. Each request is authenticated through `auth` (the API's keys)."""
     limit_kb = int(service.settings.max_file_mb * 1024)
-    auth = getattr(app.state, "auth", None) or Authenticator(service.settings)
     services = UserServices(service, auth)
-    add_login_routes(app, auth, path)
-
-    @app.get("/favicon.ico", include_in_schema=False)
-    def favicon() -> Response:
-        return Response(FAVICON_SVG, media_type="image/svg+xml")
-
-    return gr.mount_gradio_app(
+    gr.mount_gradio_app(
         app, build_ui(services), path=path, theme=theme(), css=CSS, head=FAVICON_LINK,
         footer_links=[], run_history=False, max_file_size=f"{limit_kb}kb",
         auth_dependency=services.user,
     )  # fmt: skip
+    return app.router.routes[-1].app

@@ -65,3 +65,30 @@ def test_llm_answerer_through_an_openai_compatible_server(server: str, good_kb) 
     assert response.citations and not response.abstained
     markers = {int(n) for n in __import__("re").findall(r"\[(\d+)\]", response.answer)}
     assert markers == {c.n for c in response.citations}
+
+
+def test_the_api_answers_while_the_ui_starts(tmp_path: Path) -> None:
+    """`kenning serve` builds the UI after the server starts: until then /ui answers 503 with
+    a page that reloads itself, and the API already answers; then the real UI replaces it."""
+    import time
+
+    from fastapi.testclient import TestClient
+
+    from kenning.app import create_app
+    from kenning.config import load_settings
+
+    settings = load_settings(home=tmp_path / "kb", embedding_model="hash", git_history=False)
+    app = create_app(settings, ui_in_background=True)
+    app.state.kb.ingest([GOOD])
+    client = TestClient(app)  # no lifespan yet: the server has not started
+    waiting = client.get("/ui/")
+    assert waiting.status_code == 503 and waiting.headers["retry-after"] == "2"
+    assert 'http-equiv="refresh"' in waiting.text and "starting" in waiting.text
+    assert client.post("/v1/search", json={"query": "wombat"}).json()["hits"]
+    with TestClient(app) as started:  # start-up runs: the UI is built in a thread
+        deadline = time.time() + 120
+        while (page := started.get("/ui/")).status_code == 503 and time.time() < deadline:
+            time.sleep(0.2)
+        assert page.status_code == 200 and "gradio" in page.text.lower()
+        config = started.get("/ui/config").json()
+        assert config["title"] == "Kenning"

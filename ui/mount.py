@@ -1,0 +1,130 @@
+"""Mounting the UI on the API server, now or once the server is up.
+
+Importing Gradio and building the Blocks takes several seconds on a small machine, longer
+than everything else `kenning serve` does before it can answer. With `background=True` the
+API starts listening at once: a placeholder at `/ui` answers 503 with a page that reloads
+itself, a thread imports Gradio and builds the UI, and the event loop then starts Gradio's
+queue and swaps the placeholder for the real app. Nothing here imports Gradio.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from typing import Any
+
+from fastapi import FastAPI, Response
+from fastapi.responses import HTMLResponse
+from starlette.types import Receive, Scope, Send
+
+from kenning.qa.auth import Authenticator
+from kenning.qa.service import QAService
+from kenning.ui.login import add_login_routes
+from kenning.ui.render import esc
+
+logger = logging.getLogger(__name__)
+
+UI_PATH = "/ui"
+RETRY_SECONDS = 2
+# Browsers ask the server root for /favicon.ico whatever the page says; without one every
+# page load logs a 404 in the console.
+FAVICON_SVG = (
+    "<svg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 32 32'>"
+    "<rect width='32' height='32' rx='7' fill='#4f46e5'/>"
+    "<path d='M11 7v18M11 17l10-10M14 14l8 11' stroke='white' stroke-width='3.5' fill='none'/>"
+    "</svg>"
+)
+STARTING_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="refresh" content="{retry}"><title>Kenning is starting</title>
+<link rel="icon" type="image/svg+xml" href="/favicon.ico"></head>
+<body style="font-family:system-ui,sans-serif;max-width:40rem;margin:4rem auto;color:#27272a">
+<h1>Kenning</h1><p>{message}</p><p><a href="/docs">HTTP API</a></p></body></html>"""
+
+
+class PlaceholderUI:
+    """What `/ui` answers until the UI is ready: 503 and a self-reloading page, or the
+    reason the UI could not start (500)."""
+
+    def __init__(self) -> None:
+        self.error: str | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await send({"type": "websocket.close", "code": 1013})  # try again later
+            return
+        if self.error:
+            message, status, headers = f"The UI could not start: {esc(self.error)}", 500, {}
+        else:
+            message = "The interface is starting; this page reloads itself in a moment."
+            status, headers = 503, {"Retry-After": str(RETRY_SECONDS)}
+        page = STARTING_PAGE.format(retry=RETRY_SECONDS, message=message)
+        await HTMLResponse(page, status_code=status, headers=headers)(scope, receive, send)
+
+
+def mount_ui(
+    app: FastAPI, service: QAService, path: str = UI_PATH, background: bool = False
+) -> None:
+    """Mount the UI at `path`, with `/login`, `/logout` and the favicon beside it.
+
+    Every request to the UI is authenticated like the API's (`app.state.auth` when the app
+    has one): without a valid key, or open anonymous access, Gradio answers 401 and `/login`
+    takes the key.
+
+    Args:
+        app: the API app.
+        service: the answering service the UI reads through.
+        path: where the UI lives.
+        background: build the UI after the server starts (see the module docstring) instead
+            of now.
+    """
+    auth = getattr(app.state, "auth", None) or Authenticator(service.settings)
+    add_login_routes(app, auth, path)
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> Response:
+        return Response(FAVICON_SVG, media_type="image/svg+xml")
+
+    if not background:
+        from kenning.ui.app import attach_gradio
+
+        attach_gradio(app, service, auth, path)
+        return
+    placeholder = PlaceholderUI()
+    app.mount(path, placeholder)
+    placeholder_route = app.router.routes[-1]
+    stop = asyncio.Event()
+    tasks: list[asyncio.Task[None]] = []
+
+    async def run_gradio(gradio_app: Any) -> None:
+        """Gradio's own start-up (its queue), held until the server shuts down."""
+        async with gradio_app.router.lifespan_context(gradio_app):
+            blocks = gradio_app.get_blocks()
+            blocks.run_startup_events()
+            await blocks.run_extra_startup_events()
+            app.router.routes = [r for r in app.router.routes if r is not placeholder_route]
+            logger.info("the UI is ready at %s", path)
+            await stop.wait()
+
+    def build(loop: asyncio.AbstractEventLoop) -> None:
+        try:
+            from kenning.ui.app import attach_gradio
+
+            gradio_app = attach_gradio(app, service, auth, path)
+        except Exception as exc:  # noqa: BLE001 (the API keeps serving; /ui says why)
+            logger.exception("the UI could not start")
+            placeholder.error = f"{type(exc).__name__}: {exc}"
+            return
+        loop.call_soon_threadsafe(lambda: tasks.append(loop.create_task(run_gradio(gradio_app))))
+
+    @app.on_event("startup")
+    async def start_ui() -> None:
+        loop = asyncio.get_running_loop()
+        threading.Thread(target=build, args=(loop,), name="kenning-ui", daemon=True).start()
+
+    @app.on_event("shutdown")
+    async def stop_ui() -> None:
+        stop.set()
+        if tasks:
+            await asyncio.wait(tasks, timeout=5)
+
