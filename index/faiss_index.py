@@ -23,7 +23,8 @@ Design points (numbers measured at 1M 384-dimension vectors on the 2-core box, s
 - Search: `nprobe` cells (default 32: recall@10 0.99 at 1M, p50 about 2 ms).
 - Filters: one allowing at most `exact_filter_limit` ids probes every cell with an `IDSelector`,
   which scores only the allowed ids: exact. A wider one probes nprobe / share cells (at most
-  all), since only the allowed share of each cell can enter the results.
+  all), since only the allowed share of each cell can enter the results. The selector is a
+  bitmap of the allowed ids (a hash set of 300k ids took longer to build than the search).
 - Deletes: IVF removes ids from its cells for real (a scan of the cell lists), so there are no
   tombstones; below half the threshold the index goes back to exact.
 - Persistence: `faiss.write_index` to a temporary file, then a rename. An index saved by the
@@ -46,6 +47,7 @@ from faiss.contrib.inspect_tools import get_invlist
 
 IndexKind = Literal["flat", "ivf"]
 Ranked = list[tuple[int, float]]  # (id, inner product), best first
+BITMAP_IDS = 1 << 25  # filters over ids below this are bitmaps (at most 4 MB), above: hash sets
 Part = tuple[np.ndarray, np.ndarray]  # (ids, vectors)
 
 
@@ -215,11 +217,11 @@ class FaissIndex:
         if len(self) == 0 or k <= 0:
             return []
         query = np.ascontiguousarray(vector.reshape(1, -1), dtype=np.float32)
-        selector = None  # SWIG parameters do not own their selector: keep it referenced here
+        selector, _bits = None, None  # SWIG objects do not own what they point to: keep both
         if allowed is not None:
             if len(allowed) == 0:
                 return []
-            selector = faiss.IDSelectorBatch(np.asarray(allowed, dtype=np.int64))
+            selector, _bits = _selector(np.asarray(allowed, dtype=np.int64))
         if self.kind == "flat":
             params = None if selector is None else faiss.SearchParameters(sel=selector)
             return self._run(query, k, params)
@@ -257,6 +259,21 @@ class FaissIndex:
         _fsync(tmp)
         os.replace(tmp, path)
         tombstones_path(path).unlink(missing_ok=True)  # the HNSW version's, now rebuilt away
+
+
+def _selector(allowed: np.ndarray) -> tuple[faiss.IDSelector, np.ndarray | None]:
+    """A selector of the allowed ids, and the bitmap it reads (None for a hash set).
+
+    A bitmap over the id range is built in about a millisecond for 300k ids, where
+    `IDSelectorBatch` builds a hash set in 130 ms; ids too large for a bitmap get the hash set.
+    """
+    top = int(allowed.max())
+    if int(allowed.min()) < 0 or top >= BITMAP_IDS:
+        return faiss.IDSelectorBatch(allowed), None
+    mask = np.zeros(top + 1, dtype=bool)
+    mask[allowed] = True
+    bits = np.packbits(mask, bitorder="little")
+    return faiss.IDSelectorBitmap(len(bits), faiss.swig_ptr(bits)), bits
 
 
 def _sample(parts: list[Part], count: int, seed: int) -> np.ndarray:

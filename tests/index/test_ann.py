@@ -13,7 +13,7 @@ import pytest
 from support import DEMO, hash_settings
 
 from kenning import KnowledgeBase
-from kenning.index.faiss_index import AnnOptions, FaissIndex, tombstones_path
+from kenning.index.faiss_index import BITMAP_IDS, AnnOptions, FaissIndex, tombstones_path
 
 DIM = 48
 
@@ -137,6 +137,17 @@ def test_filters_are_honoured(pair, size: int) -> None:
         if size <= auto.options.exact_filter_limit:
             assert found == top_ids(exact, query, 10, allowed)
     assert recall(exact, auto, queries, allowed) >= 0.95
+
+
+@pytest.mark.parametrize("threshold", [10_000, 1000])  # flat, then IVF
+def test_filters_over_ids_too_large_for_a_bitmap(threshold: int) -> None:
+    index = FaissIndex(DIM, AnnOptions(threshold=threshold, exact_filter_limit=100))
+    ids = np.arange(3000, dtype=np.int64) + BITMAP_IDS - 1000  # both sides of the limit
+    index.add(ids, clustered(3000))
+    for allowed in (ids[::40], ids[::2]):  # exact scan, and probes
+        for query in clustered(10, seed=2):
+            found = top_ids(index, query, 10, allowed)
+            assert len(found) == 10 and set(found) <= set(allowed.tolist())
 
 
 def test_saved_and_reloaded(pair, tmp_path: Path) -> None:
