@@ -19,9 +19,10 @@ from typing import Any
 
 import numpy as np
 
-from kenning.config import Settings, load_settings
+from kenning.config import DEFAULT_QUANTIZATION, Settings, load_settings
 from kenning.errors import IndexMismatchError, KenningError, ParseError
 from kenning.index.embeddings import Embedder, create_embedder
+from kenning.index.onnx_embedder import OnnxUnavailable
 from kenning.index.retriever import Retrieval, Retriever
 from kenning.index.store import SCHEMA_VERSION, Store
 from kenning.index.vectors import (
@@ -96,6 +97,7 @@ class KnowledgeBase:
                 f"{self.path} was built with embedding model {built_with!r}, not {model!r}; "
                 f"set KENNING_EMBEDDING_MODEL={built_with} or use another --kb folder"
             )
+        self._auto_quantization = self._resolve_quantization()
         self.store = Store(self.path / DB_FILE)
         self._vectors: SharedIndex | None = None
         # The store generation the in-memory vectors reflect; None: unknown (rebuild on save).
@@ -118,11 +120,46 @@ class KnowledgeBase:
         """Close the store."""
         self.store.close()
 
+    def _resolve_quantization(self) -> bool:
+        """Settle `embedding_quantization` for this knowledge base; True when "auto" chose.
+
+        A knowledge base keeps the quantisation it was built with (its manifest says which;
+        int8 and float32 vectors are close but not equal). "auto" follows it, and for a new
+        knowledge base picks `DEFAULT_QUANTIZATION` where ONNX Runtime runs the model.
+        """
+        wanted = self.settings.embedding_quantization
+        built = None
+        if self.manifest.get("embedding_model"):
+            built = self.manifest.get("embedding_quantization", "none")
+        if self._embedder is not None:
+            chosen = getattr(self._embedder, "quantization", "none")
+        elif wanted == "auto":
+            plain = self.settings.embedding_model == "hash"
+            plain = plain or self.settings.embedding_backend == "torch"
+            chosen = built or ("none" if plain else DEFAULT_QUANTIZATION)
+        else:
+            chosen = wanted
+        if built is not None and chosen != built:
+            raise IndexMismatchError(
+                f"{self.path} was embedded with quantization {built!r}, not {chosen!r}; "
+                f"set KENNING_EMBEDDING_QUANTIZATION={built} (or auto) or use another --kb folder"
+            )
+        auto = wanted == "auto" and built is None and chosen != "none"
+        self.settings = self.settings.model_copy(update={"embedding_quantization": chosen})
+        return auto
+
     @property
     def embedder(self) -> Embedder:
         """The embedding model, loaded on first use."""
         if self._embedder is None:
-            self._embedder = create_embedder(self.settings)
+            try:
+                self._embedder = create_embedder(self.settings)
+            except OnnxUnavailable as exc:
+                if not self._auto_quantization:
+                    raise
+                logger.info("embedding in float32: %s", exc)
+                self.settings = self.settings.model_copy(update={"embedding_quantization": "none"})
+                self._embedder = create_embedder(self.settings)
         return self._embedder
 
     def _read_manifest(self) -> dict[str, Any]:
@@ -138,6 +175,7 @@ class KnowledgeBase:
         self.manifest = {
             "schema_version": SCHEMA_VERSION,
             "embedding_model": self.embedder.name,
+            "embedding_quantization": getattr(self.embedder, "quantization", "none"),
             "dimension": self.embedder.dimension,
             "chunking": self.chunking.signature(),
             "vector_generation": self._vectors_generation,

@@ -18,6 +18,7 @@ from typing import Protocol
 import numpy as np
 
 from kenning.config import DEFAULT_EMBEDDING_MODEL, Settings
+from kenning.errors import ConfigError
 
 logger = logging.getLogger(__name__)
 
@@ -158,6 +159,9 @@ def create_embedder(settings: Settings) -> Embedder:
     """The embedder named by the settings: ONNX Runtime when the model exports, else torch."""
     if settings.embedding_model == "hash":
         return HashEmbedder()
+    int8 = settings.embedding_quantization == "int8"
+    if int8 and settings.embedding_backend == "torch":
+        raise ConfigError("embedding_quantization 'int8' needs embedding_backend onnx or auto")
     if settings.embedding_backend != "torch":
         from kenning.index.onnx_embedder import OnnxEmbedder, OnnxUnavailable, default_cache_dir
 
@@ -167,10 +171,10 @@ def create_embedder(settings: Settings) -> Embedder:
                 raise OnnxUnavailable(f"no local folder for {settings.embedding_model!r}")
             return OnnxEmbedder.for_model(
                 location, settings.embedding_model, settings.model_cache or default_cache_dir(),
-                settings.embed_threads, settings.embed_batch_size,
+                settings.embed_threads, settings.embed_batch_size, quantized=int8,
             )  # fmt: skip
         except OnnxUnavailable as exc:
-            if settings.embedding_backend == "onnx":
+            if settings.embedding_backend == "onnx" or int8:
                 raise
             logger.info("embedding through torch: %s", exc)
     if settings.embed_threads:

@@ -31,7 +31,9 @@ from kenning.index.embeddings import QueryCache
 logger = logging.getLogger(__name__)
 
 MIN_COSINE = 0.9999  # an export must reproduce the torch vectors at least this closely
-EXPORT_VERSION = 2  # bump when the exported graph or its metadata change
+MIN_INT8_COSINE = 0.95  # int8 vectors differ by design; below this the quantisation broke
+INT8_FILE = "model-int8.onnx"
+EXPORT_VERSION = 3  # bump when the exported graph or its metadata change
 OPSET = 17
 FUSABLE = {"bert", "roberta", "xlm-roberta"}  # encoders ONNX Runtime's "bert" fusions fit
 # Word pieces per batch: ONNX Runtime keeps its largest activations allocated, and 64 texts of
@@ -161,16 +163,36 @@ def _export_into(
         fused = _cosine_to(expected, tmp, location)
         if fused >= MIN_COSINE:
             (tmp / "plain.onnx").unlink()
-            return fused
-        logger.info("fused ONNX graph drifted (cosine %.6f); keeping the plain one", fused)
-        os.replace(tmp / "plain.onnx", tmp / "model.onnx")
-    return plain
+        else:
+            logger.info("fused ONNX graph drifted (cosine %.6f); keeping the plain one", fused)
+            os.replace(tmp / "plain.onnx", tmp / "model.onnx")
+    _quantize(tmp / "model.onnx", tmp / INT8_FILE)
+    low = _cosine_to(expected, tmp, location, quantized=True)
+    if low < MIN_INT8_COSINE:
+        (tmp / INT8_FILE).unlink()
+        logger.info("int8 model too far from float32 (cosine %.4f); not kept", low)
+    return min(plain, _cosine_to(expected, tmp, location))
 
 
-def _cosine_to(expected: np.ndarray, folder: Path, location: Path) -> float:
+def _quantize(source: Path, target: Path) -> None:
+    """Dynamic int8 quantisation of the weights (per channel): 1.45x faster on 2 cores."""
+    import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        quantize_dynamic(
+            str(source), str(target), weight_type=QuantType.QInt8, per_channel=True,
+            extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
+        )  # fmt: skip
+
+
+def _cosine_to(
+    expected: np.ndarray, folder: Path, location: Path, quantized: bool = False
+) -> float:
     """The lowest cosine between `expected` and the export in `folder` on the probe texts."""
-    got = OnnxEmbedder(folder, name=str(location), threads=None).embed_documents(PROBES)
-    return float((expected * got).sum(axis=1).min())
+    embedder = OnnxEmbedder(folder, name=str(location), quantized=quantized)
+    return float((expected * embedder.embed_documents(PROBES)).sum(axis=1).min())
 
 
 def _fuse(source: Path, target: Path, config: Any) -> bool:
@@ -215,7 +237,12 @@ class OnnxEmbedder(QueryCache):
     """Embeds through an exported model (see `export`); vectors are unit length."""
 
     def __init__(
-        self, folder: Path, name: str, threads: int | None = None, batch_size: int = 64
+        self,
+        folder: Path,
+        name: str,
+        threads: int | None = None,
+        batch_size: int = 64,
+        quantized: bool = False,
     ) -> None:
         try:
             import onnxruntime
@@ -223,7 +250,11 @@ class OnnxEmbedder(QueryCache):
         except ImportError as exc:
             raise OnnxUnavailable(f"ONNX embedding needs {exc.name}") from exc
         meta = json.loads((folder / "kenning-onnx.json").read_text())
+        model_file = folder / (INT8_FILE if quantized else "model.onnx")
+        if quantized and not model_file.exists():
+            raise OnnxUnavailable(f"no int8 model for {name} (its quantisation drifted)")
         self.name = name
+        self.quantization = "int8" if quantized else "none"
         self.dimension = int(meta["dimension"])
         self.batch_size = batch_size
         self._pooling = meta["pooling"]
@@ -240,26 +271,32 @@ class OnnxEmbedder(QueryCache):
         # between two questions (dense search took 5x longer beside spinning threads).
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         self._session = onnxruntime.InferenceSession(
-            str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"]
+            str(model_file), options, providers=["CPUExecutionProvider"]
         )
         super().__init__()
 
     @classmethod
     def for_model(
-        cls, location: Path, name: str, cache_dir: Path, threads: int | None, batch_size: int
+        cls,
+        location: Path,
+        name: str,
+        cache_dir: Path,
+        threads: int | None = None,
+        batch_size: int = 64,
+        quantized: bool = False,
     ) -> OnnxEmbedder:
         """The cached export of the model at `location`, exporting it first if needed."""
         folder = export_folder(location, cache_dir)
         if (folder / "kenning-onnx.json").exists():
             try:
-                return cls(folder, name, threads, batch_size)
+                return cls(folder, name, threads, batch_size, quantized)
             except OnnxUnavailable:
                 raise
             except Exception as exc:  # noqa: BLE001 (a damaged cache: export it again)
                 logger.warning("unreadable ONNX export %s (%s); exporting again", folder, exc)
                 shutil.rmtree(folder, ignore_errors=True)
         export(location, folder)
-        return cls(folder, name, threads, batch_size)
+        return cls(folder, name, threads, batch_size, quantized)
 
     def embed_documents(self, texts: list[str]) -> np.ndarray:
         """Embed passages in batches of similar length (less padding), in input order."""

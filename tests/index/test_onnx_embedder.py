@@ -76,6 +76,7 @@ def test_export_is_reused_from_the_cache(cache, onnx) -> None:
 
     ops = {node.op_type for node in onnx.load(str(folder / "model.onnx")).graph.node}
     assert "Attention" in ops and not (folder / "plain.onnx").exists()
+    assert (folder / "model-int8.onnx").exists()  # for embedding_quantization = int8
     stamp = (folder / "model.onnx").stat().st_mtime_ns
     again = create_embedder(load_settings(model_cache=cache, embedding_backend="onnx"))
     assert isinstance(again, OnnxEmbedder)
@@ -140,3 +141,37 @@ def test_serving_the_kb_never_imports_torch(tmp_path: Path, cache, onnx) -> None
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_int8_is_kept_by_the_knowledge_base_built_with_it(tmp_path: Path, cache, onnx) -> None:
+    """An int8 knowledge base answers through int8 when reopened on "auto", and refuses a
+    float32 query model by name; its vectors stay close to float32 ones."""
+    from kenning.errors import IndexMismatchError
+
+    home = tmp_path / "kb"
+    settings = load_settings(home=home, model_cache=cache, embedding_quantization="int8")
+    question = "How do we fail over the payments database?"
+    with KnowledgeBase(home, settings) as base:
+        assert not base.ingest([DEMO / "docs"]).failed
+        assert base.embedder.quantization == "int8"
+        int8_top = base.search(question)[0].title
+        vector = base.embedder.embed_documents(TEXTS)
+    assert json.loads((home / "manifest.json").read_text())["embedding_quantization"] == "int8"
+    assert (vector * onnx.embed_documents(TEXTS)).sum(axis=1).min() > 0.95
+    with KnowledgeBase(home, load_settings(home=home, model_cache=cache)) as base:
+        assert base.embedder.quantization == "int8"
+        assert base.search(question)[0].title == int8_top
+    with pytest.raises(IndexMismatchError, match="KENNING_EMBEDDING_QUANTIZATION=int8"):
+        KnowledgeBase(home, load_settings(home=home, embedding_quantization="none"))
+
+
+def test_a_float32_knowledge_base_stays_float32(tmp_path: Path, cache, onnx) -> None:
+    from kenning.errors import IndexMismatchError
+
+    home = tmp_path / "kb"
+    with KnowledgeBase(home, load_settings(home=home, model_cache=cache)) as base:
+        assert not base.ingest([DEMO / "docs"]).failed
+        assert base.embedder.quantization == "none"
+    assert json.loads((home / "manifest.json").read_text())["embedding_quantization"] == "none"
+    with pytest.raises(IndexMismatchError, match="quantization 'none', not 'int8'"):
+        KnowledgeBase(home, load_settings(home=home, embedding_quantization="int8"))
