@@ -264,6 +264,12 @@ class Settings(BaseSettings):
         description="Origins allowed to call the API from a browser (CORS). Empty: none.",
     )
 
+    @field_validator("vector_index", mode="before")
+    @classmethod
+    def _hnsw_is_now_ivf(cls, value: object) -> object:
+        # Settings written before the IVF index replaced HNSW keep working.
+        return "ivf" if isinstance(value, str) and value.lower() == "hnsw" else value
+
     @field_validator("api_keys")
     @classmethod
     def _unique_keys(cls, keys: list[ApiKey]) -> list[ApiKey]:

@@ -8,6 +8,9 @@ folder; every later process loads the ONNX file directly. An export is kept only
 reproduces the torch vectors (cosine >= `MIN_COSINE` on probe texts), so a knowledge base
 embedded with either backend answers queries embedded with the other.
 
+The export also writes an int8 copy (dynamic quantisation of the weights), used only when
+`embedding_quantization` is "int8": its vectors are close to, not equal to, the float32 ones.
+
 Only the common pipelines are exported: Transformer, then mean, CLS or max pooling, then an
 optional Normalize. Anything else (Dense layers, prompts, custom modules) raises
 `OnnxUnavailable` and the caller falls back to torch.
@@ -295,7 +298,10 @@ class OnnxEmbedder(QueryCache):
             except Exception as exc:  # noqa: BLE001 (a damaged cache: export it again)
                 logger.warning("unreadable ONNX export %s (%s); exporting again", folder, exc)
                 shutil.rmtree(folder, ignore_errors=True)
-        export(location, folder)
+        try:
+            export(location, folder)
+        except OSError as exc:  # e.g. a read-only cache folder: the caller falls back to torch
+            raise OnnxUnavailable(f"cannot write the ONNX export to {folder}: {exc}") from exc
         return cls(folder, name, threads, batch_size, quantized)
 
     def embed_documents(self, texts: list[str]) -> np.ndarray:

@@ -41,3 +41,8 @@ def test_unknown_key_in_toml_fails(monkeypatch: pytest.MonkeyPatch, tmp_path: Pa
     monkeypatch.setenv("KENNING_CONFIG", str(toml))
     with pytest.raises(ConfigError, match="chunk_size_typo"):
         load_settings()
+
+
+def test_the_old_hnsw_index_setting_means_the_approximate_index(monkeypatch) -> None:
+    monkeypatch.setenv("KENNING_VECTOR_INDEX", "hnsw")
+    assert load_settings().vector_index == "ivf"

@@ -175,3 +175,12 @@ def test_a_float32_knowledge_base_stays_float32(tmp_path: Path, cache, onnx) -> 
     assert json.loads((home / "manifest.json").read_text())["embedding_quantization"] == "none"
     with pytest.raises(IndexMismatchError, match="quantization 'none', not 'int8'"):
         KnowledgeBase(home, load_settings(home=home, embedding_quantization="int8"))
+
+
+def test_an_unwritable_model_cache_falls_back_to_torch(tmp_path: Path) -> None:
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the cache folder would go")
+    embedder = create_embedder(load_settings(model_cache=blocked))
+    assert isinstance(embedder, SentenceTransformerEmbedder)
+    with pytest.raises(OnnxUnavailable, match="cannot write the ONNX export"):
+        create_embedder(load_settings(model_cache=blocked, embedding_backend="onnx"))
