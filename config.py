@@ -184,7 +184,7 @@ class Settings(BaseSettings):
         ),
     )
     ann_threshold: int = Field(
-        default=200_000,
+        default=50_000,
         ge=1,
         description="Chunks at which 'auto' switches the dense index to IVF (approximate).",
     )

@@ -64,6 +64,6 @@ def ann_options(settings: object) -> AnnOptions:
 
     return AnnOptions(
         mode=getattr(settings, "vector_index", "auto"),
-        threshold=getattr(settings, "ann_threshold", 200_000),
+        threshold=getattr(settings, "ann_threshold", 50_000),
         nprobe=getattr(settings, "ivf_nprobe", 32),
     )
