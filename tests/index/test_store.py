@@ -42,3 +42,35 @@ def test_weighted_fusion_normalises_scores() -> None:
 def test_unknown_fusion_method_lists_valid_ones() -> None:
     with pytest.raises(ValueError, match="valid: rrf, weighted"):
         FusionMethod.from_str("borda")
+
+
+def test_bm25_leaves_out_words_most_chunks_hold(tmp_path, monkeypatch) -> None:
+    """In a large store, a question's everyday words (stemmed like the index) are left out of
+    BM25; its rare words stay, and so does the rarest word even when every word is common."""
+    from support import hash_settings
+
+    import kenning.index.store as store_module
+    from kenning import KnowledgeBase
+    from kenning.schema import Filters
+
+    corpus = tmp_path / "notes"
+    corpus.mkdir()
+    for n in range(40):
+        topic = "osprey migration" if n == 7 else f"routine item {n}"
+        (corpus / f"note-{n}.md").write_text(
+            f"# Weekly sync {n}\n\nThe team discussed the {topic} during the weekly meeting.\n"
+        )
+    with KnowledgeBase(tmp_path / "kb", hash_settings(tmp_path / "kb")) as kb:
+        assert not kb.ingest([corpus]).failed
+        store = kb.store
+        question = "What did the team discuss about the osprey migration?"
+        words = store_module.query_terms(question)
+        assert store._without_common_terms(words) == words  # small store: all words kept
+        monkeypatch.setattr(store_module, "PRUNE_FROM_CHUNKS", 10)
+        kept = store._without_common_terms(words)
+        assert kept == ["osprey", "migration"]  # "discuss" matched "discussed": left out
+        assert store._without_common_terms(["team", "weekly", "meeting"]) == ["team", "weekly"]
+        hits = store.lexical_search(question, 5, Filters())
+        assert len(hits) == 1
+        assert kb.search(question, k=1)[0].title == "Weekly sync 7"
+        assert not store.conn.in_transaction  # the scratch table's writes were committed
