@@ -173,6 +173,8 @@ CREATE VIRTUAL TABLE IF NOT EXISTS temp.query_words_vocab
 COMMON_TERM_SHARE = 0.05  # QMSum val with it forced on: hit@5 -0.4, MRR@10 +0.4 points
 PRUNE_FROM_CHUNKS = 20_000
 KEEP_RAREST = 2
+# Filters allowing at least this share of chunks rank BM25 without the joins, then filter.
+WIDE_FILTER_SHARE = 0.2
 FILTERED_ROWIDS = """
 SELECT c.rowid FROM chunks c JOIN documents d ON d.id = c.document_id WHERE 1 = 1 {where}
 """
@@ -594,11 +596,40 @@ class Store:
             return []
         match = fts_match(self._without_common_terms(terms))
         where, params = filter_clause(filters)
+        if where and not extra:
+            wide = self._lexical_wide_filter(match, limit, filters)
+            if wide is not None:
+                return wide
         sql = FTS_SEARCH.format(where=where + extra) if where or extra else FTS_SEARCH_ALL
         with self._lock:
             values = [match, *params, *(extra_params or []), limit]
             rows = self.conn.execute(sql, values).fetchall()
         return [(int(r[0]), -float(r[1])) for r in rows]
+
+    def _lexical_wide_filter(
+        self, match: str, limit: int, filters: Filters
+    ) -> list[tuple[int, float]] | None:
+        """A filter that allows most chunks: rank without the joins and keep the allowed.
+
+        BM25 scores do not depend on the filter, so the first `limit` allowed rows of the
+        unfiltered ranking are exactly the filtered answer. Over-fetching `2 / share` times
+        the limit almost always holds them; None (use the joins) when it does not, or when
+        the filter is narrow (then the joins are cheap). At 100k chunks a one-kind filter
+        allowing 60% of them took 42 ms through the joins.
+        """
+        allowed = self.filtered_rowids(filters)
+        total = self._chunk_count()
+        share = len(allowed) / total if total else 0.0
+        if share < WIDE_FILTER_SHARE:
+            return None
+        fetch = int(limit * 2 / share) + 1
+        with self._lock:
+            rows = self.conn.execute(FTS_SEARCH_ALL, [match, fetch]).fetchall()
+        keep = np.isin(np.array([r[0] for r in rows], dtype=np.int64), allowed)
+        picked = [(int(r[0]), -float(r[1])) for r, ok in zip(rows, keep, strict=True) if ok]
+        if len(picked) < limit and len(rows) == fetch:
+            return None  # the allowed rows may lie further down: ask SQLite with the joins
+        return picked[:limit]
 
     def _without_common_terms(self, terms: list[str]) -> list[str]:
         """The query terms minus those in more than `COMMON_TERM_SHARE` of the chunks, once

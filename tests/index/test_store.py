@@ -74,3 +74,42 @@ def test_bm25_leaves_out_words_most_chunks_hold(tmp_path, monkeypatch) -> None:
         assert len(hits) == 1
         assert kb.search(question, k=1)[0].title == "Weekly sync 7"
         assert not store.conn.in_transaction  # the scratch table's writes were committed
+
+
+@pytest.mark.parametrize("kind", ["transcript", "document", "meeting"])
+def test_bm25_under_a_wide_filter_equals_the_joined_query(good_kb, monkeypatch, kind) -> None:
+    """Ranking without the joins and keeping the allowed rows gives the filtered ranking,
+    also when the allowed rows lie below the over-fetched ones (then SQLite joins)."""
+    import kenning.index.store as store_module
+    from kenning.schema import Filters
+
+    kb, _ = good_kb
+    filters = Filters(kind=[kind])
+    questions = ["pelican migration plan", "wombat batch job failure", "budget decision", "the"]
+    for limit in (1, 3, 50):
+        monkeypatch.setattr(store_module, "WIDE_FILTER_SHARE", 2.0)  # never: the joins
+        joined = [kb.store.lexical_search(q, limit, filters) for q in questions]
+        monkeypatch.setattr(store_module, "WIDE_FILTER_SHARE", 0.0)  # always: over-fetch
+        wide = [kb.store.lexical_search(q, limit, filters) for q in questions]
+        assert wide == joined
+    assert any(joined)
+
+
+def test_bm25_wide_filter_falls_back_when_allowed_rows_rank_low(tmp_path) -> None:
+    from support import hash_settings
+
+    from kenning import KnowledgeBase
+    from kenning.schema import Filters
+
+    corpus = tmp_path / "notes"
+    corpus.mkdir()
+    for n in range(40):
+        # Meetings outrank documents for "osprey": the 3 best documents lie below the
+        # over-fetched rows, so the joined query must answer.
+        kind, text = ("meeting", "osprey osprey osprey") if n < 30 else ("document", "osprey")
+        (corpus / f"n{n}.md").write_text(f"---\nkind: {kind}\n---\n# Note {n}\n\n{text} {n}.\n")
+    with KnowledgeBase(tmp_path / "kb", hash_settings(tmp_path / "kb")) as kb:
+        assert not kb.ingest([corpus]).failed
+        hits = kb.store.lexical_search("osprey", 3, Filters(kind=["document"]))
+        rows = kb.store.hit_rows([rowid for rowid, _ in hits])
+        assert len(hits) == 3 and {rows[r]["kind"] for r, _ in hits} == {"document"}
