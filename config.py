@@ -193,6 +193,15 @@ class Settings(BaseSettings):
         ge=1,
         description="IVF cells scanned per search: higher is closer to exact search, and slower.",
     )
+    bm25_common_share: float = Field(
+        default=0.05,
+        gt=0,
+        le=1,
+        description=(
+            "From 20,000 chunks on, BM25 leaves out question words held by more than this "
+            "share of chunks (faster; the two rarest words always stay). 1 keeps every word."
+        ),
+    )
     max_hits_per_document: int = Field(
         default=0,
         ge=0,

@@ -99,6 +99,7 @@ class KnowledgeBase:
             )
         self._auto_quantization = self._resolve_quantization()
         self.store = Store(self.path / DB_FILE)
+        self.store.common_term_share = self.settings.bm25_common_share
         self._vectors: SharedIndex | None = None
         # The store generation the in-memory vectors reflect; None: unknown (rebuild on save).
         self._vectors_generation: int | None = None

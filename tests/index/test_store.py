@@ -70,6 +70,9 @@ def test_bm25_leaves_out_words_most_chunks_hold(tmp_path, monkeypatch) -> None:
         kept = store._without_common_terms(words)
         assert kept == ["osprey", "migration"]  # "discuss" matched "discussed": left out
         assert store._without_common_terms(["team", "weekly", "meeting"]) == ["team", "weekly"]
+        store.common_term_share = 1.0  # KENNING_BM25_COMMON_SHARE=1: every word stays
+        assert store._without_common_terms(words) == words
+        store.common_term_share = store_module.COMMON_TERM_SHARE
         hits = store.lexical_search(question, 5, Filters())
         assert len(hits) == 1
         assert kb.search(question, k=1)[0].title == "Weekly sync 7"
