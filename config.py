@@ -22,8 +22,6 @@ from pydantic_settings import (
 from kenning.errors import ConfigError
 
 DEFAULT_EMBEDDING_MODEL = "all-MiniLM-L6-v2"
-# A new knowledge base's embedding quantisation under "auto" (see embedding_quantization).
-DEFAULT_QUANTIZATION = "none"
 TOML_FILE = "kenning.toml"
 # Secrets come from the environment only, never from a file that may be committed or shared.
 SECRET_SETTINGS = frozenset({"api_keys", "llm_api_key"})
@@ -108,7 +106,7 @@ class Settings(BaseSettings):
             "'int8': embed with the ONNX model's int8 weights (1.45x faster on 2 cores; "
             "vectors differ slightly from float32, so a knowledge base keeps the one it was "
             "built with); 'none': float32; 'auto': what the knowledge base was built with, "
-            "and for a new one DEFAULT_QUANTIZATION."
+            "float32 for a new one."
         ),
     )
     model_cache: Path | None = Field(

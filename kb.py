@@ -19,10 +19,9 @@ from typing import Any
 
 import numpy as np
 
-from kenning.config import DEFAULT_QUANTIZATION, Settings, load_settings
+from kenning.config import Settings, load_settings
 from kenning.errors import IndexMismatchError, KenningError, ParseError
 from kenning.index.embeddings import Embedder, create_embedder
-from kenning.index.onnx_embedder import OnnxUnavailable
 from kenning.index.retriever import Retrieval, Retriever
 from kenning.index.store import SCHEMA_VERSION, Store
 from kenning.index.vectors import (
@@ -97,7 +96,7 @@ class KnowledgeBase:
                 f"{self.path} was built with embedding model {built_with!r}, not {model!r}; "
                 f"set KENNING_EMBEDDING_MODEL={built_with} or use another --kb folder"
             )
-        self._auto_quantization = self._resolve_quantization()
+        self._resolve_quantization()
         self.store = Store(self.path / DB_FILE)
         self.store.common_term_share = self.settings.bm25_common_share
         self._vectors: SharedIndex | None = None
@@ -121,12 +120,12 @@ class KnowledgeBase:
         """Close the store."""
         self.store.close()
 
-    def _resolve_quantization(self) -> bool:
-        """Settle `embedding_quantization` for this knowledge base; True when "auto" chose.
+    def _resolve_quantization(self) -> None:
+        """Settle `embedding_quantization` for this knowledge base.
 
         A knowledge base keeps the quantisation it was built with (its manifest says which;
-        int8 and float32 vectors are close but not equal). "auto" follows it, and for a new
-        knowledge base picks `DEFAULT_QUANTIZATION` where ONNX Runtime runs the model.
+        int8 and float32 vectors are close but not equal). "auto" follows it, and a new
+        knowledge base is float32.
         """
         wanted = self.settings.embedding_quantization
         built = None
@@ -135,9 +134,7 @@ class KnowledgeBase:
         if self._embedder is not None:
             chosen = getattr(self._embedder, "quantization", "none")
         elif wanted == "auto":
-            plain = self.settings.embedding_model == "hash"
-            plain = plain or self.settings.embedding_backend == "torch"
-            chosen = built or ("none" if plain else DEFAULT_QUANTIZATION)
+            chosen = built or "none"
         else:
             chosen = wanted
         if built is not None and chosen != built:
@@ -145,22 +142,13 @@ class KnowledgeBase:
                 f"{self.path} was embedded with quantization {built!r}, not {chosen!r}; "
                 f"set KENNING_EMBEDDING_QUANTIZATION={built} (or auto) or use another --kb folder"
             )
-        auto = wanted == "auto" and built is None and chosen != "none"
         self.settings = self.settings.model_copy(update={"embedding_quantization": chosen})
-        return auto
 
     @property
     def embedder(self) -> Embedder:
         """The embedding model, loaded on first use."""
         if self._embedder is None:
-            try:
-                self._embedder = create_embedder(self.settings)
-            except OnnxUnavailable as exc:
-                if not self._auto_quantization:
-                    raise
-                logger.info("embedding in float32: %s", exc)
-                self.settings = self.settings.model_copy(update={"embedding_quantization": "none"})
-                self._embedder = create_embedder(self.settings)
+            self._embedder = create_embedder(self.settings)
         return self._embedder
 
     def _read_manifest(self) -> dict[str, Any]:

@@ -166,6 +166,7 @@ def _export_into(
         fused = _cosine_to(expected, tmp, location)
         if fused >= MIN_COSINE:
             (tmp / "plain.onnx").unlink()
+            plain = fused  # the graph kept
         else:
             logger.info("fused ONNX graph drifted (cosine %.6f); keeping the plain one", fused)
             os.replace(tmp / "plain.onnx", tmp / "model.onnx")
@@ -174,7 +175,7 @@ def _export_into(
     if low < MIN_INT8_COSINE:
         (tmp / INT8_FILE).unlink()
         logger.info("int8 model too far from float32 (cosine %.4f); not kept", low)
-    return min(plain, _cosine_to(expected, tmp, location))
+    return plain
 
 
 def _quantize(source: Path, target: Path) -> None:

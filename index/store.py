@@ -637,7 +637,7 @@ class Store:
         return picked[:limit]
 
     def _without_common_terms(self, terms: list[str]) -> list[str]:
-        """The query terms minus those in more than `COMMON_TERM_SHARE` of the chunks, once
+        """The query terms minus those in more than `common_term_share` of the chunks, once
         the store holds `PRUNE_FROM_CHUNKS`; the `KEEP_RAREST` rarest always stay.
 
         FTS5 scores every chunk that holds any query term and cannot stop early: at 100k
@@ -648,11 +648,9 @@ class Store:
         """
         with self._lock:
             total = self._chunk_count()
-            if total < PRUNE_FROM_CHUNKS or len(terms) <= KEEP_RAREST:
-                return terms
-            if self.common_term_share >= 1.0:
-                return terms
-            if self.conn.in_transaction:  # never commit someone else's transaction below
+            small = total < PRUNE_FROM_CHUNKS or len(terms) <= KEEP_RAREST
+            # In a transaction the scratch table's commit below would commit someone else's.
+            if small or self.common_term_share >= 1.0 or self.conn.in_transaction:
                 return terms
             if self._df_cache[0] != self._counted[0] or len(self._df_cache[1]) > DF_CACHE_SIZE:
                 self._df_cache = (self._counted[0], {})
