@@ -350,7 +350,7 @@ class KnowledgeBase:
             for person in people:
                 context.directory.add(person)
             with self._lock:
-                self.store.save_people(context.directory.people)
+                self.store.save_people(context.directory.people, listed=people)
                 self._note_write()
             report.files.append(
                 FileReport(str(path), "skipped", f"people directory: {len(people)} people")

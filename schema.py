@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import asdict, dataclass, field
+from datetime import date, datetime
 from typing import Any, Literal
 
 Kind = Literal["document", "meeting", "transcript", "retrospective"]
@@ -148,6 +149,32 @@ def _filter_strings(key: str, value: object) -> tuple[str, ...]:
     return tuple(items)
 
 
+def check_text(text: str) -> str:
+    """The text itself, or a ValueError when it is not valid Unicode (lone surrogates such as
+    `\\ud800` cannot be encoded, embedded or logged)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(
+            "text holds characters that are not valid Unicode (lone surrogates)"
+        ) from exc
+    return text
+
+
+def _is_iso_date(value: str) -> bool:
+    """True for a real calendar date written YYYY-MM-DD, optionally with a time (2026-02-31
+    is not one)."""
+    if not ISO_DATE.match(value):
+        return False
+    try:
+        date.fromisoformat(value[:10])
+        if len(value) > 10:
+            datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
 @dataclass(frozen=True)
 class Filters:
     """Restrictions on what a search may return. Empty fields do not restrict."""
@@ -187,15 +214,18 @@ class Filters:
                 f"unknown filter {', '.join(unknown)}; valid filters: {', '.join(cls.FIELDS)}"
             )
         values = dict(data)
+        for key, value in values.items():
+            if value is None:
+                raise ValueError(f"filter {key} must not be null; leave it out not to filter")
         for key in ("kind", "tags", "groups"):
-            if key in values and values[key] is not None:
+            if key in values:
                 values[key] = _filter_strings(key, values[key])
         for key in ("team", "person", "date_from", "date_to", "source_prefix"):
             value = values.get(key)
             if value is not None and (not isinstance(value, str) or len(value) > MAX_FILTER_CHARS):
                 raise ValueError(f"filter {key} must be a string of at most {MAX_FILTER_CHARS} "
                                  "characters")  # fmt: skip
-            if key.startswith("date_") and value and not ISO_DATE.match(value):
+            if key.startswith("date_") and value and not _is_iso_date(value):
                 raise ValueError(f"filter {key} must be a date like 2026-03-31, not {value!r}")
         for kind in values.get("kind", ()):
             if kind not in KINDS:

@@ -11,7 +11,7 @@ import json
 import re
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
@@ -64,7 +64,8 @@ CREATE TABLE IF NOT EXISTS people (
     id TEXT PRIMARY KEY,
     name TEXT NOT NULL,
     aliases TEXT NOT NULL DEFAULT '[]',
-    teams TEXT NOT NULL DEFAULT '[]'
+    teams TEXT NOT NULL DEFAULT '[]',
+    directory_aliases TEXT NOT NULL DEFAULT '[]'
 );
 CREATE TABLE IF NOT EXISTS evidence (
     document_id TEXT NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
@@ -99,6 +100,10 @@ CREATE INDEX IF NOT EXISTS evidence_document ON evidence(document_id);
 ASKER_COLUMNS = ("questions", "feedback")
 TABLE_COLUMNS = "SELECT name FROM pragma_table_info(?)"
 ADD_ASKER_COLUMN = "ALTER TABLE {table} ADD COLUMN asker_groups TEXT"
+# The aliases a people directory file gave a person: shown to every caller. Other aliases
+# were learnt from documents and are shown only to callers who may read one that names them.
+ADD_DIRECTORY_ALIASES = "ALTER TABLE people ADD COLUMN directory_aliases TEXT NOT NULL DEFAULT '[]'"
+SET_DIRECTORY_ALIASES = "UPDATE people SET directory_aliases = ? WHERE id = ?"
 
 GET_META = "SELECT value FROM meta WHERE key = ?"
 SET_META = """
@@ -251,6 +256,13 @@ WHERE 1 = 1 {where}
 GROUP BY p.id ORDER BY documents DESC, p.name
 """
 PERSON_BY_ID = "SELECT id, name, aliases, teams FROM people WHERE id = ?"
+DIRECTORY_ALIASES = "SELECT id, directory_aliases FROM people"
+# How readable documents name people ({where} from filter_clause): what a caller may learn of
+# a person's other names.
+READABLE_MENTIONS = """
+SELECT DISTINCT e.person_id, e.mention FROM evidence e JOIN documents d ON d.id = e.document_id
+WHERE e.mention != '' {where}
+"""
 EVIDENCE_OF_PERSON = """
 SELECT d.id, d.title, d.kind, d.source, d.updated, d.tags, e.role, e.share, e.detail
 FROM evidence e JOIN documents d ON d.id = e.document_id
@@ -332,8 +344,10 @@ def filter_clause(filters: Filters) -> tuple[str, list[Any]]:
         )
         clauses.append("d.source LIKE ? ESCAPE '\\'")
         params.append(escaped + "%")
-    if filters.groups is not None:
-        marks = ",".join("?" * len(filters.groups)) or "NULL"
+    if filters.groups == ():
+        clauses.append("d.groups_ = '[]'")  # no groups: public documents only
+    elif filters.groups is not None:
+        marks = ",".join("?" * len(filters.groups))
         clauses.append(
             f"(d.groups_ = '[]' OR EXISTS (SELECT 1 FROM json_each(d.groups_) "
             f"WHERE value IN ({marks})))"
@@ -350,12 +364,37 @@ def asker_clause(groups: tuple[str, ...] | None) -> tuple[str, list[Any]]:
     """
     if groups is None:
         return "", []
-    marks = ",".join("?" * len(groups)) or "NULL"
+    # `value NOT IN (NULL)` is NULL, never true: a caller with no groups would see every
+    # question. With no groups, only questions of askers with no groups qualify.
+    inside = f"WHERE value NOT IN ({','.join('?' * len(groups))})" if groups else ""
     return (
-        " AND asker_groups IS NOT NULL AND NOT EXISTS (SELECT 1 FROM json_each(asker_groups) "
-        f"WHERE value NOT IN ({marks}))",
+        " AND asker_groups IS NOT NULL AND NOT EXISTS "
+        f"(SELECT 1 FROM json_each(asker_groups) {inside})",
         list(groups),
     )
+
+
+NAME_WITH_EMAIL = re.compile(r"^(?P<name>[^<]+?)\s*<(?P<email>[^>]+)>$")
+
+
+def name_key(name: str) -> str:
+    """How names, handles and e-mails are compared: lower case, no `@` prefix, single spaces."""
+    return " ".join(name.strip().lstrip("@").lower().split())
+
+
+def mention_keys(mention: str) -> set[str]:
+    """The names a mention shows (`Jane Doe <jane@corp.example>` shows both parts)."""
+    match = NAME_WITH_EMAIL.match(mention.strip())
+    parts = [match.group("name"), match.group("email")] if match else [mention]
+    return {name_key(part) for part in parts}
+
+
+def shown_aliases(aliases: Sequence[str], known: set[str] | None) -> list[str]:
+    """The aliases a caller may see: all of them (`known` None: an unrestricted caller), or
+    those in `known` (names from the people directory or from documents the caller reads)."""
+    if known is None:
+        return list(aliases)
+    return [alias for alias in aliases if name_key(alias) in known]
 
 
 def _groups_json(groups: tuple[str, ...] | None) -> str | None:
@@ -385,6 +424,9 @@ class Store:
                 columns = {r[0] for r in self.conn.execute(TABLE_COLUMNS, (table,))}
                 if "asker_groups" not in columns:
                     self.conn.execute(ADD_ASKER_COLUMN.format(table=table))
+            if "directory_aliases" not in {r[0] for r in self.conn.execute(TABLE_COLUMNS,
+                                                                            ("people",))}:
+                self.conn.execute(ADD_DIRECTORY_ALIASES)
         version = self.get_meta("schema_version")
         if version is None:
             self.set_meta("schema_version", str(SCHEMA_VERSION))
@@ -528,10 +570,16 @@ class Store:
             ],
         )
 
-    def save_people(self, people: list[Person]) -> None:
-        """Insert or update people (from a directory file)."""
+    def save_people(self, people: list[Person], listed: Sequence[Person] = ()) -> None:
+        """Insert or update people; `listed` are the entries of a people directory file, whose
+        names and aliases every caller may see."""
         with self.transaction() as conn:
             self._save_people(conn, people)
+            known = dict(conn.execute(DIRECTORY_ALIASES).fetchall())
+            for person in listed:
+                before = json.loads(known.get(person.id) or "[]")
+                names = list(dict.fromkeys([*before, person.name, *person.aliases]))
+                conn.execute(SET_DIRECTORY_ALIASES, (json.dumps(names), person.id))
 
     def people(self) -> list[Person]:
         """Everyone stored."""
@@ -870,14 +918,34 @@ class Store:
 
     def people_with_counts(self, filters: Filters | None = None) -> list[dict[str, Any]]:
         """People who have evidence on readable documents, most documents first."""
-        where, params = filter_clause(filters or Filters())
+        filters = filters or Filters()
+        where, params = filter_clause(filters)
         with self._lock:
             rows = self.conn.execute(PEOPLE_WITH_COUNTS.format(where=where), params).fetchall()
+        known = self.known_names(filters)
         return [
-            {"id": r[0], "name": r[1], "aliases": json.loads(r[2]), "teams": json.loads(r[3]),
-             "documents": int(r[4])}
+            {"id": r[0], "name": r[1],
+             "aliases": shown_aliases(json.loads(r[2]), None if known is None
+                                      else known.get(r[0], set())),
+             "teams": json.loads(r[3]), "documents": int(r[4])}
             for r in rows
         ]  # fmt: skip
+
+    def known_names(self, filters: Filters) -> dict[str, set[str]] | None:
+        """By person id, the names a caller may learn of each person: those the people
+        directory gives and those readable documents use. None for an unrestricted caller."""
+        if filters.groups is None:
+            return None
+        where, params = filter_clause(filters)
+        with self._lock:
+            listed = self.conn.execute(DIRECTORY_ALIASES).fetchall()
+            mentions = self.conn.execute(READABLE_MENTIONS.format(where=where), params).fetchall()
+        known: dict[str, set[str]] = {}
+        for person_id, names in listed:
+            known.setdefault(person_id, set()).update(name_key(n) for n in json.loads(names))
+        for person_id, mention in mentions:
+            known.setdefault(person_id, set()).update(mention_keys(mention))
+        return known
 
     def person(self, person_id: str) -> Person | None:
         """One person, or None."""

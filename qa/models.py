@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from kenning.schema import check_text
 
 MAX_K = 50
+# Every text that can reach the model or the log: refused (422) when it is not valid Unicode.
+Text = Annotated[str, AfterValidator(check_text)]
 
 
 class AskRequest(BaseModel):
@@ -14,7 +18,7 @@ class AskRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    question: str = Field(min_length=1, max_length=4000, description="The question.")
+    question: Text = Field(min_length=1, max_length=4000, description="The question.")
     k: int = Field(default=5, ge=1, le=MAX_K, description="Passages to retrieve.")
     filters: dict[str, Any] | None = Field(
         default=None,
@@ -31,7 +35,7 @@ class SearchRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    query: str = Field(min_length=1, max_length=4000)
+    query: Text = Field(min_length=1, max_length=4000)
     k: int = Field(default=5, ge=1, le=MAX_K)
     filters: dict[str, Any] | None = None
 
@@ -41,16 +45,25 @@ class FeedbackRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    question: str = Field(min_length=1, max_length=4000)
+    question: Text = Field(min_length=1, max_length=4000)
     helpful: bool
-    comment: str = Field(default="", max_length=4000)
+    comment: Text = Field(default="", max_length=4000)
+
+
+class ContentPart(BaseModel):
+    """One part of a message's content; only `text` parts are read."""
+
+    model_config = ConfigDict(extra="allow")
+
+    type: Text
+    text: Text | None = None
 
 
 class ChatMessage(BaseModel):
     """One message of an OpenAI-style chat."""
 
     role: Literal["system", "user", "assistant", "tool", "developer"]
-    content: str | list[dict[str, Any]] | None = None
+    content: Text | list[ContentPart] | None = None
 
 
 class ChatCompletionRequest(BaseModel):
@@ -58,6 +71,6 @@ class ChatCompletionRequest(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    model: str = "kenning"
+    model: Text = "kenning"
     messages: list[ChatMessage] = Field(min_length=1)
     stream: bool = False

@@ -19,12 +19,20 @@ from kenning.config import Principal, Settings
 from kenning.errors import ForbiddenError, NotFoundError
 from kenning.index.embeddings import Embedder
 from kenning.index.retriever import Retrieval
-from kenning.index.store import Store
+from kenning.index.store import Store, shown_aliases
 from kenning.qa import llm as llm_answerer
 from kenning.qa.citations import check_answer, renumber
 from kenning.qa.experts import rank_experts
 from kenning.qa.extractive import choose_sentences
-from kenning.schema import AskResponse, Citation, Expert, Filters, Hit, IngestReport
+from kenning.schema import (
+    AskResponse,
+    Citation,
+    Expert,
+    Filters,
+    Hit,
+    IngestReport,
+    check_text,
+)
 
 Answerer = Literal["extractive", "llm"]
 ABSTAIN_MESSAGE = (
@@ -191,7 +199,10 @@ class QAService:
         evidence = self.kb.store.evidence_of_person(person_id, self.scope())
         if found is None or (self.principal.groups is not None and not evidence):
             raise NotFoundError(f"no person with id {person_id!r}")
-        return {"id": found.id, "name": found.name, "aliases": list(found.aliases),
+        known = self.kb.store.known_names(self.scope())
+        shown = None if known is None else known.get(found.id, set())
+        aliases = shown_aliases(found.aliases, shown)
+        return {"id": found.id, "name": found.name, "aliases": aliases,
                 "teams": list(found.teams), "evidence": evidence}  # fmt: skip
 
     def knowledge_gaps(self, limit: int = 20) -> list[dict[str, Any]]:
@@ -244,7 +255,7 @@ class QAService:
 
     def validate_question(self, question: str) -> str:
         """The question stripped, or a ValueError saying what is wrong with it."""
-        question = (question or "").strip()
+        question = check_text(question or "").strip()
         if not question:
             raise ValueError("question is empty")
         if len(question) > self.settings.max_question_chars:

@@ -24,8 +24,7 @@ def last_user_text(body: ChatCompletionRequest) -> str:
         if message.role == "user":
             if isinstance(message.content, str):
                 return message.content
-            parts = [p["text"] for p in message.content or []
-                     if p.get("type") == "text" and isinstance(p.get("text"), str)]  # fmt: skip
+            parts = [p.text for p in message.content or [] if p.type == "text" and p.text]
             return " ".join(parts)
     raise ValueError("messages has no user message")
 

@@ -9,22 +9,30 @@ from pathlib import Path
 FINANCE_MARKER = "Nightjar"  # in finance/acquisition.md (front matter groups: [finance])
 HR_MARKER = "Osprey"  # in hr/review.md (hr/.kenning.yaml: groups: [hr])
 SECRET_OWNER = "Zelda Quartermain"  # owns only the finance document
+# Jane Doe owns public documents; only the finance document gives this e-mail, which resolves
+# to the same person (the same id, derived from the name the e-mail spells).
+SECRET_ALIAS = "jane-doe@secret-domain.example"
 FINANCE_TITLE = "Project Nightjar acquisition plan"
 KEYS = {
     "finance": "finance-key-0123456789abcdef",
     "public": "public-key-0123456789abcdef",
     "admin": "admin-key-0123456789abcdef",
+    "nogroups": "nogroups-key-0123456789abcdef",
 }
 API_KEYS = [
     {"key": KEYS["finance"], "name": "fiona", "groups": ["finance"]},
     {"key": KEYS["public"], "name": "paul", "groups": ["marketing"]},
     {"key": KEYS["admin"], "name": "root", "groups": ["*"], "admin": True},
+    {"key": KEYS["nogroups"], "name": "nora", "groups": []},
 ]
+# Callers without the finance group: one with another group, one with no group at all.
+OUTSIDERS = ("public", "nogroups")
 
 FINANCE_DOC = f"""---
 title: {FINANCE_TITLE}
 owner: {SECRET_OWNER}
 authors: [Bob Stone]
+reviewers: [{SECRET_ALIAS}]
 groups: [finance]
 team: Finance
 tags: [nightjar, mergers]

@@ -9,7 +9,15 @@ from collections.abc import Callable
 
 import pytest
 from fastapi.testclient import TestClient
-from security.restricted import FINANCE_MARKER, FINANCE_TITLE, HR_MARKER, SECRET_OWNER, auth
+from security.restricted import (
+    FINANCE_MARKER,
+    FINANCE_TITLE,
+    HR_MARKER,
+    OUTSIDERS,
+    SECRET_ALIAS,
+    SECRET_OWNER,
+    auth,
+)
 
 QUESTION = f"What is the price of the {FINANCE_MARKER} acquisition?"
 
@@ -113,16 +121,19 @@ SURFACES: dict[str, Callable[[TestClient, str], str]] = {
     "chat completions": _chat, "chat completions stream": _chat_stream,
 }  # fmt: skip
 # What betrays the finance document on each surface (the owner's name where only people show).
-BETRAYED_BY = {name: (FINANCE_MARKER, FINANCE_TITLE) for name in SURFACES}
-BETRAYED_BY["people"] = BETRAYED_BY["people by topic"] = (SECRET_OWNER,)
-BETRAYED_BY["experts"] = (SECRET_OWNER, FINANCE_TITLE)
+BETRAYED_BY = {name: (FINANCE_MARKER, FINANCE_TITLE, SECRET_ALIAS) for name in SURFACES}
+BETRAYED_BY["people"] = BETRAYED_BY["people by topic"] = (SECRET_OWNER, SECRET_ALIAS)
+BETRAYED_BY["experts"] = (SECRET_OWNER, FINANCE_TITLE, SECRET_ALIAS)
 BETRAYED_BY["stats"] = (FINANCE_TITLE,)  # stale: its review date has passed
 
 
+@pytest.mark.parametrize("outsider", OUTSIDERS)
 @pytest.mark.parametrize("surface", SURFACES)
-def test_restricted_document_shows_only_with_its_group(client: TestClient, surface: str) -> None:
+def test_restricted_document_shows_only_with_its_group(
+    client: TestClient, surface: str, outsider: str
+) -> None:
     read = SURFACES[surface]
-    without = read(client, "public")
+    without = read(client, outsider)
     with_group = read(client, "finance")
     for marker in BETRAYED_BY[surface]:
         assert marker not in without, f"{surface} shows {marker!r} to a caller without finance"
@@ -174,8 +185,9 @@ def test_counts_leave_out_unreadable_documents(client: TestClient) -> None:
     assert listed["total"] == public["documents"]
 
 
+@pytest.mark.parametrize("outsider", OUTSIDERS)
 def test_knowledge_gaps_and_feedback_stay_with_their_groups(
-    client: TestClient, restricted_kb
+    client: TestClient, restricted_kb, outsider: str
 ) -> None:
     restricted_kb.settings.abstain_threshold = 0.99  # every question becomes a gap
     asked = f"When does {FINANCE_MARKER} close?"
@@ -185,15 +197,17 @@ def test_knowledge_gaps_and_feedback_stay_with_their_groups(
     vote = {"question": asked, "helpful": False, "comment": f"{FINANCE_MARKER} is missing"}
     assert client.post("/v1/feedback", json=vote, headers=auth("finance")).status_code == 200
     marketing_question = "Where is the cafeteria menu?"
-    client.post("/v1/ask", json={"question": marketing_question}, headers=auth("public"))
+    client.post("/v1/ask", json={"question": marketing_question}, headers=auth(outsider))
 
-    public = client.get("/v1/stats", headers=auth("public")).text
+    public = client.get("/v1/stats", headers=auth(outsider)).text
     finance = client.get("/v1/stats", headers=auth("finance")).json()
-    assert FINANCE_MARKER not in public
+    assert FINANCE_MARKER not in public and vote["comment"] not in public
     assert asked in {g["question"] for g in finance["knowledge_gaps"]}
     assert finance["feedback"]["recent"][0]["comment"] == vote["comment"]
-    # A question is shown to callers who read all its asker reads: here, the admin only.
-    assert marketing_question not in {g["question"] for g in finance["knowledge_gaps"]}
+    # A question is shown to callers who read all its asker reads: a marketing question to
+    # the admin only, a question of a caller with no groups to everyone.
+    finance_sees = marketing_question in {g["question"] for g in finance["knowledge_gaps"]}
+    assert finance_sees == (outsider == "nogroups")
     assert json.loads(public)["questions"]["asked"] == 1
     admin = client.get("/v1/stats", headers=auth("admin")).json()
     assert {asked, marketing_question} <= {g["question"] for g in admin["knowledge_gaps"]}
@@ -218,3 +232,33 @@ def test_upload_with_groups_is_readable_by_those_groups_only(client: TestClient)
     query = {"query": "Kestrel budget", "k": 20}
     assert "Kestrel" not in client.post("/v1/search", json=query, headers=auth("public")).text
     assert "Kestrel" in client.post("/v1/search", json=query, headers=auth("finance")).text
+
+
+@pytest.mark.parametrize("outsider", OUTSIDERS)
+def test_alias_learnt_from_a_restricted_document_stays_with_it(
+    client: TestClient, outsider: str
+) -> None:
+    """Jane Doe owns public documents; only the finance document gives her other e-mail."""
+    store = client.app.state.service.kb.store
+    jane = next(p.id for p in store.people() if p.name == "Jane Doe")
+    assert SECRET_ALIAS in store.person(jane).aliases  # learnt, and kept for who may read it
+    finance_page = client.get(f"/v1/people/{jane}", headers=auth("finance")).json()
+    assert SECRET_ALIAS in finance_page["aliases"] and "jdoe" in finance_page["aliases"]
+    page = client.get(f"/v1/people/{jane}", headers=auth(outsider))
+    listing = client.get("/v1/people", headers=auth(outsider)).text
+    assert page.status_code == 200 and "Jane Doe" in listing  # her public documents
+    assert "jdoe" in page.json()["aliases"]  # from the people directory
+    assert SECRET_ALIAS not in page.text and SECRET_ALIAS not in listing
+
+
+def test_a_people_directory_alias_is_shown_to_everyone(client: TestClient, restricted_kb) -> None:
+    """What the organisation's directory says of a person is no secret."""
+    from kenning.schema import Person
+
+    store = restricted_kb.store
+    jane = next(p for p in store.people() if p.name == "Jane Doe")
+    listed = Person(id=jane.id, name=jane.name, aliases=("jd-payments",))
+    merged = Person(id=jane.id, name=jane.name, aliases=(*jane.aliases, "jd-payments"))
+    store.save_people([merged], listed=[listed])
+    page = client.get(f"/v1/people/{jane.id}", headers=auth("nogroups")).json()
+    assert "jd-payments" in page["aliases"] and SECRET_ALIAS not in page["aliases"]

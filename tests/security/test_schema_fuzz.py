@@ -80,3 +80,63 @@ def test_no_server_errors_for_an_admin(api_schema: schemathesis.BaseSchema) -> N
 def test_no_server_errors_for_a_restricted_caller(api_schema: schemathesis.BaseSchema) -> None:
     seen = fuzz(api_schema, "public", EXAMPLES // 3)
     assert seen["POST /v1/documents 403"] or seen["POST /v1/documents 422"]
+
+
+# Values schemathesis rarely draws, put into every field of every JSON body: lone surrogates
+# (valid JSON escapes, not text) in each string, null in each filter.
+SURROGATE = "\udfff\ud800 budget"
+FILTER_FIELDS = ("kind", "tags", "team", "person", "date_from", "date_to", "source_prefix",
+                 "groups")  # fmt: skip
+
+
+def hostile_bodies(example: dict) -> list[dict]:
+    """Copies of a valid body, each with one string replaced by a surrogate or one filter null."""
+    bodies: list[dict] = []
+
+    def walk(node: object, path: tuple) -> None:
+        if isinstance(node, str):
+            bodies.append(replaced(example, path, SURROGATE))
+        elif isinstance(node, dict):
+            for key, value in node.items():
+                walk(value, (*path, key))
+        elif isinstance(node, list):
+            for i, value in enumerate(node):
+                walk(value, (*path, i))
+
+    walk(example, ())
+    if "filters" in example:
+        bodies += [replaced(example, ("filters",), {name: None}) for name in FILTER_FIELDS]
+    return bodies
+
+
+def replaced(body: object, path: tuple, value: object) -> object:
+    if not path:
+        return value
+    copy = dict(body) if isinstance(body, dict) else list(body)  # type: ignore[arg-type]
+    copy[path[0]] = replaced(copy[path[0]], path[1:], value)
+    return copy
+
+
+EXAMPLE_BODIES = {
+    "/v1/ask": {"question": "budget", "filters": {"kind": ["document"]}, "stream": False},
+    "/v1/search": {"query": "budget", "filters": {"team": "Payments"}},
+    "/v1/feedback": {"question": "budget", "helpful": True, "comment": "fine"},
+    "/v1/chat/completions": {"messages": [
+        {"role": "system", "content": "be brief"},
+        {"role": "user", "content": [{"type": "text", "text": "budget"}]},
+        {"role": "user", "content": "budget"}]},
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("who", ["admin", "nogroups"])
+def test_surrogates_and_null_filters_are_refused_everywhere(
+    api_schema: schemathesis.BaseSchema, who: str
+) -> None:
+    operations = {op.path: op for op in (r.ok() for r in api_schema.get_all_operations())
+                  if op.method.upper() == "POST"}  # fmt: skip
+    for path, example in EXAMPLE_BODIES.items():
+        for stream in (False, True) if path in ("/v1/ask", "/v1/chat/completions") else (False,):
+            for body in hostile_bodies({**example, "stream": stream} if stream else example):
+                case = operations[path].Case(body=body, media_type="application/json")
+                response = case.call(headers=auth(who))
+                assert response.status_code == 422, f"{path} {body!r}: {response.text[:300]}"
