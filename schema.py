@@ -6,21 +6,11 @@ import hashlib
 import re
 from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
-Kind = Literal["document", "meeting", "transcript", "retrospective"]
 KINDS: tuple[str, ...] = ("document", "meeting", "transcript", "retrospective")
-
-Role = Literal[
-    "owner",
-    "author",
-    "reviewer",
-    "presenter",
-    "facilitator",
-    "action_owner",
-    "speaker",
-    "attendee",
-]
+# Roles that make a person answerable for a text (shown as "owned or written").
+OWNED_ROLES: tuple[str, ...] = ("owner", "author", "reviewer")
 
 # How much a role says about a person knowing the content (document model of expertise,
 # Balog et al. 2006): owning or writing a text outweighs having sat in the meeting.
@@ -188,7 +178,7 @@ class Filters:
     source_prefix: str | None = None
     groups: tuple[str, ...] | None = None  # None: the caller may read everything
 
-    FIELDS: tuple[str, ...] = (
+    FIELDS: ClassVar[tuple[str, ...]] = (
         "kind",
         "tags",
         "team",
