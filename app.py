@@ -8,7 +8,7 @@ from fastapi.responses import RedirectResponse
 from kenning.config import Settings, load_settings
 from kenning.kb import KnowledgeBase
 from kenning.qa.api import create_api
-from kenning.ui.mount import UI_PATH, mount_ui
+from kenning.ui.mount import GRADIO_UPLOAD, UI_PATH, mount_ui
 
 
 def create_app(
@@ -27,7 +27,7 @@ def create_app(
     if warm:
         _ = kb.vectors
         kb.embedder.embed_query("warm up")
-    app = create_api(kb)
+    app = create_api(kb, ui_uploads=[UI_PATH + GRADIO_UPLOAD])
     app.state.kb = kb
 
     @app.get("/", include_in_schema=False)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import os
@@ -225,7 +226,31 @@ def serve(
         typer.secho(f"error: {exc}", fg="red", err=True)
         raise typer.Exit(2) from exc
     typer.echo(f"Kenning is serving {settings.home} on http://{host}:{port}  (API docs: /docs)")
+    for line in _exposure_notes(settings, host):
+        typer.secho(line, fg="yellow", err=True)
     uvicorn.run(application, host=host, port=port, log_level="warning")
+
+
+def _exposure_notes(settings: Settings, host: str) -> list[str]:
+    """What someone serving beyond loopback should know: which host names are answered, and
+    that without keys every caller is admin."""
+    try:
+        loopback = host == "localhost" or ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        loopback = False
+    if loopback:
+        return []
+    notes = []
+    if "*" not in settings.allowed_hosts:
+        notes.append(
+            "Requests must name this server by its IP address or one of KENNING_ALLOWED_HOSTS "
+            f"({', '.join(settings.allowed_hosts)}); others get 400. To serve other names, set "
+            """e.g. KENNING_ALLOWED_HOSTS='["kenning.example.com"]'."""
+        )
+    if not settings.api_keys:
+        notes.append("No KENNING_API_KEYS: everyone who can reach this server may read, add "
+                     "and delete every document.")  # fmt: skip
+    return notes
 
 
 @app.command()

@@ -6,6 +6,7 @@ Built once (in the CLI, `create_app()` or `KnowledgeBase`) and passed on explici
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -26,6 +27,9 @@ TOML_FILE = "kenning.toml"
 # Secrets come from the environment only, never from a file that may be committed or shared.
 SECRET_SETTINGS = frozenset({"api_keys", "llm_api_key"})
 ALL_GROUPS = "*"
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "[::1]")
+# A DNS name or IPv4 address, or an IPv6 address in brackets (no scheme, no port).
+HOST_NAME = re.compile(r"[a-z0-9_]([a-z0-9_.-]*[a-z0-9_])?|\[[0-9a-f:.]+\]")
 ANONYMOUS = "anonymous"
 
 
@@ -268,7 +272,19 @@ class Settings(BaseSettings):
     )
     cors_origins: list[str] = Field(
         default_factory=list,
-        description="Origins allowed to call the API from a browser (CORS). Empty: none.",
+        description=(
+            "Origins allowed to call the API and the UI from a browser (CORS), and to send "
+            "them writes from their pages. Empty: none."
+        ),
+    )
+    allowed_hosts: list[str] = Field(
+        default_factory=lambda: list(LOOPBACK_HOSTS),
+        description=(
+            "Host names the server answers to (the request's Host header); others get 400, "
+            "which stops DNS rebinding. '*.example.com' allows subdomains, '*' any host. The "
+            "address a request arrived at is always accepted. Default: the loopback names; "
+            "list the names clients use when serving on another address."
+        ),
     )
 
     @field_validator("vector_index", mode="before")
@@ -287,6 +303,23 @@ class Settings(BaseSettings):
         if len(set(secrets)) != len(secrets):
             raise ValueError("two API keys have the same secret")
         return keys
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _host_patterns(cls, hosts: list[str]) -> list[str]:
+        clean = []
+        for host in hosts:
+            name = host.strip().lower()
+            if ":" in name and not name.startswith("["):
+                name = f"[{name}]"  # an IPv6 address, as a Host header writes it
+            bare = name.removeprefix("*.") if name != "*" else "x"
+            if not HOST_NAME.fullmatch(bare):
+                raise ValueError(
+                    f"{host!r} is not a host name: write e.g. 'kenning.example.com' (no scheme "
+                    "or port), '*.example.com' or '*'"
+                )
+            clean.append(name)
+        return clean
 
     @field_validator("rate_limit")
     @classmethod

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -11,8 +12,9 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from kenning.errors import AuthenticationError, KenningError, RateLimitError
-from kenning.qa.auth import Authenticator
+from kenning.qa.auth import AdminUploads, Authenticator
 from kenning.qa.limits import BodyLimit
+from kenning.qa.origins import CrossSiteWrites, HostRule
 from kenning.qa.routes import admin, ask, chat, documents, people, search
 from kenning.qa.service import KnowledgeBaseLike, QAService
 
@@ -30,8 +32,17 @@ def error(
     return JSONResponse(status_code=status, content=body, headers=headers)
 
 
-def create_api(kb: KnowledgeBaseLike, title: str = "Kenning") -> FastAPI:
-    """The HTTP API over a knowledge base. Nothing runs at import time."""
+def create_api(
+    kb: KnowledgeBaseLike, title: str = "Kenning", ui_uploads: Sequence[str] = ()
+) -> FastAPI:
+    """The HTTP API over a knowledge base. Nothing runs at import time.
+
+    Args:
+        kb: the knowledge base.
+        title: the title of the OpenAPI schema.
+        ui_uploads: upload routes of a UI to be mounted on the app; they get the rules of
+            `POST /v1/documents` (an admin key, checked before the body; the upload limit).
+    """
     app = FastAPI(
         title=title,
         version="0.1.0",
@@ -39,17 +50,24 @@ def create_api(kb: KnowledgeBaseLike, title: str = "Kenning") -> FastAPI:
     )
     app.state.service = QAService(kb)
     app.state.auth = Authenticator(kb.settings)
-    if kb.settings.cors_origins:  # off unless origins are listed
-        app.add_middleware(
-            CORSMiddleware, allow_origins=kb.settings.cors_origins, allow_methods=["GET", "POST"],
-            allow_headers=["Authorization", "X-API-Key", "Content-Type"],
-        )  # fmt: skip
     for router in (ask.router, search.router, people.router, documents.router, admin.router,
                    chat.router):  # fmt: skip
         app.include_router(router)
     settings = kb.settings
     upload_mb = settings.max_file_mb * settings.max_upload_files + 1 / 16  # + form fields
-    app.add_middleware(BodyLimit, upload_limit=int(upload_mb * 1048576))
+    uploads = (documents.router.prefix, *ui_uploads)
+    # The last added runs first: the Host, CORS, the page a write comes from and the uploader's
+    # key are all checked before any body is read; then the body's size.
+    app.add_middleware(BodyLimit, upload_limit=int(upload_mb * 1048576), upload_paths=uploads)
+    app.add_middleware(AdminUploads, auth=app.state.auth, paths=uploads)
+    app.add_middleware(CrossSiteWrites, trusted_origins=settings.cors_origins)
+    # Always present, even with no origins (then no CORS at all): Gradio, mounted on this app,
+    # leaves CORS to it instead of trusting any origin when the Host is not localhost.
+    app.add_middleware(
+        CORSMiddleware, allow_origins=settings.cors_origins, allow_methods=["GET", "POST"],
+        allow_headers=["Authorization", "X-API-Key", "Content-Type"],
+    )  # fmt: skip
+    app.add_middleware(HostRule, allowed_hosts=settings.allowed_hosts)
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -3,16 +3,18 @@
 Starlette spools uploaded files to disk as they arrive and only then hands them to the
 route, so a size check in the route would come after a 10 GB body had filled the disk. This
 ASGI middleware refuses a body whose declared length is too large at once, and stops one
-that grows past the limit while streaming (chunked uploads declare no length).
+that grows past the limit while streaming (chunked uploads declare no length). It covers every
+route, the UI's (mounted at /ui) included: upload routes get the upload limit, all others the
+small limit of a JSON body.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Awaitable, Callable, MutableMapping
+from collections.abc import Awaitable, Callable, Collection, MutableMapping
 from typing import Any
 
 from starlette.exceptions import HTTPException
+from starlette.responses import JSONResponse
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -35,31 +37,37 @@ class BodyTooLarge(HTTPException):
         super().__init__(413, f"request body over the {limit / 1048576:g} MB limit")
 
 
+def refusal(
+    status: int, message: str, kind: str, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    """An error a middleware answers before the app sees the request, in the API's JSON shape
+    (`{"error": {"message", "type"}}`)."""
+    body = {"error": {"message": message, "type": kind}}
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
 class BodyLimit:
-    """Cap request bodies: `upload_limit` bytes for uploads, `default_limit` elsewhere."""
+    """Cap request bodies: `upload_limit` bytes on the `upload_paths`, `default_limit` on
+    every other route."""
 
     def __init__(
-        self, app: ASGIApp, upload_limit: int, upload_path: str = "/v1/documents",
+        self, app: ASGIApp, upload_limit: int, upload_paths: Collection[str] = ("/v1/documents",),
         default_limit: int = DEFAULT_LIMIT,
     ) -> None:  # fmt: skip
         self.app = app
         self.upload_limit = upload_limit
-        self.upload_path = upload_path
+        self.upload_paths = frozenset(upload_paths)
         self.default_limit = default_limit
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            scope["type"] != "http"
-            or scope["method"] in ("GET", "HEAD", "OPTIONS")
-            or not scope["path"].startswith("/v1/")  # the UI (mounted at /ui) has its own
-        ):
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
             await self.app(scope, receive, send)
             return
-        is_upload = scope["path"].rstrip("/") == self.upload_path
+        is_upload = scope["path"].rstrip("/") in self.upload_paths
         limit = self.upload_limit if is_upload else self.default_limit
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > limit:
-            await _too_large(send, limit)
+            await _too_large(scope, receive, send, limit)
             return
         received = 0
         started = False
@@ -82,13 +90,9 @@ class BodyLimit:
             await self.app(scope, counting_receive, tracking_send)
         except BodyTooLarge:
             if not started:
-                await _too_large(send, limit)
+                await _too_large(scope, receive, send, limit)
 
 
-async def _too_large(send: Send, limit: int) -> None:
-    message = BodyTooLarge(limit).detail
-    body = json.dumps({"error": {"message": message, "type": "request_too_large"}}).encode()
-    await send({"type": "http.response.start", "status": 413,
-                "headers": [(b"content-type", b"application/json"),
-                            (b"content-length", str(len(body)).encode())]})  # fmt: skip
-    await send({"type": "http.response.body", "body": body})
+async def _too_large(scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+    response = refusal(413, BodyTooLarge(limit).detail, "request_too_large")
+    await response(scope, receive, send)

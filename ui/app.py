@@ -22,6 +22,11 @@ from kenning.ui.people import build_people_tab
 from kenning.ui.style import CSS, panel, theme
 
 READERS = 4
+# Files uploaded to the UI wait in Gradio's temporary folder until they are ingested (which
+# copies them into the knowledge base); every 10 minutes those older than an hour are
+# deleted, and all of them when the server stops.
+UPLOAD_SWEEP_SECONDS = 600
+UPLOAD_MAX_AGE_SECONDS = 3600
 FAVICON_LINK = '<link rel="icon" type="image/svg+xml" href="/favicon.ico">'
 HEADER = """
 <div id="kn-header">
@@ -46,7 +51,10 @@ def build_ui(services: UserServices) -> gr.Blocks:
     Returns:
         The Blocks, ready for `gr.mount_gradio_app` (see `attach_gradio`).
     """
-    with gr.Blocks(title="Kenning", analytics_enabled=False, fill_width=True) as blocks:
+    with gr.Blocks(
+        title="Kenning", analytics_enabled=False, fill_width=True,
+        delete_cache=(UPLOAD_SWEEP_SECONDS, UPLOAD_MAX_AGE_SECONDS),
+    ) as blocks:  # fmt: skip
         panel(HEADER)
         user = panel("", elem_id="kn-user")
         with gr.Tabs(selected="ask") as tabs:

@@ -12,6 +12,7 @@ from typing import Annotated
 
 from fastapi import FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.middleware import Middleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from kenning.qa.auth import COOKIE, Authenticator, presented_key
@@ -109,4 +110,6 @@ def add_login_routes(app: FastAPI, auth: Authenticator, ui_path: str) -> None:
         response.delete_cookie(COOKIE, path="/")
         return response
 
-    app.add_middleware(LoginRedirect, auth=auth, ui_path=ui_path)
+    # Innermost of the app's middleware, unlike `add_middleware`: the Host, origin and body
+    # rules of the API come first for the UI's pages too.
+    app.user_middleware.append(Middleware(LoginRedirect, auth=auth, ui_path=ui_path))

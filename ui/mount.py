@@ -15,7 +15,7 @@ import threading
 from typing import Any
 
 from fastapi import FastAPI, Response
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.types import Receive, Scope, Send
 
 from kenning.qa.auth import Authenticator
@@ -26,6 +26,9 @@ from kenning.ui.render import esc
 logger = logging.getLogger(__name__)
 
 UI_PATH = "/ui"
+# Gradio's upload route, under the UI's path: it stores files for any signed-in user, so the
+# API gives it the rules of `POST /v1/documents` (see `kenning.app.create_app`).
+GRADIO_UPLOAD = "/gradio_api/upload"
 RETRY_SECONDS = 2
 # Browsers ask the server root for /favicon.ico whatever the page says; without one every
 # page load logs a 404 in the console.
@@ -84,6 +87,11 @@ def mount_ui(
     @app.get("/favicon.ico", include_in_schema=False)
     def favicon() -> Response:
         return Response(FAVICON_SVG, media_type="image/svg+xml")
+
+    @app.get(path, include_in_schema=False)
+    def ui_home() -> RedirectResponse:
+        # A relative redirect: Starlette's own (`/ui` to `/ui/`) spells out the Host header.
+        return RedirectResponse(f"{path}/")
 
     if not background:
         from kenning.ui.app import attach_gradio
