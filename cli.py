@@ -156,11 +156,9 @@ def ask(
     as_json: JsonOption = False,
 ) -> None:
     """Answer a question with citations, and name the people who know."""
-    from kenning.qa.service import QAService
-
     with _open(kb) as base:
         try:
-            response = QAService(base).ask(question, k=k, answerer=answerer)
+            response = base.ask(question, k=k, answerer=answerer)
         except (ValueError, ImportError) as exc:
             typer.secho(f"error: {exc}", fg="red", err=True)
             raise typer.Exit(2) from exc
@@ -192,11 +190,9 @@ def experts(
     as_json: JsonOption = False,
 ) -> None:
     """Rank the people who know most about a topic, with reasons and evidence."""
-    from kenning.qa.service import QAService
-
     with _open(kb) as base:
         try:
-            ranked = QAService(base).experts(topic, k=k)
+            ranked = base.experts(topic, k=k)
         except ValueError as exc:
             typer.secho(f"error: {exc}", fg="red", err=True)
             raise typer.Exit(2) from exc
@@ -217,7 +213,7 @@ def serve(
     """Serve the HTTP API (and the UI) on HOST:PORT."""
     import uvicorn
 
-    from kenning.app import create_app
+    from kenning.api.app import create_app
 
     settings = _settings(kb)
     try:

@@ -58,3 +58,10 @@ class RateLimitError(KenningError):
     def __init__(self, message: str, retry_after: int) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class InvalidRequest(KenningError, ValueError):
+    """What a caller sent cannot be used (an empty question, an unknown filter); the message
+    names the field. A `ValueError` too, so Python callers may catch either."""
+
+    status = 422

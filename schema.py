@@ -8,6 +8,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime
 from typing import Any, ClassVar, Literal
 
+from kenning.errors import InvalidRequest
+
 KINDS: tuple[str, ...] = ("document", "meeting", "transcript", "retrospective")
 # Roles that make a person answerable for a text (shown as "owned or written").
 OWNED_ROLES: tuple[str, ...] = ("owner", "author", "reviewer")
@@ -133,7 +135,7 @@ def _filter_strings(key: str, value: object) -> tuple[str, ...]:
         or len(items) > MAX_FILTER_VALUES
         or not all(isinstance(v, str) and len(v) <= MAX_FILTER_CHARS for v in items)
     ):
-        raise ValueError(
+        raise InvalidRequest(
             f"filter {key} must be a string or a list of at most {MAX_FILTER_VALUES} strings"
         )
     return tuple(items)
@@ -145,7 +147,7 @@ def check_text(text: str) -> str:
     try:
         text.encode("utf-8")
     except UnicodeEncodeError as exc:
-        raise ValueError(
+        raise InvalidRequest(
             "text holds characters that are not valid Unicode (lone surrogates)"
         ) from exc
     return text
@@ -200,26 +202,26 @@ class Filters:
             return cls()
         unknown = sorted(set(data) - set(cls.FIELDS))
         if unknown:
-            raise ValueError(
+            raise InvalidRequest(
                 f"unknown filter {', '.join(unknown)}; valid filters: {', '.join(cls.FIELDS)}"
             )
         values = dict(data)
         for key, value in values.items():
             if value is None:
-                raise ValueError(f"filter {key} must not be null; leave it out not to filter")
+                raise InvalidRequest(f"filter {key} must not be null; leave it out not to filter")
         for key in ("kind", "tags", "groups"):
             if key in values:
                 values[key] = _filter_strings(key, values[key])
         for key in ("team", "person", "date_from", "date_to", "source_prefix"):
             value = values.get(key)
             if value is not None and (not isinstance(value, str) or len(value) > MAX_FILTER_CHARS):
-                raise ValueError(f"filter {key} must be a string of at most {MAX_FILTER_CHARS} "
+                raise InvalidRequest(f"filter {key} must be a string of at most {MAX_FILTER_CHARS} "
                                  "characters")  # fmt: skip
             if key.startswith("date_") and value and not _is_iso_date(value):
-                raise ValueError(f"filter {key} must be a date like 2026-03-31, not {value!r}")
+                raise InvalidRequest(f"filter {key} must be a date like 2026-03-31, not {value!r}")
         for kind in values.get("kind", ()):
             if kind not in KINDS:
-                raise ValueError(f"unknown kind {kind!r}; valid kinds: {', '.join(KINDS)}")
+                raise InvalidRequest(f"unknown kind {kind!r}; valid kinds: {', '.join(KINDS)}")
         return cls(**values)
 
     def is_empty(self) -> bool:

@@ -9,9 +9,10 @@ import numpy as np
 
 from kenning.config import Settings
 from kenning.index.embeddings import Embedder
+from kenning.index.filters import PERSON_CHUNKS
 from kenning.index.hybrid import FusionMethod, fuse
 from kenning.index.people_in_query import PersonMatcher
-from kenning.index.store import PERSON_CHUNKS, Store
+from kenning.index.store import Store
 from kenning.index.vectors import VectorIndex
 from kenning.schema import Filters, Hit
 
@@ -27,6 +28,10 @@ class Retrieval:
     people: list[str] = field(default_factory=list)  # person ids named in the query
     dense_scores: dict[int, float] = field(default_factory=dict)  # cosine by chunk rowid
     rowids: list[int] = field(default_factory=list)  # rowid of each hit
+
+    def best_dense_score(self) -> float:
+        """The best cosine similarity between the query and a returned passage."""
+        return max((self.dense_scores.get(r, 0.0) for r in self.rowids), default=0.0)
 
 
 class Retriever:

@@ -103,12 +103,6 @@ def parse_file(
     return parser(path)
 
 
-def embedding_text(document: Document, chunk: Chunk) -> str:
-    """What gets embedded: the chunk with its document title and heading as context."""
-    context = document.title if not chunk.heading else f"{document.title} — {chunk.heading}"
-    return f"{context}\n{chunk.text}"
-
-
 def prepare(
     path: Path,
     root: Path,

@@ -12,8 +12,8 @@ from typing import Any
 import gradio as gr
 from fastapi import Request
 
+from kenning.access import Authenticator, presented_key
 from kenning.config import Principal
-from kenning.qa.auth import Authenticator, presented_key
 from kenning.qa.service import QAService
 from kenning.ui.render import esc
 

@@ -11,7 +11,7 @@ from typing import Any
 import gradio as gr
 from fastapi import FastAPI
 
-from kenning.qa.auth import Authenticator
+from kenning.access import Authenticator
 from kenning.qa.service import QAService
 from kenning.ui.access import UserServices
 from kenning.ui.ask import build_ask_tab

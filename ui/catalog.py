@@ -14,10 +14,9 @@ from typing import Any
 from kenning.errors import NotFoundError
 from kenning.qa.experts import topics_of
 from kenning.qa.service import QAService
-from kenning.schema import ROLE_WEIGHTS, Filters
+from kenning.schema import OWNED_ROLES, ROLE_WEIGHTS, Filters
 
 MAX_DOCUMENTS = 500
-OWNED_ROLES = ("owner", "author", "reviewer")
 MEETING_KINDS = ("meeting", "transcript", "retrospective")
 
 
@@ -47,7 +46,7 @@ def today() -> str:
 def documents(service: QAService, filters: Filters | None = None,
               limit: int = MAX_DOCUMENTS) -> list[dict[str, Any]]:  # fmt: skip
     """Readable documents (newest first) with owners."""
-    return service.documents(filters or Filters(), limit, 0)[1]
+    return service.reader.documents(filters or Filters(), limit, 0)[1]
 
 
 def build_catalog(service: QAService) -> Catalog:
@@ -55,7 +54,7 @@ def build_catalog(service: QAService) -> Catalog:
     rows = documents(service)
     tags = Counter(t.lower() for row in rows for t in row["tags"])
     teams = sorted({row["team"] for row in rows if row["team"]}, key=str.lower)
-    people = [(f"{p['name']} ({p['documents']})", p["id"]) for p in service.people()]
+    people = [(f"{p['name']} ({p['documents']})", p["id"]) for p in service.reader.people()]
     return Catalog(teams=teams, tags=[t for t, _ in tags.most_common()], people=people)
 
 
@@ -72,7 +71,7 @@ def topics(service: QAService, count: int = 8, per_topic: int = 3) -> list[Topic
         for tag in {t.lower() for t in row["tags"]}:
             by_tag[tag].append(row)
     ranked = sorted(by_tag.items(), key=lambda item: (-len(item[1]), item[0]))[:count]
-    evidence = service.evidence_of(list({r["id"] for _, docs in ranked for r in docs}))
+    evidence = service.reader.evidence_of(list({r["id"] for _, docs in ranked for r in docs}))
     out: list[Topic] = []
     for tag, docs in ranked:
         ids = {d["id"] for d in docs}
@@ -89,7 +88,7 @@ def person_profile(service: QAService, person_id: str) -> dict[str, Any] | None:
     """A person with the readable documents they own or wrote, their meetings and topics;
     None when there is no such person, or none the user may learn of."""
     try:
-        person = service.person(person_id)
+        person = service.reader.person(person_id)
     except NotFoundError:
         return None
     evidence = person["evidence"]

@@ -21,7 +21,7 @@ RECENT = 6
 
 def overview_html(service: QAService) -> str:
     """One line of counts: readable documents by kind, chunks, people."""
-    stats = service.counts()
+    stats = service.reader.counts()
     kinds = ", ".join(f"{n} {esc(kind)}{'' if n == 1 else 's'}"
                       for kind, n in stats["documents_by_kind"].items())  # fmt: skip
     return (f'<p class="kn-overview">{stats["documents"]} documents ({kinds or "none yet"}), '

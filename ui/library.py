@@ -11,8 +11,8 @@ from typing import Any
 import gradio as gr
 
 from kenning.errors import ForbiddenError, NotFoundError
-from kenning.qa.routes.documents import UPLOAD_FOLDER, safe_name
 from kenning.qa.service import QAService
+from kenning.qa.uploads import UPLOAD_FOLDER, safe_name
 from kenning.schema import FileReport, IngestReport
 from kenning.ui import catalog
 from kenning.ui.access import UserServices
@@ -92,7 +92,7 @@ def gap_rows(service: QAService) -> list[list[Any]]:
     return [
         [g["question"], g["times"], when(g["last_asked"]),
          None if g["best_score"] is None else round(g["best_score"], 3)]
-        for g in service.knowledge_gaps()
+        for g in service.reader.knowledge_gaps()
     ]  # fmt: skip
 
 
@@ -143,7 +143,7 @@ def build_library_tab(services: UserServices) -> TabHooks:
 
     def on_refresh(request: gr.Request) -> list[Any]:
         service = services(request)
-        votes = service.feedback_summary()
+        votes = service.reader.feedback_summary()
         recent_rows = [[when(f["created"]), f["question"], "yes" if f["helpful"] else "no",
                         f["comment"]] for f in votes["recent"]]  # fmt: skip
         choices = [(f"{r['title']} — {r['id']}", r["id"]) for r in catalog.documents(service)]
@@ -173,7 +173,7 @@ def build_library_tab(services: UserServices) -> TabHooks:
             return [message("Choose a document to delete.", "error"), *on_refresh(request)]
         service = services(request)
         try:
-            title = service.document(document_id)["title"]
+            title = service.reader.document(document_id)["title"]
             service.delete(document_id)
         except NotFoundError:
             return [message(f"No document with id {document_id}.", "error"),

@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.middleware import Middleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from kenning.qa.auth import COOKIE, Authenticator, presented_key
+from kenning.access import COOKIE, Authenticator, presented_key
 from kenning.ui.render import esc
 
 LOGIN_PATH = "/login"

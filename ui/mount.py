@@ -18,7 +18,7 @@ from fastapi import FastAPI, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.types import Receive, Scope, Send
 
-from kenning.qa.auth import Authenticator
+from kenning.access import Authenticator
 from kenning.qa.service import QAService
 from kenning.ui.login import add_login_routes
 from kenning.ui.render import esc
@@ -66,22 +66,22 @@ class PlaceholderUI:
 
 
 def mount_ui(
-    app: FastAPI, service: QAService, path: str = UI_PATH, background: bool = False
+    app: FastAPI, service: QAService, auth: Authenticator, path: str = UI_PATH,
+    background: bool = False,
 ) -> None:
     """Mount the UI at `path`, with `/login`, `/logout` and the favicon beside it.
 
-    Every request to the UI is authenticated like the API's (`app.state.auth` when the app
-    has one): without a valid key, or open anonymous access, Gradio answers 401 and `/login`
-    takes the key.
+    Every request to the UI is authenticated like the API's: without a valid key, or open
+    anonymous access, Gradio answers 401 and `/login` takes the key.
 
     Args:
         app: the API app.
         service: the answering service the UI reads through.
+        auth: the API's authenticator (keys to principals).
         path: where the UI lives.
         background: build the UI after the server starts (see the module docstring) instead
             of now.
     """
-    auth = getattr(app.state, "auth", None) or Authenticator(service.settings)
     add_login_routes(app, auth, path)
 
     @app.get("/favicon.ico", include_in_schema=False)

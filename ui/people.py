@@ -72,7 +72,7 @@ def build_people_tab(services: UserServices) -> PeopleTab:
     def on_refresh(request: gr.Request) -> list[Any]:
         service = services(request)
         return [gr.Dropdown(choices=choices(service)),
-                directory_html(service.people())]  # fmt: skip
+                directory_html(service.reader.people())]  # fmt: skip
 
     def open_person(person_id: str, request: gr.Request) -> list[Any]:
         service = services(request)

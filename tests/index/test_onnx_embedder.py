@@ -130,7 +130,7 @@ def test_serving_the_kb_never_imports_torch(tmp_path: Path, cache, onnx) -> None
         assert not base.ingest([DEMO / "docs"]).failed
     code = (
         "import sys\n"
-        "from kenning.app import create_app\n"
+        "from kenning.api.app import create_app\n"
         "from kenning.config import load_settings\n"
         f"app = create_app(load_settings(home={str(home)!r}, model_cache={str(cache)!r}))\n"
         "service = app.state.service\n"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from kenning.qa.api import create_api
+from kenning.api.app import create_app
 
 HIT_FIELDS = {"rank", "score", "document_id", "title", "source", "kind", "text", "location",
               "start", "end", "speakers"}  # fmt: skip
@@ -18,7 +18,7 @@ HIT_FIELDS = {"rank", "score", "document_id", "title", "source", "kind", "text",
 def client(good_kb):
     kb, _ = good_kb
     kb.settings.abstain_threshold = 0.05  # the hashing embedder's similarities are low
-    with TestClient(create_api(kb)) as test_client:
+    with TestClient(create_app(kb=kb, ui=False)) as test_client:
         yield test_client
 
 

@@ -8,7 +8,7 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
-from kenning.qa.api import create_api
+from kenning.api.app import create_app
 from kenning.qa.llm_local import create_local_chat_model, smollm2_path
 
 
@@ -34,7 +34,7 @@ def test_ask_with_the_local_llm_is_checked(good_kb, local_model) -> None:
     kb, _ = good_kb
     kb.settings.llm = "local"
     kb.settings.abstain_threshold = 0.05
-    kb.qa._chat_model = local_model  # the module-scoped model: loaded once
+    kb.qa.chat_model = local_model  # the module-scoped model: loaded once
     response = kb.ask("Why did the wombat batch job need a restart?", answerer="llm")
     assert response.answerer == "llm"
     numbers = {int(n) for n in re.findall(r"\[(\d+)\]", response.answer)}
@@ -49,8 +49,8 @@ def test_streamed_llm_answer_over_http(good_kb, local_model) -> None:
     kb, _ = good_kb
     kb.settings.llm = "local"
     kb.settings.abstain_threshold = 0.05
-    app = create_api(kb)
-    app.state.service._chat_model = local_model
+    app = create_app(kb=kb, ui=False)
+    app.state.service.chat_model = local_model
     with TestClient(app) as client, client.stream(
         "POST", "/v1/ask", json={"question": "wombat batch job", "stream": True}
     ) as response:

@@ -74,7 +74,7 @@ def test_the_api_answers_while_the_ui_starts(tmp_path: Path) -> None:
 
     from fastapi.testclient import TestClient
 
-    from kenning.app import create_app
+    from kenning.api.app import create_app
     from kenning.config import load_settings
 
     settings = load_settings(home=tmp_path / "kb", embedding_model="hash", git_history=False)

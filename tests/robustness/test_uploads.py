@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from kenning.qa.api import create_api
+from kenning.api.app import create_app
 
 
 @pytest.fixture
@@ -16,7 +16,7 @@ def client(good_kb):
     kb, _ = good_kb
     kb.settings.max_file_mb = 0.05  # 50 KB: big enough for notes, small for the tests
     kb.settings.max_upload_files = 3
-    with TestClient(create_api(kb)) as test_client:
+    with TestClient(create_app(kb=kb, ui=False)) as test_client:
         yield test_client, kb
 
 

@@ -12,7 +12,7 @@ from security.restricted import API_KEYS, add_restricted
 from support import GOOD, hash_settings
 
 from kenning import KnowledgeBase
-from kenning.qa.api import create_api
+from kenning.api.app import create_app
 
 
 @pytest.fixture(scope="session")
@@ -41,6 +41,6 @@ def restricted_kb(restricted_template: Path, tmp_path: Path) -> Iterator[Knowled
 @pytest.fixture
 def client(restricted_kb: KnowledgeBase) -> Iterator[TestClient]:
     """The API over the restricted knowledge base (no key sent unless a test adds one)."""
-    with TestClient(create_api(restricted_kb)) as test_client:
+    with TestClient(create_app(kb=restricted_kb, ui=False)) as test_client:
         yield test_client
 

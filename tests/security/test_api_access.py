@@ -69,7 +69,7 @@ def _people_by_topic(client: TestClient, who: str) -> str:
 
 def _person_pages(client: TestClient, who: str) -> str:
     """Every person page the caller can open, plus the pages of everyone in the store."""
-    store = client.app.state.service.kb.store
+    store = client.app.state.kb.store
     pages = [client.get(f"/v1/people/{p.id}", headers=auth(who)) for p in store.people()]
     assert all(page.status_code in (200, 404) for page in pages)
     return " ".join(page.text for page in pages if page.status_code == 200)
@@ -84,7 +84,7 @@ def _documents(client: TestClient, who: str) -> str:
 def _document_pages(client: TestClient, who: str) -> str:
     """Detail and source of every stored document, by id."""
     texts = []
-    for document_id in client.app.state.service.kb.store.sources():
+    for document_id in client.app.state.kb.store.sources():
         for path in (f"/v1/documents/{document_id}", f"/v1/documents/{document_id}/source"):
             response = client.get(path, headers=auth(who))
             assert response.status_code in (200, 404), (path, response.status_code)
@@ -150,7 +150,7 @@ def test_admin_reads_everything(client: TestClient) -> None:
 
 
 def test_unreadable_document_is_404_like_a_missing_one(client: TestClient) -> None:
-    store = client.app.state.service.kb.store
+    store = client.app.state.kb.store
     secret = next(i for i, s in store.sources().items() if s.endswith("acquisition.md"))
     for path in (f"/v1/documents/{secret}", f"/v1/documents/{secret}/source"):
         hidden = client.get(path, headers=auth("public"))
@@ -161,7 +161,7 @@ def test_unreadable_document_is_404_like_a_missing_one(client: TestClient) -> No
 
 
 def test_person_known_only_from_a_restricted_document_is_404(client: TestClient) -> None:
-    store = client.app.state.service.kb.store
+    store = client.app.state.kb.store
     zelda = next(p.id for p in store.people() if p.name == SECRET_OWNER)
     assert client.get(f"/v1/people/{zelda}", headers=auth("public")).status_code == 404
     page = client.get(f"/v1/people/{zelda}", headers=auth("finance")).json()
@@ -214,7 +214,7 @@ def test_knowledge_gaps_and_feedback_stay_with_their_groups(
 
 
 def test_writes_need_an_admin_key(client: TestClient, tmp_path) -> None:
-    store = client.app.state.service.kb.store
+    store = client.app.state.kb.store
     some_id = next(iter(store.sources()))
     refused = client.delete(f"/v1/documents/{some_id}", headers=auth("finance"))
     assert refused.status_code == 403 and "admin" in refused.json()["error"]["message"]
@@ -239,7 +239,7 @@ def test_alias_learnt_from_a_restricted_document_stays_with_it(
     client: TestClient, outsider: str
 ) -> None:
     """Jane Doe owns public documents; only the finance document gives her other e-mail."""
-    store = client.app.state.service.kb.store
+    store = client.app.state.kb.store
     jane = next(p.id for p in store.people() if p.name == "Jane Doe")
     assert SECRET_ALIAS in store.person(jane).aliases  # learnt, and kept for who may read it
     finance_page = client.get(f"/v1/people/{jane}", headers=auth("finance")).json()

@@ -10,16 +10,16 @@ from fastapi.testclient import TestClient
 from security.restricted import API_KEYS, FINANCE_MARKER, KEYS, auth
 
 from kenning import KnowledgeBase
+from kenning.api.app import create_app
 from kenning.config import load_settings
 from kenning.errors import ConfigError
-from kenning.qa.api import create_api
 
 
 def api(kb: KnowledgeBase, **settings: object) -> TestClient:
     """The API over the knowledge base, with some settings changed."""
     for name, value in settings.items():
         setattr(kb.settings, name, value)
-    return TestClient(create_api(kb))
+    return TestClient(create_app(kb=kb, ui=False))
 
 
 def test_no_key_is_401_with_a_json_error(client: TestClient) -> None:
@@ -66,7 +66,7 @@ def test_anonymous_callers_read_only_unrestricted_documents_when_allowed(
 
 def test_without_keys_everyone_reads_everything(restricted_kb: KnowledgeBase) -> None:
     restricted_kb.settings.api_keys = []
-    with TestClient(create_api(restricted_kb)) as client:
+    with TestClient(create_app(kb=restricted_kb, ui=False)) as client:
         response = client.post("/v1/search", json={"query": FINANCE_MARKER})
         assert FINANCE_MARKER in response.text  # a local, single-user knowledge base
 

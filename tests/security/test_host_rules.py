@@ -16,9 +16,9 @@ from security.test_ui_hardening import server_env
 from support import hash_settings, served
 
 from kenning import KnowledgeBase
+from kenning.api.app import create_app
 from kenning.config import Settings, load_settings
 from kenning.errors import ConfigError
-from kenning.qa.api import create_api
 
 LISTED = "https://intranet.example"  # KENNING_CORS_ORIGINS of the server below
 
@@ -142,7 +142,8 @@ def api_kb(restricted_template: Path, tmp_path: Path) -> Iterator[KnowledgeBase]
 
 
 def test_the_api_alone_follows_the_host_and_cross_site_rules(api_kb: KnowledgeBase) -> None:
-    with TestClient(create_api(api_kb), base_url="http://kenning.corp.example") as client:
+    app = create_app(kb=api_kb, ui=False)
+    with TestClient(app, base_url="http://kenning.corp.example") as client:
         assert client.get("/healthz").status_code == 200
         assert client.get("/healthz", headers={"Host": "[::1]:8000"}).status_code == 200
         for host in ("corp.example", "evil.example", "kenning.corp.example.evil.example"):
@@ -156,6 +157,6 @@ def test_the_api_alone_follows_the_host_and_cross_site_rules(api_kb: KnowledgeBa
                           headers={"Origin": "https://kenning.corp.example"})  # fmt: skip
         assert own.status_code == 200
     # The address a request arrived at is accepted as its Host (a rebinding page sends a name).
-    with TestClient(create_api(api_kb), base_url="http://192.0.2.1:8000") as client:
+    with TestClient(create_app(kb=api_kb, ui=False), base_url="http://192.0.2.1:8000") as client:
         assert client.get("/healthz").status_code == 200
         assert client.get("/healthz", headers={"Host": "192.0.2.2:8000"}).status_code == 400

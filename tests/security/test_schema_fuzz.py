@@ -16,7 +16,7 @@ from security.restricted import API_KEYS, auth
 from support import hash_settings
 
 from kenning import KnowledgeBase
-from kenning.qa.api import create_api
+from kenning.api.app import create_app
 
 # About a minute on 2 cores: run by `make test` (-m ""), not by a plain pytest.
 pytestmark = pytest.mark.slow
@@ -37,7 +37,7 @@ def fuzzed_kb(
 
 @pytest.fixture(scope="module")
 def api_schema(fuzzed_kb: KnowledgeBase) -> schemathesis.BaseSchema:
-    return schemathesis.openapi.from_asgi("/openapi.json", create_api(fuzzed_kb))
+    return schemathesis.openapi.from_asgi("/openapi.json", create_app(kb=fuzzed_kb, ui=False))
 
 
 def where_of(operation: object) -> str:

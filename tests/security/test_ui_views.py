@@ -25,12 +25,12 @@ def user_service(client: TestClient, name: str | None) -> QAService:
 
 def everything(service: QAService) -> str:
     """The HTML and rows of every view the tabs build."""
-    store = service.kb.store
+    store = service.parts.store
     profiles = [catalog.person_profile(service, p.id) for p in store.people()]
     parts = [
         overview_html(service), topics_html(catalog.topics(service)),
         str(catalog.document_table(service)), str(catalog.build_catalog(service)),
-        directory_html(service.people()), find_people(service, f"{FINANCE_MARKER} price"),
+        directory_html(service.reader.people()), find_people(service, f"{FINANCE_MARKER} price"),
         str(gap_rows(service)), str(refresh(service, None, None, None)),
         *(person_html(p) for p in profiles if p),
     ]  # fmt: skip
@@ -52,7 +52,7 @@ def test_views_show_it_to_its_group(client: TestClient) -> None:
 
 def test_the_library_refuses_writes_to_non_admins(client: TestClient) -> None:
     service = user_service(client, "fiona")
-    some_id = next(iter(service.kb.store.sources()))
+    some_id = next(iter(service.parts.store.sources()))
     with pytest.raises(Exception, match="admin"):
         service.delete(some_id)
-    assert service.kb.store.document(some_id) is not None
+    assert service.parts.store.document(some_id) is not None

@@ -1,22 +1,25 @@
-"""The FastAPI application: routers assembled, errors mapped to JSON in one place."""
+"""The server: the HTTP API and the UI over one knowledge base; routers assembled, request
+rules (hosts, origins, keys, body sizes) applied, errors mapped to JSON in one place."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from kenning.errors import AuthenticationError, KenningError, RateLimitError
-from kenning.qa.auth import AdminUploads, Authenticator
-from kenning.qa.limits import BodyLimit
-from kenning.qa.origins import CrossSiteWrites, HostRule
-from kenning.qa.routes import admin, ask, chat, documents, people, search
-from kenning.qa.service import KnowledgeBaseLike, QAService
+from kenning.access import Authenticator
+from kenning.api.auth import AdminUploads
+from kenning.api.limits import BodyLimit
+from kenning.api.origins import CrossSiteWrites, HostRule
+from kenning.api.routes import admin, ask, chat, documents, people, search
+from kenning.config import Settings, load_settings
+from kenning.errors import AuthenticationError, InvalidRequest, KenningError, RateLimitError
+from kenning.kb import KnowledgeBase
+from kenning.ui.mount import GRADIO_UPLOAD, UI_PATH, mount_ui
 
 logger = logging.getLogger(__name__)
 
@@ -32,23 +35,42 @@ def error(
     return JSONResponse(status_code=status, content=body, headers=headers)
 
 
-def create_api(
-    kb: KnowledgeBaseLike, title: str = "Kenning", ui_uploads: Sequence[str] = ()
+def create_app(
+    settings: Settings | None = None,
+    *,
+    kb: KnowledgeBase | None = None,
+    ui: bool = True,
+    warm: bool = True,
+    ui_in_background: bool = False,
+    title: str = "Kenning",
 ) -> FastAPI:
-    """The HTTP API over a knowledge base. Nothing runs at import time.
+    """The server for a knowledge base. Nothing runs at import time.
 
     Args:
-        kb: the knowledge base.
+        settings: the settings; read from the environment when omitted (ignored with `kb`).
+        kb: an open knowledge base to serve (default: the one `settings.home` names, closed
+            when the app shuts down).
+        ui: mount the web UI at `/ui` (with `/login`); the API alone otherwise.
+        warm: load the embedding model and vector index now, so the first question is fast.
+        ui_in_background: build the UI once the server has started, so the API answers
+            while Gradio loads (`/ui` answers 503 and reloads itself until then).
         title: the title of the OpenAPI schema.
-        ui_uploads: upload routes of a UI to be mounted on the app; they get the rules of
-            `POST /v1/documents` (an admin key, checked before the body; the upload limit).
     """
+    owned = kb is None
+    if kb is None:
+        settings = settings or load_settings()
+        kb = KnowledgeBase(settings.home, settings)
+    if warm and owned:
+        _ = kb.vectors
+        kb.embedder.embed_query("warm up")
+    ui_uploads = [UI_PATH + GRADIO_UPLOAD] if ui else []
     app = FastAPI(
         title=title,
         version="0.1.0",
         summary="Answers from your organisation's own knowledge, with citations and experts.",
     )
-    app.state.service = QAService(kb)
+    app.state.kb = kb
+    app.state.service = kb.qa
     app.state.auth = Authenticator(kb.settings)
     for router in (ask.router, search.router, people.router, documents.router, admin.router,
                    chat.router):  # fmt: skip
@@ -83,10 +105,6 @@ def create_api(
         return error(422, "; ".join(problems), "invalid_request",
                      [{"loc": e["loc"], "msg": e["msg"]} for e in exc.errors()])  # fmt: skip
 
-    @app.exception_handler(ValueError)
-    async def bad_value(_: Request, exc: ValueError) -> JSONResponse:
-        return error(422, str(exc), "invalid_request")
-
     @app.exception_handler(KenningError)
     async def kenning_error(_: Request, exc: KenningError) -> JSONResponse:
         headers: dict[str, str] = {}
@@ -94,11 +112,24 @@ def create_api(
             headers["Retry-After"] = str(exc.retry_after)
         elif isinstance(exc, AuthenticationError):
             headers["WWW-Authenticate"] = "Bearer"
-        return error(exc.status, str(exc), type(exc).__name__, headers=headers)
+        kind = "invalid_request" if isinstance(exc, InvalidRequest) else type(exc).__name__
+        return error(exc.status, str(exc), kind, headers=headers)
 
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:
         logger.exception("unhandled error")
         return error(500, "internal error; see the server log", "internal_error")
+
+    if ui:
+        @app.get("/", include_in_schema=False)
+        def root() -> RedirectResponse:
+            return RedirectResponse(f"{UI_PATH}/")
+
+        mount_ui(app, app.state.service, app.state.auth, background=ui_in_background)
+
+    if owned:
+        @app.on_event("shutdown")
+        def close() -> None:
+            kb.close()
 
     return app

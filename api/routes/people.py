@@ -6,8 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from kenning.qa.deps import ServiceDep
+from kenning.api.deps import ServiceDep
 from kenning.qa.experts import topics_of
+from kenning.schema import OWNED_ROLES
 
 router = APIRouter(prefix="/v1/people", tags=["people"])
 
@@ -20,15 +21,15 @@ def list_people(
     """Everyone with evidence; with `topic`, ranked by expertise on it."""
     if topic:
         return {"people": [e.to_dict() for e in service.experts(topic, k=50)]}
-    return {"people": service.people()}
+    return {"people": service.reader.people()}
 
 
 @router.get("/{person_id}")
 def person(person_id: str, service: ServiceDep) -> dict[str, object]:
     """A person: documents owned or written, meetings spoken in, top topics (all readable)."""
-    found = service.person(person_id)
+    found = service.reader.person(person_id)
     evidence = found["evidence"]
-    owned = [e for e in evidence if e["role"] in ("owner", "author", "reviewer")]
+    owned = [e for e in evidence if e["role"] in OWNED_ROLES]
     spoken = [e for e in evidence if e["role"] in ("speaker", "presenter", "facilitator",
                                                    "attendee", "action_owner")]  # fmt: skip
     topics = topics_of(evidence)

@@ -10,8 +10,9 @@ from collections.abc import Iterator
 from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 
-from kenning.qa.deps import ServiceDep
-from kenning.qa.models import ChatCompletionRequest
+from kenning.api.deps import ServiceDep
+from kenning.api.models import ChatCompletionRequest
+from kenning.errors import InvalidRequest
 from kenning.schema import AskResponse
 
 router = APIRouter(prefix="/v1", tags=["openai"])
@@ -26,7 +27,7 @@ def last_user_text(body: ChatCompletionRequest) -> str:
                 return message.content
             parts = [p.text for p in message.content or [] if p.type == "text" and p.text]
             return " ".join(parts)
-    raise ValueError("messages has no user message")
+    raise InvalidRequest("messages has no user message")
 
 
 def sources_block(response: AskResponse) -> str:
@@ -51,7 +52,7 @@ def _chunk(completion_id: str, created: int, delta: dict, finish: str | None) ->
 @router.post("/chat/completions")
 def chat_completions(body: ChatCompletionRequest, service: ServiceDep) -> object:
     """Answer the last user message; the reply ends with its sources."""
-    question = service.validate_question(last_user_text(body))
+    question = last_user_text(body)
     completion_id = f"chatcmpl-{uuid.uuid4().hex[:24]}"
     created = int(time.time())
     if not body.stream:
@@ -66,9 +67,11 @@ def chat_completions(body: ChatCompletionRequest, service: ServiceDep) -> object
             "kenning": response.to_dict(),
         }  # fmt: skip
 
+    answer = service.ask_events(question)  # checks the question before the stream starts
+
     def events() -> Iterator[str]:
         yield _chunk(completion_id, created, {"role": "assistant", "content": ""}, None)
-        for event, data in service.ask_events(question):
+        for event, data in answer:
             if event == "token":
                 yield _chunk(completion_id, created, {"content": data}, None)
             elif event == "answer":

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request
 
+from kenning.api.deps import ServiceDep
+from kenning.api.models import FeedbackRequest
 from kenning.errors import KenningError
-from kenning.qa.deps import ServiceDep
-from kenning.qa.models import FeedbackRequest
 
 router = APIRouter(tags=["admin"])
 
@@ -14,7 +14,7 @@ router = APIRouter(tags=["admin"])
 @router.post("/v1/feedback")
 def feedback(body: FeedbackRequest, service: ServiceDep) -> dict[str, object]:
     """Store a thumbs up or down on an answer."""
-    service.add_feedback(body.question, body.helpful, body.comment)
+    service.reader.add_feedback(body.question, body.helpful, body.comment)
     return {"stored": True}
 
 
@@ -22,7 +22,7 @@ def feedback(body: FeedbackRequest, service: ServiceDep) -> dict[str, object]:
 def stats(service: ServiceDep) -> dict[str, object]:
     """Documents by kind, people, chunks, stale documents, knowledge gaps and feedback, counted
     over what the caller may read."""
-    return service.stats()
+    return service.reader.stats()
 
 
 @router.get("/healthz")
@@ -33,4 +33,4 @@ def healthz(request: Request) -> dict[str, object]:
     except KenningError:
         return {"status": "ok"}
     service = request.app.state.service.for_principal(principal)
-    return {"status": "ok", "chunks": service.stats()["chunks"]}
+    return {"status": "ok", "chunks": service.reader.stats()["chunks"]}

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 
 from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 
-from kenning.qa.deps import ServiceDep
-from kenning.qa.models import AskRequest
+from kenning.api.deps import ServiceDep
+from kenning.api.models import AskRequest
 from kenning.schema import Filters
 
+logger = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1", tags=["answers"])
 
 
@@ -24,17 +26,18 @@ def sse(event: str, data: object) -> str:
 def ask(body: AskRequest, service: ServiceDep) -> object:
     """Answer a question; with `stream: true`, `token` events then one `answer` event."""
     filters = Filters.from_dict(body.filters)
-    service.validate_question(body.question)
-    service.pick_answerer(body.answerer)
     if not body.stream:
         return service.ask(body.question, body.k, filters, body.answerer).to_dict()
+    answer = service.ask_events(body.question, body.k, filters, body.answerer)  # checks first
 
     def events() -> Iterator[str]:
         try:
-            for event, data in service.ask_events(body.question, body.k, filters, body.answerer):
+            for event, data in answer:
                 payload = data.to_dict() if event == "answer" else {"text": data}
                 yield sse(event, payload)
-        except Exception as exc:  # the status line is sent already: report in-band
-            yield sse("error", {"error": {"message": str(exc), "type": type(exc).__name__}})
+        except Exception:  # the status line is sent already: report in-band
+            logger.exception("answer stream failed")
+            yield sse("error", {"error": {"message": "internal error; see the server log",
+                                          "type": "internal_error"}})  # fmt: skip
 
     return StreamingResponse(events(), media_type="text/event-stream")

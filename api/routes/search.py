@@ -6,8 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from kenning.qa.deps import ServiceDep
-from kenning.qa.models import MAX_K, SearchRequest
+from kenning.api.deps import ServiceDep
+from kenning.api.models import MAX_K, SearchRequest
 from kenning.schema import Filters
 
 router = APIRouter(prefix="/v1", tags=["search"])

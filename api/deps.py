@@ -1,4 +1,4 @@
-"""Dependencies shared by the routes, taken from `app.state` (filled by `create_api`).
+"""Dependencies shared by the routes, taken from `app.state` (filled by `create_app`).
 
 Routes get a `QAService` bound to the caller's principal, never the store: every read they
 can make is already limited to what the caller may see.
@@ -11,9 +11,9 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import APIKeyHeader, HTTPBearer
 
+from kenning.access import Authenticator
 from kenning.config import Principal
-from kenning.qa.auth import Authenticator
-from kenning.qa.service import KnowledgeBaseLike, QAService
+from kenning.qa.service import QAService
 
 # Declared for the OpenAPI schema (the "Authorize" button of /docs); `Authenticator` reads the
 # headers itself, so a missing key is answered by Kenning's JSON 401, not FastAPI's.
@@ -41,11 +41,4 @@ def get_service(request: Request, principal: PrincipalDep) -> QAService:
     return request.app.state.service.for_principal(principal)
 
 
-def get_admin_kb(service: Annotated[QAService, Depends(get_service)]) -> KnowledgeBaseLike:
-    """The knowledge base itself, for writes; only for admin keys (403 otherwise)."""
-    service.require_admin("changing the knowledge base")
-    return service.kb
-
-
 ServiceDep = Annotated[QAService, Depends(get_service)]
-AdminKbDep = Annotated[KnowledgeBaseLike, Depends(get_admin_kb)]

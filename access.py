@@ -10,17 +10,14 @@ from __future__ import annotations
 import hashlib
 import math
 import time
-from collections.abc import Collection
 
-from fastapi import Request
 from limits import RateLimitItem, parse_many
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.requests import HTTPConnection
 
 from kenning.config import ANONYMOUS, Principal, Settings
-from kenning.errors import AuthenticationError, ForbiddenError, KenningError, RateLimitError
-from kenning.qa.limits import refusal
+from kenning.errors import AuthenticationError, RateLimitError
 
 COOKIE = "kenning_key"
 KEY_HEADER = "x-api-key"
@@ -31,7 +28,7 @@ def digest(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
-def presented_key(request: Request) -> str | None:
+def presented_key(request: HTTPConnection) -> str | None:
     """The key a request carries, if any: bearer token, X-API-Key, then the login cookie."""
     authorization = request.headers.get("authorization", "")
     scheme, _, token = authorization.partition(" ")
@@ -70,7 +67,7 @@ class Authenticator:
             return self.principal_for(None)
         return next((p for p in self._principals.values() if p.name == name), None)
 
-    def authenticate(self, request: Request) -> Principal:
+    def authenticate(self, request: HTTPConnection) -> Principal:
         """The request's principal.
 
         Raises:
@@ -86,7 +83,7 @@ class Authenticator:
             "an API key is needed: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'"
         )
 
-    def check_rate(self, principal: Principal, request: Request) -> None:
+    def check_rate(self, principal: Principal, request: HTTPConnection) -> None:
         """Count one request against the caller's limits.
 
         Raises:
@@ -101,38 +98,3 @@ class Authenticator:
                 reset = self._limiter.get_window_stats(item, who).reset_time
                 wait = max(1, math.ceil(reset - time.time()))
                 raise RateLimitError(f"rate limit of {item} exceeded; retry in {wait} s", wait)
-
-
-class AdminUploads:
-    """Refuse an upload from a caller who may not add documents before its body is read.
-
-    FastAPI parses a form (spooling its files to disk) before the route's dependencies run,
-    and Gradio's upload route reads the files of any signed-in user; this checks the key in
-    the headers first: 401 without a usable key, 403 for a key without admin rights.
-
-    Args:
-        app: the app inside.
-        auth: the API's authenticator.
-        paths: the upload routes (`/v1/documents`, the UI's upload route).
-    """
-
-    def __init__(self, app: ASGIApp, auth: Authenticator, paths: Collection[str]) -> None:
-        self.app = app
-        self.auth = auth
-        self.paths = frozenset(paths)
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if (
-            scope["type"] == "http"
-            and scope["method"] == "POST"
-            and scope["path"].rstrip("/") in self.paths
-        ):
-            try:
-                if not self.auth.authenticate(Request(scope)).admin:
-                    raise ForbiddenError("adding documents needs an admin API key")
-            except KenningError as exc:
-                headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-                response = refusal(exc.status, str(exc), type(exc).__name__, headers)
-                await response(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
