@@ -39,15 +39,33 @@ def _settings(kb: Path | None) -> Settings:
         raise typer.Exit(2) from exc
 
 
-def _open(kb: Path | None):  # noqa: ANN202 - KnowledgeBase is imported lazily
-    from kenning.kb import KnowledgeBase
+def _open(kb: Path | None, create: bool = False, need_documents: bool = False):  # noqa: ANN202
+    """The knowledge base `--kb` (or KENNING_HOME) names. Only `create` makes a new one; a
+    missing one (or, with `need_documents`, an empty one) is an error that says where it
+    looked (exit 1)."""
+    from kenning.kb import DB_FILE, KnowledgeBase
 
     settings = _settings(kb)
+    if not create and not (settings.home / DB_FILE).is_file():
+        typer.secho(
+            f"error: no knowledge base at {settings.home}; pass --kb DIR or set KENNING_HOME, "
+            "or create one with `kenning ingest PATH --kb DIR`", fg="red", err=True,
+        )  # fmt: skip
+        raise typer.Exit(1)
     try:
-        return KnowledgeBase(settings.home, settings)
+        base = KnowledgeBase(settings.home, settings)
     except KenningError as exc:
         typer.secho(f"error: {exc}", fg="red", err=True)
         raise typer.Exit(2) from exc
+    if need_documents and not base.stats()["documents"]:
+        base.close()
+        typer.secho(
+            f"error: the knowledge base at {settings.home} holds no documents; add some with "
+            "`kenning ingest PATH --kb DIR` (or pass --kb DIR / set KENNING_HOME to another)",
+            fg="red", err=True,
+        )  # fmt: skip
+        raise typer.Exit(1)
+    return base
 
 
 @app.command()
@@ -78,7 +96,7 @@ def ingest(
     if kind is not None and kind not in KINDS:
         typer.secho(f"error: --kind must be one of {', '.join(KINDS)}", fg="red", err=True)
         raise typer.Exit(2)
-    with _open(kb) as base:
+    with _open(kb, create=True) as base:
         report = base.ingest(
             paths, prune=prune, kind=kind, groups=group, tags=tag,
             progress=not as_json and sys.stderr.isatty(),
@@ -126,7 +144,7 @@ def search(
         }.items()
         if value
     }  # fmt: skip
-    with _open(kb) as base:
+    with _open(kb, need_documents=True) as base:
         try:
             hits = base.search(query, k=k, filters=filters)
         except ValueError as exc:
@@ -156,7 +174,7 @@ def ask(
     as_json: JsonOption = False,
 ) -> None:
     """Answer a question with citations, and name the people who know."""
-    with _open(kb) as base:
+    with _open(kb, need_documents=True) as base:
         try:
             response = base.ask(question, k=k, answerer=answerer)
         except (ValueError, ImportError) as exc:
@@ -190,7 +208,7 @@ def experts(
     as_json: JsonOption = False,
 ) -> None:
     """Rank the people who know most about a topic, with reasons and evidence."""
-    with _open(kb) as base:
+    with _open(kb, need_documents=True) as base:
         try:
             ranked = base.experts(topic, k=k)
         except ValueError as exc:

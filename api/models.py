@@ -18,7 +18,9 @@ class AskRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    question: Text = Field(min_length=1, max_length=4000, description="The question.")
+    question: Text = Field(
+        min_length=1, description="The question (at most KENNING_MAX_QUESTION_CHARS characters)."
+    )
     k: int = Field(default=5, ge=1, le=MAX_K, description="Passages to retrieve.")
     filters: dict[str, Any] | None = Field(
         default=None,
@@ -35,7 +37,7 @@ class SearchRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    query: Text = Field(min_length=1, max_length=4000)
+    query: Text = Field(min_length=1, description="At most KENNING_MAX_QUESTION_CHARS characters.")
     k: int = Field(default=5, ge=1, le=MAX_K)
     filters: dict[str, Any] | None = None
 

@@ -45,6 +45,8 @@ import faiss
 import numpy as np
 from faiss.contrib.inspect_tools import get_invlist
 
+from kenning.config import ANN_THRESHOLD, IVF_NPROBE
+
 IndexKind = Literal["flat", "ivf"]
 Ranked = list[tuple[int, float]]  # (id, inner product), best first
 BITMAP_IDS = 1 << 25  # filters over ids below this are bitmaps (at most 4 MB), above: hash sets
@@ -69,8 +71,8 @@ class AnnOptions:
     """
 
     mode: Literal["auto", "flat", "ivf"] = "auto"
-    threshold: int = 50_000
-    nprobe: int = 32  # 1M vectors: recall@10 0.98 at 16, 0.99 at 32 (p50 ~2 ms), see README
+    threshold: int = ANN_THRESHOLD
+    nprobe: int = IVF_NPROBE
     lists_per_sqrt: float = 4.0
     max_lists: int = 16_384
     points_per_list: int = 16

@@ -115,7 +115,3 @@ class Retriever:
         """Cosine similarity of the query to chunks that dense search did not rank."""
         allowed = np.array(rowids, dtype=np.int64)
         return dict(self.vectors.search(vector, len(rowids), allowed))
-
-    def search(self, query: str, k: int = 5, filters: Filters | None = None) -> list[Hit]:
-        """The k best passages for a query."""
-        return self.retrieve(query, k, filters).hits

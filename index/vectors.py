@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Protocol
 import numpy as np
 
 if TYPE_CHECKING:
+    from kenning.config import Settings
     from kenning.index.faiss_index import AnnOptions
 
 
@@ -58,12 +59,10 @@ def load_vector_index(path: Path, dimension: int, options: AnnOptions | None = N
     return FaissIndex.load(path, dimension, options)
 
 
-def ann_options(settings: object) -> AnnOptions:
-    """The index options named by the settings (`vector_index`, `ann_threshold`, ...)."""
+def ann_options(settings: Settings) -> AnnOptions:
+    """The index options named by the settings (`vector_index`, `ann_threshold`, `ivf_nprobe`)."""
     from kenning.index.faiss_index import AnnOptions
 
     return AnnOptions(
-        mode=getattr(settings, "vector_index", "auto"),
-        threshold=getattr(settings, "ann_threshold", 50_000),
-        nprobe=getattr(settings, "ivf_nprobe", 32),
+        mode=settings.vector_index, threshold=settings.ann_threshold, nprobe=settings.ivf_nprobe
     )

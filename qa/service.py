@@ -202,7 +202,14 @@ class QAService:
         return answerer  # type: ignore[return-value]
 
     def retrieve(self, query: str, k: int = 5, filters: Filters | None = None) -> Retrieval:
-        """Hybrid retrieval over the readable documents."""
+        """Hybrid retrieval over the readable documents.
+
+        Raises:
+            InvalidRequest: the query is empty, too long, or not valid Unicode.
+        """
+        return self._retrieve(self.validate_question(query), k, filters)
+
+    def _retrieve(self, query: str, k: int, filters: Filters | None) -> Retrieval:
         return self.parts.retrieve(query, k, self.reader.scope(filters))
 
     def experts(self, topic: str, k: int = 5, filters: Filters | None = None) -> list[Expert]:
@@ -211,7 +218,7 @@ class QAService:
         Raises:
             InvalidRequest: the topic is empty or too long.
         """
-        retrieval = self.retrieve(self.validate_question(topic), k=10, filters=filters)
+        retrieval = self.retrieve(topic, k=10, filters=filters)
         return rank_experts(retrieval, self.parts.store, k)
 
     def ask(
@@ -256,7 +263,7 @@ class QAService:
     ) -> Iterator[tuple[str, Any]]:
         started = time.perf_counter()
         timings: dict[str, float] = {}
-        retrieval = self.retrieve(question, k=k, filters=filters)
+        retrieval = self._retrieve(question, k, filters)
         timings["retrieve"] = _ms(started)
         mark = time.perf_counter()
         experts = rank_experts(retrieval, self.parts.store, 5)

@@ -75,3 +75,24 @@ def test_ask_and_experts(tmp_path: Path) -> None:
     assert "Jane Doe" in text.stdout.splitlines()[1]
     empty = kenning("ask", "   ", home=home)
     assert empty.returncode == 2 and "question is empty" in empty.stderr
+
+
+def test_asking_where_there_is_no_knowledge_base_says_where_it_looked(tmp_path: Path) -> None:
+    env = {**os.environ, "KENNING_EMBEDDING_MODEL": "hash", "KENNING_HOME": ""}
+    env.pop("KENNING_HOME")
+    for command in (["ask", "How do we fail over?"], ["search", "failover"], ["experts", "x"]):
+        result = subprocess.run([sys.executable, "-m", "kenning", *command], cwd=tmp_path, env=env,
+                                capture_output=True, text=True, timeout=120)  # fmt: skip
+        assert result.returncode == 1, (command, result.stdout, result.stderr)
+        assert "--kb" in result.stderr and "KENNING_HOME" in result.stderr
+        assert "confident answer" not in result.stdout
+    assert not (tmp_path / ".kenning").exists()  # nothing was created on the way
+
+
+def test_asking_an_empty_knowledge_base_is_an_error(tmp_path: Path) -> None:
+    home = tmp_path / "kb"
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    assert kenning("ingest", str(empty), home=home).returncode == 0  # creates it, adds nothing
+    result = kenning("ask", "How do we fail over?", home=home)
+    assert result.returncode == 1 and "no documents" in result.stderr

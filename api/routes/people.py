@@ -16,7 +16,7 @@ router = APIRouter(prefix="/v1/people", tags=["people"])
 @router.get("")
 def list_people(
     service: ServiceDep,
-    topic: Annotated[str | None, Query(max_length=4000)] = None,
+    topic: Annotated[str | None, Query()] = None,
 ) -> dict[str, object]:
     """Everyone with evidence; with `topic`, ranked by expertise on it."""
     if topic:

@@ -23,7 +23,7 @@ def search(body: SearchRequest, service: ServiceDep) -> dict[str, object]:
 @router.get("/experts")
 def experts(
     service: ServiceDep,
-    topic: Annotated[str, Query(min_length=1, max_length=4000)],
+    topic: Annotated[str, Query(min_length=1)],
     k: Annotated[int, Query(ge=1, le=MAX_K)] = 5,
 ) -> dict[str, object]:
     """The people most likely to know about a topic, with reasons and evidence."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -37,9 +38,10 @@ def test_ask_returns_the_contract(client) -> None:
 def test_every_answer_sentence_cites_a_passage(client) -> None:
     body = client.post("/v1/ask", json={"question": "How do I verify the cache flush?"}).json()
     numbers = {c["n"] for c in body["citations"]}
-    for sentence in body["answer"].split("] "):
-        assert "[" in sentence + "]"
-    assert {int(n) for n in __import__("re").findall(r"\[(\d+)\]", body["answer"])} == numbers
+    assert numbers, body
+    # The answer is nothing but sentences each closed by a marker: no uncited text.
+    assert re.fullmatch(r"(?:[^\[\]]+ \[\d+\]\s*)+", body["answer"]), body["answer"]
+    assert {int(n) for n in re.findall(r"\[(\d+)\]", body["answer"])} == numbers
 
 
 def test_ask_streams_server_sent_events(client) -> None:
