@@ -245,6 +245,20 @@ def serve(
     uvicorn.run(application, host=host, port=port, log_level="warning")
 
 
+@app.command()
+def mcp(kb: KbOption = None) -> None:
+    """Serve the MCP server over stdio, for desktop assistants and editors (tools: search,
+    ask, experts, get_document; documents as resources). `kenning serve` also offers it over
+    HTTP at /mcp, behind the API keys."""
+    from kenning.api.mcp import create_mcp_server
+
+    base = _open(kb)
+    try:
+        create_mcp_server(base.qa).run("stdio")
+    finally:
+        base.close()
+
+
 def _exposure_notes(settings: Settings, host: str) -> list[str]:
     """What someone serving beyond loopback should know: which host names are answered, and
     that without keys every caller is admin."""

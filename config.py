@@ -244,6 +244,17 @@ class Settings(BaseSettings):
     max_question_chars: int = Field(
         default=2000, ge=10, description="Longest question accepted."
     )
+    max_history_turns: int = Field(
+        default=20, ge=0, description="Most earlier messages a question may come with."
+    )
+    max_history_chars: int = Field(
+        default=20000, ge=0, description="Most characters of earlier messages, all together."
+    )
+    correct_typos: bool = Field(
+        default=True,
+        description="Correct question words unknown to the knowledge base against its "
+        "vocabulary (searched alongside the originals).",
+    )
     api_keys: list[ApiKey] = Field(
         default_factory=list,
         description=(

@@ -195,6 +195,7 @@ class KnowledgeBase:
         k: int = 5,
         filters: Filters | dict[str, Any] | None = None,
         answerer: str | None = None,
+        history: list[dict[str, str]] | None = None,
     ) -> AskResponse:
         """Answer a question with cited passages and the people who know.
 
@@ -203,11 +204,21 @@ class KnowledgeBase:
             k: passages to retrieve.
             filters: as for `search`.
             answerer: "extractive" or "llm" (default: the LLM when one is configured).
+            history: the conversation so far, oldest first: `{"role": "user" | "assistant",
+                "content": ...}`; a follow-up is searched as a standalone question.
 
         Raises:
-            ValueError: the question is empty or too long, or a filter or answerer is unknown.
+            ValueError: the question is empty or too long, the history is over its bounds,
+                or a filter or answerer is unknown.
+
+        Example:
+            >>> first = kb.ask("How do we fail over the payments database?")
+            >>> kb.ask("and who owns it?", history=[
+            ...     {"role": "user", "content": "How do we fail over the payments database?"},
+            ...     {"role": "assistant", "content": first.answer}]).rewritten_question
+            'who owns the payments database?'
         """
-        return self.qa.ask(question, k, _filters(filters), answerer)
+        return self.qa.ask(question, k, _filters(filters), answerer, history)
 
     def experts(
         self, topic: str, k: int = 5, filters: Filters | dict[str, Any] | None = None

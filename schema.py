@@ -291,9 +291,13 @@ class AskResponse:
     abstained: bool
     timings_ms: dict[str, float]
     answerer: str = "extractive"
+    # What was searched: the question made standalone from the conversation, and
+    # that with its typos corrected (None when nothing was corrected).
+    rewritten_question: str | None = None
+    corrected_question: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON form of the response."""
+        """The JSON form of the response (rewritten_question and corrected_question included)."""
         return asdict(self)
 
 

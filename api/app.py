@@ -4,6 +4,8 @@ rules (hosts, origins, keys, body sizes) applied, errors mapped to JSON in one p
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -14,8 +16,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from kenning.access import Authenticator
 from kenning.api.auth import AdminUploads
 from kenning.api.limits import BodyLimit
+from kenning.api.mcp import MCPEndpoint
 from kenning.api.origins import CrossSiteWrites, HostRule
-from kenning.api.routes import admin, ask, chat, documents, people, search
+from kenning.api.routes import admin, ask, chat, documents, models, people, search
 from kenning.config import Settings, load_settings
 from kenning.errors import AuthenticationError, InvalidRequest, KenningError, RateLimitError
 from kenning.kb import KnowledgeBase
@@ -73,8 +76,9 @@ def create_app(
     app.state.service = kb.qa
     app.state.auth = Authenticator(kb.settings)
     for router in (ask.router, search.router, people.router, documents.router, admin.router,
-                   chat.router):  # fmt: skip
+                   chat.router, models.router):  # fmt: skip
         app.include_router(router)
+    _mount_mcp(app)
     settings = kb.settings
     upload_mb = settings.max_file_mb * settings.max_upload_files + 1 / 16  # + form fields
     uploads = (documents.router.prefix, *ui_uploads)
@@ -133,3 +137,18 @@ def create_app(
             kb.close()
 
     return app
+
+
+def _mount_mcp(app: FastAPI) -> None:
+    """The MCP server at `/mcp` (streamable HTTP), its session manager run in the app's
+    lifespan; the same keys and groups as the API (see `kenning.api.mcp`)."""
+    endpoint = MCPEndpoint(app.state.service, app.state.auth)
+    app.router.add_route("/mcp", endpoint, include_in_schema=False)
+    inner = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(application: object) -> AsyncIterator[object]:
+        async with inner(application) as state, endpoint.running():
+            yield state
+
+    app.router.lifespan_context = lifespan

@@ -13,6 +13,15 @@ MAX_K = 50
 Text = Annotated[str, AfterValidator(check_text)]
 
 
+class HistoryMessage(BaseModel):
+    """One earlier message of the conversation."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    role: Literal["user", "assistant"]
+    content: Text = Field(max_length=20000)
+
+
 class AskRequest(BaseModel):
     """`POST /v1/ask`."""
 
@@ -30,6 +39,18 @@ class AskRequest(BaseModel):
         default=None, description="Which answerer runs; default: the LLM when configured."
     )
     stream: bool = Field(default=False, description="Stream Server-Sent Events.")
+    history: list[HistoryMessage] | None = Field(
+        default=None,
+        description="The conversation so far, oldest first (at most KENNING_MAX_HISTORY_TURNS "
+        "messages and KENNING_MAX_HISTORY_CHARS characters); a follow-up is searched as a "
+        "standalone question, returned as rewritten_question.",
+    )
+
+    def history_dicts(self) -> list[dict[str, str]] | None:
+        """The history as plain messages, for the service."""
+        if self.history is None:
+            return None
+        return [{"role": m.role, "content": m.content} for m in self.history]
 
 
 class SearchRequest(BaseModel):

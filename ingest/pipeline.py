@@ -110,13 +110,16 @@ def prepare(
     owners: tuple[str, ...],
     git: GitHistory | None,
     context: IngestContext,
+    parsed: ParsedDocument | None = None,
 ) -> Prepared:
-    """Parse one file into a document, its chunks and its people.
+    """Parse one file into a document, its chunks and its people (or, with `parsed`, one
+    document of an export at `path`; its source is the parsed document's own).
 
     Raises:
         ParseError: the file cannot be read, or holds no text.
     """
-    parsed = parse_file(path, context.transcription)
+    exported = parsed is not None
+    parsed = parsed if parsed is not None else parse_file(path, context.transcription)
     if not any(b.text.strip() for b in parsed.blocks):
         raise ParseError(str(path), "no text found")
     try:
@@ -127,7 +130,7 @@ def prepare(
     parsed.people = list(mentions)  # kind detection reads attendees and action owners
     kind = detect_kind(parsed, relative, context.kind)
     meta = parsed.meta
-    source = str(path)
+    source = parsed.source if exported else str(path)
     document_id = Document.id_for(source)
 
     mentions += [("owner", owner, "CODEOWNERS") for owner in owners]

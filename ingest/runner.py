@@ -14,6 +14,8 @@ from kenning.errors import ParseError
 from kenning.ingest.chunking import ChunkSettings
 from kenning.ingest.codeowners import find_codeowners
 from kenning.ingest.directory import PeopleDirectory, load_directory_file
+from kenning.ingest.exports import export_format
+from kenning.ingest.exports.ingest import prepare_export
 from kenning.ingest.git_history import GitHistory, repository_root
 from kenning.ingest.parsers import parser_for, suffix_of
 from kenning.ingest.parsers.audio import TranscriptionOptions
@@ -104,8 +106,14 @@ class IngestRunner:
         chunk_total = 0
         try:
             for source in files:
-                file_report = self._prepare_one(source, context, pending)
-                report.files.append(file_report)
+                if export_format(source.path) is not None:  # many documents (ingest/exports)
+                    for prepared, file_report in prepare_export(source.path, self.sink, context):
+                        report.files.append(file_report)
+                        if prepared is not None:
+                            pending.append(_Pending(prepared, file_report))
+                else:
+                    file_report = self._prepare_one(source, context, pending)
+                    report.files.append(file_report)
                 if sum(len(p.prepared.chunks) for p in pending) >= EMBED_BATCH_CHUNKS:
                     chunk_total += self._write(pending)
                 bar.update(1)

@@ -11,6 +11,7 @@ import pathspec
 
 from kenning.ingest.codeowners import CODEOWNERS_LOCATIONS
 from kenning.ingest.directory import DIRECTORY_NAMES
+from kenning.ingest.exports import export_format
 from kenning.ingest.sidecar import recording_for
 
 # Folders that hold tooling, not knowledge.
@@ -85,6 +86,9 @@ def discover(
             missing.append(str(given))
             continue
         root = given.resolve() if given.is_dir() else given.resolve().parent
+        if export_format(given) is not None:  # a Slack or GitHub export: parsed whole
+            files.append(SourceFile(given.resolve(), root, explicit=True))
+            continue
         candidates = walk(given) if given.is_dir() else iter([given])
         for path in candidates:
             if given.is_dir() and path.is_symlink():

@@ -10,7 +10,7 @@ The service is built from the knowledge base's parts (`ServiceParts`); writes go
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import IO, Any, Literal, Protocol
@@ -22,8 +22,11 @@ from kenning.index.retriever import Retrieval
 from kenning.index.store import Store
 from kenning.qa import llm as llm_answerer
 from kenning.qa.citations import check_answer, renumber
+from kenning.qa.conversation import PREVIOUS_WEIGHT, Turn, check_history, weigh_previous
 from kenning.qa.experts import rank_experts
 from kenning.qa.extractive import choose_sentences
+from kenning.qa.lexicon import LexiconCache
+from kenning.qa.preparation import PreparedQuestion, prepare_question
 from kenning.qa.reader import LOCAL, ScopedReader
 from kenning.qa.uploads import save_uploads
 from kenning.schema import (
@@ -86,6 +89,7 @@ class _Shared:
 
     def __init__(self) -> None:
         self.chat_model: Any = None
+        self.lexicons = LexiconCache()  # vocabulary and acronyms, per generation
 
 
 class QAService:
@@ -212,6 +216,26 @@ class QAService:
     def _retrieve(self, query: str, k: int, filters: Filters | None) -> Retrieval:
         return self.parts.retrieve(query, k, self.reader.scope(filters))
 
+    def _prepare(
+        self, question: str, history: Sequence[Turn], filters: Filters | None, chosen: Answerer
+    ) -> PreparedQuestion:
+        """The question as searched: standalone, corrected, acronyms expanded."""
+        groups = self.reader.scope(filters).groups
+        lexicon = self._shared.lexicons.get(self.parts.store, groups)
+        model = self.chat_model if history and chosen == "llm" else None
+        return prepare_question(question, history, lexicon, model, self.settings.correct_typos)
+
+    def _retrieve_prepared(
+        self, prepared: PreparedQuestion, k: int, filters: Filters | None
+    ) -> Retrieval:
+        """Retrieval for a prepared question; a follow-up's also weighs the previous turn's
+        passages."""
+        retrieval = self._retrieve(prepared.search, k, filters)
+        if prepared.previous is None:
+            return retrieval
+        previous = self._retrieve(prepared.previous, k, filters)
+        return weigh_previous(retrieval, previous, k, PREVIOUS_WEIGHT)
+
     def experts(self, topic: str, k: int = 5, filters: Filters | None = None) -> list[Expert]:
         """The people most likely to know about a topic.
 
@@ -227,14 +251,19 @@ class QAService:
         k: int = 5,
         filters: Filters | None = None,
         answerer: str | None = None,
+        history: Sequence[Mapping[str, Any] | Turn] | None = None,
     ) -> AskResponse:
         """Answer a question with citations and experts; logs it for the knowledge-gap report.
 
+        `history` holds the earlier messages of the conversation (`{"role": "user" |
+        "assistant", "content": ...}`, oldest first); a follow-up is searched as a
+        standalone question (`rewritten_question` in the response).
+
         Raises:
-            InvalidRequest: the question or the answerer cannot be used.
+            InvalidRequest: the question, the history or the answerer cannot be used.
         """
         response: AskResponse | None = None
-        for event, data in self.ask_events(question, k, filters, answerer):
+        for event, data in self.ask_events(question, k, filters, answerer, history):
             if event == "answer":
                 response = data
         assert response is not None
@@ -246,24 +275,31 @@ class QAService:
         k: int = 5,
         filters: Filters | None = None,
         answerer: str | None = None,
+        history: Sequence[Mapping[str, Any] | Turn] | None = None,
     ) -> Iterator[tuple[str, Any]]:
         """Answer step by step: ("token", text) pieces as they come, then ("answer", response).
 
-        The question and the answerer are checked now, before the first event, so a stream
-        is only started for a request that can be answered.
+        The question, the history and the answerer are checked now, before the first event,
+        so a stream is only started for a request that can be answered.
 
         Raises:
-            InvalidRequest: the question or the answerer cannot be used.
+            InvalidRequest: the question, the history or the answerer cannot be used.
         """
+        turns = check_history(history, self.settings.max_history_turns,
+                              self.settings.max_history_chars)  # fmt: skip
         return self._events(self.validate_question(question), k, filters,
-                            self.pick_answerer(answerer))  # fmt: skip
+                            self.pick_answerer(answerer), turns)  # fmt: skip
 
     def _events(
-        self, question: str, k: int, filters: Filters | None, chosen: Answerer
+        self, question: str, k: int, filters: Filters | None, chosen: Answerer,
+        history: tuple[Turn, ...] = (),
     ) -> Iterator[tuple[str, Any]]:
         started = time.perf_counter()
         timings: dict[str, float] = {}
-        retrieval = self._retrieve(question, k, filters)
+        prepared = self._prepare(question, history, filters, chosen)
+        retrieval = self._retrieve_prepared(prepared, k, filters)
+        timings.update(prepared.timings_ms)
+        question = prepared.standalone  # answering reads the standalone, corrected question
         timings["retrieve"] = _ms(started)
         mark = time.perf_counter()
         experts = rank_experts(retrieval, self.parts.store, 5)
@@ -289,7 +325,8 @@ class QAService:
         self.reader.log_question(question, abstained, round(best, 4), timings["total"], chosen)
         yield "answer", AskResponse(
             answer=text, citations=citations, experts=experts, abstained=abstained,
-            timings_ms=timings, answerer=chosen,
+            timings_ms=timings, answerer=chosen, rewritten_question=prepared.rewritten,
+            corrected_question=prepared.corrected,
         )  # fmt: skip
 
     def _answer_extractive(self, question: str, hits: list[Hit]) -> tuple[str, list[Citation]]:

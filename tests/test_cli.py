@@ -69,7 +69,8 @@ def test_ask_and_experts(tmp_path: Path) -> None:
     kenning("ingest", str(GOOD), home=home)
     env_answer = kenning("ask", "Why did the wombat batch job fail?", "--json", home=home)
     body = json.loads(env_answer.stdout)
-    assert set(body) == {"answer", "citations", "experts", "abstained", "timings_ms", "answerer"}
+    assert set(body) == {"answer", "citations", "experts", "abstained", "timings_ms", "answerer",
+                         "rewritten_question", "corrected_question"}
     text = kenning("experts", "cache flush runbook", home=home)
     assert text.returncode == 0
     assert "Jane Doe" in text.stdout.splitlines()[1]

@@ -117,7 +117,8 @@ def test_the_public_api_is_complete() -> None:
         "ingest": ["paths", "prune", "kind", "groups", "tags", "progress"],
         "prune": [], "delete": ["document_id"], "stats": [],
         "search": ["query", "k", "filters"], "retrieve": ["query", "k", "filters"],
-        "ask": ["question", "k", "filters", "answerer"], "experts": ["topic", "k", "filters"],
+        "ask": ["question", "k", "filters", "answerer", "history"],
+        "experts": ["topic", "k", "filters"],
         "check_answer": ["answer", "passages"],
     }.items():  # fmt: skip
         signature = inspect.signature(getattr(KnowledgeBase, method))

@@ -1,10 +1,14 @@
-"""The Ask tab: a question with filters, the answer as it streams, its sources and experts."""
+"""The Ask tab: a conversation. Each question with filters, the answer as it streams, its
+sources and experts; earlier turns stay above it (kept in the browser's local storage, so the
+thread survives a reload), follow-ups are asked with the thread as history, "New
+conversation" starts over, and `/ui/?q=...` opens the tab with a question filled in."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date
 from typing import Any
+from urllib.parse import quote
 
 import gradio as gr
 
@@ -13,7 +17,14 @@ from kenning.schema import KINDS, AskResponse, Filters
 from kenning.ui.access import UserServices
 from kenning.ui.catalog import build_catalog
 from kenning.ui.panel import TabHooks
-from kenning.ui.render import answer_html, experts_html, message, sources_html, streaming_html
+from kenning.ui.render import (
+    answer_html,
+    esc,
+    experts_html,
+    message,
+    sources_html,
+    streaming_html,
+)
 from kenning.ui.style import panel
 
 EXAMPLES = [
@@ -50,17 +61,57 @@ def build_filters(
     )  # fmt: skip
 
 
+MAX_TURNS = 10  # turns kept in the browser (and sent as history: 20 messages)
+THREAD_KEY = "kenning-ask-thread"
+
+
 def run_question(
-    service: QAService, question: str, filters: Filters
+    service: QAService, question: str, filters: Filters, history: list[dict] | None = None
 ) -> Iterator[tuple[str, AskResponse | None]]:
     """Answer HTML as it arrives: (partial answer, None) pieces, then (final, response)."""
     text = ""
-    for event, data in service.ask_events(question, k=5, filters=filters):
+    for event, data in service.ask_events(question, k=5, filters=filters, history=history):
         if event == "token":
             text += data
             yield streaming_html(text), None
         elif event == "answer":
-            yield answer_html(data.answer, data.citations, data.abstained), data
+            yield searched_note(question, data) + answer_html(
+                data.answer, data.citations, data.abstained
+            ), data
+
+
+def searched_note(question: str, response: AskResponse) -> str:
+    """"Showing results for …" when the question was corrected or made standalone."""
+    shown = response.corrected_question or response.rewritten_question
+    if not shown or shown == question:
+        return ""
+    return message(f"Showing results for “{shown}”")
+
+
+def history_of(thread: list[dict] | None) -> list[dict]:
+    """The thread's turns as the messages the service takes."""
+    messages: list[dict] = []
+    for turn in (thread or [])[-MAX_TURNS:]:
+        messages += [{"role": "user", "content": str(turn.get("q", ""))},
+                     {"role": "assistant", "content": str(turn.get("answer", ""))}]  # fmt: skip
+    return messages
+
+
+def thread_html(thread: list[dict] | None) -> str:
+    """Earlier turns, newest last: each question, its answer, sources and who to ask."""
+    if not thread:
+        return ""
+    parts = []
+    for turn in thread:
+        link = f"/ui/?q={quote(str(turn.get('standalone') or turn.get('q', '')))}"
+        body = f'{turn.get("html", "")}{turn.get("sources", "")}{turn.get("experts", "")}'
+        parts.append(
+            f'<details class="kn-turn"><summary><b>{esc(turn.get("q", ""))}</b> '
+            f'<a href="{esc(link)}" class="kn-turn-link">link</a></summary>'
+            + body.replace(' id="', ' data-id="')  # ids belong to the current turn only
+            + "</details>"
+        )
+    return '<div id="kn-thread-turns">' + "".join(parts) + "</div>"
 
 
 def build_ask_tab(services: UserServices) -> TabHooks:
@@ -86,6 +137,11 @@ def build_ask_tab(services: UserServices) -> TabHooks:
             with gr.Row():
                 date_from = gr.Textbox(label="From", placeholder="YYYY-MM-DD", min_width=120)
                 date_to = gr.Textbox(label="To", placeholder="YYYY-MM-DD", min_width=120)
+    thread = gr.BrowserState([], storage_key=THREAD_KEY)
+    with gr.Row():
+        thread_box = panel("", elem_id="kn-thread")
+    new_conversation = gr.Button("New conversation", size="sm", elem_id="kn-new-conversation",
+                                 scale=0, min_width=160)  # fmt: skip
     with gr.Row(equal_height=False):
         with gr.Column(scale=3, min_width=320):
             answer = panel(message("Ask a question to see an answer with its sources."),
@@ -109,28 +165,45 @@ def build_ask_tab(services: UserServices) -> TabHooks:
         person_: str | None,
         from_: str | None,
         to_: str | None,
+        thread_: list[dict] | None,
         request: gr.Request,
     ) -> Iterator[Any]:
         hidden = gr.Row(visible=False)
         no_thanks = gr.HTML(visible=False)
         service = services(request)
+        turns = list(thread_ or [])[-MAX_TURNS:]
+        earlier = thread_html(turns)
         try:
             question_ = service.validate_question(text)
             filters = build_filters(kinds_, team_, tags_, person_, from_, to_)
-            yield message("Searching the knowledge base…"), "", "", hidden, no_thanks, ""
-            for html, response in run_question(service, question_, filters):
+            yield (message("Searching the knowledge base…"), "", "", hidden, no_thanks, "",
+                   earlier, turns)  # fmt: skip
+            for html, response in run_question(service, question_, filters, history_of(turns)):
                 if response is None:
-                    yield html, "", "", hidden, no_thanks, question_
+                    yield html, "", "", hidden, no_thanks, question_, earlier, turns
                     continue
                 cited = sources_html(response.citations, question_)
                 people = experts_html(response.experts)
-                yield html, cited, people, gr.Row(visible=True), no_thanks, question_
+                turn = {"q": question_, "answer": response.answer, "html": html,
+                        "sources": cited, "experts": people,
+                        "standalone": response.rewritten_question or question_}  # fmt: skip
+                yield (html, cited, people, gr.Row(visible=True), no_thanks, question_, earlier,
+                       [*turns, turn][-MAX_TURNS:])  # fmt: skip
         except ValueError as exc:
-            yield message(str(exc), "error"), "", "", hidden, no_thanks, ""
+            yield message(str(exc), "error"), "", "", hidden, no_thanks, "", earlier, turns
 
-    outputs = [answer, sources, experts, feedback_row, thanks, asked]
-    inputs = [question, kinds, team, tags, person, date_from, date_to]
+    outputs = [answer, sources, experts, feedback_row, thanks, asked, thread_box, thread]
+    inputs = [question, kinds, team, tags, person, date_from, date_to, thread]
     gr.on([ask.click, question.submit], on_ask, inputs, outputs, show_progress="minimal")
+
+    def on_new_conversation() -> list[Any]:
+        start = message("Ask a question to see an answer with its sources.")
+        return [[], "", start, "", "", gr.Row(visible=False), ""]
+
+    new_conversation.click(
+        on_new_conversation, [], [thread, thread_box, answer, sources, experts, feedback_row,
+                                  question],
+    )  # fmt: skip
 
     def on_feedback(helpful: bool) -> Any:
         def store(question_: str, note: str, request: gr.Request) -> tuple[Any, Any, str]:
@@ -146,10 +219,15 @@ def build_ask_tab(services: UserServices) -> TabHooks:
     up.click(on_feedback(True), [asked, comment], [thanks, feedback_row, comment])
     down.click(on_feedback(False), [asked, comment], [thanks, feedback_row, comment])
 
-    def on_refresh(request: gr.Request) -> list[Any]:
+    def on_refresh(thread_: list[dict] | None, request: gr.Request) -> list[Any]:
         found = build_catalog(services(request))
+        shared = (request.query_params.get("q") or "").strip() if request else ""
+        limit = services.settings.max_question_chars
         return [gr.Dropdown(choices=[("Any team", "")] + [(t, t) for t in found.teams]),
                 gr.Dropdown(choices=found.tags),
-                gr.Dropdown(choices=[("Anyone", "")] + found.people)]  # fmt: skip
+                gr.Dropdown(choices=[("Anyone", "")] + found.people),
+                thread_html(thread_),
+                shared[:limit] if shared else gr.skip()]  # fmt: skip
 
-    return TabHooks(on_refresh, [team, tags, person], person_links=[experts])
+    return TabHooks(on_refresh, [team, tags, person, thread_box, question], inputs=[thread],
+                    person_links=[experts, thread_box])  # fmt: skip

@@ -27,8 +27,10 @@ def ask(body: AskRequest, service: ServiceDep) -> object:
     """Answer a question; with `stream: true`, `token` events then one `answer` event."""
     filters = Filters.from_dict(body.filters)
     if not body.stream:
-        return service.ask(body.question, body.k, filters, body.answerer).to_dict()
-    answer = service.ask_events(body.question, body.k, filters, body.answerer)  # checks first
+        return service.ask(body.question, body.k, filters, body.answerer,
+                           body.history_dicts()).to_dict()  # fmt: skip
+    answer = service.ask_events(body.question, body.k, filters, body.answerer,
+                                body.history_dicts())  # checks first  # fmt: skip
 
     def events() -> Iterator[str]:
         try:

@@ -27,7 +27,8 @@ def test_ask_returns_the_contract(client) -> None:
     response = client.post("/v1/ask", json={"question": "Why did the wombat batch job fail?"})
     assert response.status_code == 200, response.text
     body = response.json()
-    assert set(body) == {"answer", "citations", "experts", "abstained", "timings_ms", "answerer"}
+    assert set(body) == {"answer", "citations", "experts", "abstained", "timings_ms", "answerer",
+                         "rewritten_question", "corrected_question"}
     assert body["answerer"] == "extractive" and not body["abstained"]
     assert body["citations"] and set(body["citations"][0]) == HIT_FIELDS | {"n"}
     assert "[1]" in body["answer"]
@@ -161,3 +162,25 @@ def test_unknown_route_is_json(client) -> None:
     response = client.get("/v1/nothing")
     assert response.status_code == 404
     assert response.headers["content-type"] == "application/json"
+
+
+def test_ask_takes_a_bounded_history(client) -> None:
+    history = [{"role": "user", "content": "Why did the wombat batch job fail?"},
+               {"role": "assistant", "content": "The cache filled up. [1]"}]  # fmt: skip
+    body = client.post("/v1/ask", json={"question": "and who fixed it?", "history": history})
+    assert body.status_code == 200, body.text
+    assert body.json()["rewritten_question"] != "and who fixed it?"
+    too_many = [{"role": "user", "content": "x"}] * 21
+    refused = client.post("/v1/ask", json={"question": "why?", "history": too_many})
+    assert refused.status_code == 422 and "KENNING_MAX_HISTORY_TURNS" in refused.text
+    wrong = client.post("/v1/ask", json={"question": "why?",
+                                         "history": [{"role": "system", "content": "x"}]})
+    assert wrong.status_code == 422
+
+
+def test_chat_completions_reads_earlier_messages_as_history(client) -> None:
+    messages = [{"role": "user", "content": "Why did the wombat batch job fail?"},
+                {"role": "assistant", "content": "The cache filled up. [1]\n\nSources:\n[1] x"},
+                {"role": "user", "content": "and who fixed it?"}]  # fmt: skip
+    body = client.post("/v1/chat/completions", json={"messages": messages}).json()
+    assert "wombat" in body["kenning"]["rewritten_question"]

@@ -5,6 +5,7 @@ see the document at all cannot pass by accident."""
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 
 import pytest
@@ -20,6 +21,14 @@ from security.restricted import (
 )
 
 QUESTION = f"What is the price of the {FINANCE_MARKER} acquisition?"
+# The response says what was searched: the caller's own question (and its corrected form),
+# which holds the marker the caller typed. Everything else must not.
+ECHOES = re.compile(r'\\?"(?:rewritten|corrected)_question\\?": *(?:null|\\?"(?:[^"\\]|\\.)*?\\?")')
+
+
+def without_echoes(text: str) -> str:
+    """The response text without the fields that repeat the caller's question."""
+    return ECHOES.sub("", text)
 
 
 def _ask(client: TestClient, who: str) -> str:
@@ -133,7 +142,7 @@ def test_restricted_document_shows_only_with_its_group(
     client: TestClient, surface: str, outsider: str
 ) -> None:
     read = SURFACES[surface]
-    without = read(client, outsider)
+    without = without_echoes(read(client, outsider))
     with_group = read(client, "finance")
     for marker in BETRAYED_BY[surface]:
         assert marker not in without, f"{surface} shows {marker!r} to a caller without finance"

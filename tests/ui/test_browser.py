@@ -283,3 +283,18 @@ def test_no_errors_in_the_browser_console(
         open_tab(tab, name)
     tab.close()
     assert problems == [], "\n".join(problems)
+
+
+def test_ask_is_a_thread_that_survives_a_reload(page: Page) -> None:
+    ask(page, "How do we fail over the payments database?")
+    page.locator("#kn-answer").get_by_text("[1]").first.wait_for()
+    ask(page, "and who owns it?")
+    page.get_by_text("Showing results for “who owns the payments database?”").wait_for()
+    page.locator("#kn-thread").get_by_text("How do we fail over the payments database?").wait_for()
+    page.reload()
+    page.locator("#kn-thread").get_by_text("and who owns it?").wait_for()  # from localStorage
+    page.locator("#kn-new-conversation").click()
+    page.wait_for_function("!document.querySelector('#kn-thread-turns')")
+    open_ui(page, "?q=What%20is%20the%20hotel%20cap%20in%20Munich%3F")
+    box = page.locator("#kn-question").get_by_role("textbox")
+    page.wait_for_function("el => el.value.includes('hotel cap')", arg=box.element_handle())
