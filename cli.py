@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import json
 import logging
 import os
 import sys
+import time
 from pathlib import Path
 from typing import Annotated
 
@@ -122,6 +124,47 @@ def ingest(
 
 
 @app.command()
+def watch(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders to keep ingested.")],
+    kb: KbOption = None,
+    kind: Annotated[str | None, typer.Option(help="Force the kind (as for ingest).")] = None,
+    group: Annotated[
+        list[str] | None, typer.Option("--group", help="Group allowed to read (repeatable).")
+    ] = None,
+    tag: Annotated[list[str] | None, typer.Option("--tag", help="Tag to add (repeatable).")] = None,
+) -> None:
+    """Ingest PATHS, then re-ingest what changes under them until Ctrl-C.
+
+    Changes are batched until the files are quiet; each batch runs the normal ingest on the
+    paths it touched (unchanged files skipped) and removes the documents of deleted files.
+    """
+    from kenning.ingest.watch import Watcher
+    from kenning.schema import KINDS, IngestReport
+
+    if kind is not None and kind not in KINDS:
+        typer.secho(f"error: --kind must be one of {', '.join(KINDS)}", fg="red", err=True)
+        raise typer.Exit(2)
+
+    def report_line(report: IngestReport) -> None:
+        counts = report.to_dict()["counts"]
+        changed = counts["added"] + counts["updated"] + counts["failed"] + len(report.pruned)
+        if not changed:
+            return
+        for file in report.failed:
+            typer.secho(f"failed    {file.path}: {file.reason}", fg="red")
+        typer.echo(f"{time.strftime('%H:%M:%S')} {counts['added']} added, "
+                   f"{counts['updated']} updated, {len(report.pruned)} removed, "
+                   f"{counts['failed']} failed")  # fmt: skip
+
+    with _open(kb, create=True) as base:
+        ingest_paths = functools.partial(base.ingest, kind=kind, groups=group, tags=tag)
+        watcher = Watcher(paths, ingest_paths, base.writer, ignore=[base.path],
+                          on_report=report_line)  # fmt: skip
+        typer.echo(f"watching {', '.join(map(str, paths))} for {base.path} (Ctrl-C to stop)")
+        watcher.run()
+
+
+@app.command()
 def search(
     query: Annotated[str, typer.Argument(help="What to look for.")],
     kb: KbOption = None,
@@ -133,6 +176,9 @@ def search(
     since: Annotated[str | None, typer.Option(help="Updated on or after (YYYY-MM-DD).")] = None,
     until: Annotated[str | None, typer.Option(help="Updated on or before (YYYY-MM-DD).")] = None,
     source: Annotated[str | None, typer.Option(help="Only sources under this path.")] = None,
+    lang: Annotated[
+        list[str] | None, typer.Option("--lang", help="Only passages in this language (fr, en).")
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Search the knowledge base (hybrid dense + BM25, fused)."""
@@ -140,7 +186,7 @@ def search(
         key: value
         for key, value in {
             "kind": kind, "person": person, "tags": tag, "team": team,
-            "date_from": since, "date_to": until, "source_prefix": source,
+            "date_from": since, "date_to": until, "source_prefix": source, "lang": lang,
         }.items()
         if value
     }  # fmt: skip
@@ -157,7 +203,8 @@ def search(
         typer.echo("no hits")
     for hit in hits:
         where = f" — {hit.location}" if hit.location else ""
-        typer.secho(f"[{hit.rank}] {hit.title}{where}  ({hit.kind}, {hit.score:.4f})", bold=True)
+        details = ", ".join(x for x in (hit.kind, hit.lang, f"{hit.score:.4f}") if x)
+        typer.secho(f"[{hit.rank}] {hit.title}{where}  ({details})", bold=True)
         typer.echo(f"    {_relative(hit.source)}")
         snippet = " ".join(hit.text.split())
         typer.echo(f"    {snippet[:300]}{'…' if len(snippet) > 300 else ''}")
@@ -227,6 +274,10 @@ def serve(
     kb: KbOption = None,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    watch: Annotated[
+        list[Path] | None,
+        typer.Option("--watch", help="Keep this file or folder ingested (repeatable)."),
+    ] = None,
 ) -> None:
     """Serve the HTTP API (and the UI) on HOST:PORT."""
     import uvicorn
@@ -235,7 +286,7 @@ def serve(
 
     settings = _settings(kb)
     try:
-        application = create_app(settings, ui_in_background=True)
+        application = create_app(settings, ui_in_background=True, watch=watch or ())
     except KenningError as exc:
         typer.secho(f"error: {exc}", fg="red", err=True)
         raise typer.Exit(2) from exc

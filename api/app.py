@@ -4,8 +4,9 @@ rules (hosts, origins, keys, body sizes) applied, errors mapped to JSON in one p
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -21,6 +22,7 @@ from kenning.api.origins import CrossSiteWrites, HostRule
 from kenning.api.routes import admin, ask, chat, documents, models, people, search
 from kenning.config import Settings, load_settings
 from kenning.errors import AuthenticationError, InvalidRequest, KenningError, RateLimitError
+from kenning.ingest.watch import Watcher
 from kenning.kb import KnowledgeBase
 from kenning.ui.mount import GRADIO_UPLOAD, UI_PATH, mount_ui
 
@@ -46,6 +48,7 @@ def create_app(
     warm: bool = True,
     ui_in_background: bool = False,
     title: str = "Kenning",
+    watch: Sequence[str | Path] = (),
 ) -> FastAPI:
     """The server for a knowledge base. Nothing runs at import time.
 
@@ -58,6 +61,7 @@ def create_app(
         ui_in_background: build the UI once the server has started, so the API answers
             while Gradio loads (`/ui` answers 503 and reloads itself until then).
         title: the title of the OpenAPI schema.
+        watch: files and folders to keep ingested while the server runs (`serve --watch`).
     """
     owned = kb is None
     if kb is None:
@@ -131,12 +135,33 @@ def create_app(
 
         mount_ui(app, app.state.service, app.state.auth, background=ui_in_background)
 
+    if watch:
+        _watch(app, kb, watch)
+
     if owned:
         @app.on_event("shutdown")
         def close() -> None:
             kb.close()
 
     return app
+
+
+def _watch(app: FastAPI, kb: KnowledgeBase, paths: Sequence[str | Path]) -> None:
+    """Re-ingest what changes under `paths` in a thread started with the server (an ingest
+    first) and stopped before the knowledge base closes (see `kenning.ingest.watch`)."""
+    watcher = Watcher(paths, kb.ingest, kb.writer, ignore=[kb.path])
+    app.state.watcher = watcher
+    threads = []
+
+    @app.on_event("startup")
+    def start_watching() -> None:
+        threads.append(watcher.start())
+
+    @app.on_event("shutdown")
+    def stop_watching() -> None:
+        watcher.stop()
+        for thread in threads:
+            thread.join(timeout=60)
 
 
 def _mount_mcp(app: FastAPI) -> None:

@@ -86,7 +86,7 @@ def discover(
             missing.append(str(given))
             continue
         root = given.resolve() if given.is_dir() else given.resolve().parent
-        if export_format(given) is not None:  # a Slack or GitHub export: parsed whole
+        if export_format(given) is not None:  # an export (ingest/exports): parsed whole
             files.append(SourceFile(given.resolve(), root, explicit=True))
             continue
         candidates = walk(given) if given.is_dir() else iter([given])

@@ -12,21 +12,26 @@ from pathlib import Path
 from types import ModuleType
 
 from kenning.errors import ParseError
-from kenning.ingest.exports import github, slack
+from kenning.ingest.exports import confluence, github, notion, slack
 from kenning.ingest.exports.tree import ExportTree
 from kenning.schema import ParsedDocument
 
 # Checked in order: the first whose `matches` accepts the export parses it.
-FORMATS: dict[str, ModuleType] = {"slack": slack, "github": github}
+FORMATS: dict[str, ModuleType] = {
+    "slack": slack, "github": github, "confluence": confluence, "notion": notion,
+}  # fmt: skip
 
 
 def _candidate(path: Path) -> bool:
     """Cheap first look, so that an ordinary folder is not listed whole: a Slack export has
-    `channels.json` at its top; a GitHub one holds only JSON (and a licence or readme)."""
+    `channels.json` at its top; a GitHub one holds only JSON (and a licence or readme); a
+    Confluence one `index.html`; a Notion one pages named `<Title> <32-hex id>.md|.html`."""
     if path.is_file():
         return path.suffix.lower() == ".zip"
-    if not path.is_dir() or (path / "channels.json").is_file():
+    if not path.is_dir() or (path / "channels.json").is_file() or (path / "index.html").is_file():
         return path.is_dir()
+    if any(notion.NAMED.match(child.name) for child in path.iterdir()):
+        return True
     return not any(
         child.is_file() and child.suffix.lower() != ".json"
         and not child.name.lower().startswith(("license", "readme", "."))

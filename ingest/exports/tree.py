@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import zipfile
 from pathlib import Path, PurePosixPath
@@ -36,6 +37,7 @@ class ExportTree:
                 self._zip = zipfile.ZipFile(path)
             except (zipfile.BadZipFile, OSError) as exc:
                 raise ParseError(str(path), f"not a readable zip: {exc}") from exc
+            self._zip = _unwrap(self._zip, path)
             names = [n for n in self._zip.namelist() if not n.endswith("/")]
             tops = {PurePosixPath(n).parts[0] for n in names if "/" in n}
             if len(tops) == 1 and all("/" in n for n in names):
@@ -70,3 +72,20 @@ class ExportTree:
         """Close the zip, if one is open."""
         if self._zip is not None:
             self._zip.close()
+
+
+def _unwrap(archive: zipfile.ZipFile, path: Path) -> zipfile.ZipFile:
+    """The zip inside a zip that holds only it (Notion's `Export-….zip` around
+    `Export-…-Part-1.zip`); the zip itself otherwise."""
+    names = [n for n in archive.namelist() if not n.endswith("/")]
+    if len(names) != 1 or not names[0].lower().endswith(".zip"):
+        return archive
+    info = archive.getinfo(names[0])
+    if info.file_size > MAX_EXPORT_BYTES:
+        raise ParseError(str(path), f"{names[0]} is too large to read")
+    try:
+        inner = zipfile.ZipFile(io.BytesIO(archive.read(info)))
+    except zipfile.BadZipFile as exc:
+        raise ParseError(str(path), f"{names[0]} is not a readable zip: {exc}") from exc
+    archive.close()
+    return inner
