@@ -22,6 +22,7 @@ from kenning.index.store import Store
 from kenning.index.vector_cache import VectorCache
 from kenning.index.writer import DocumentWriter
 from kenning.ingest.directory import DIRECTORY_NAMES
+from kenning.ingest.language import query_analysers
 from kenning.ingest.parsers import suffix_of, supported_suffixes
 from kenning.ingest.runner import IngestRunner, chunk_settings
 from kenning.qa.citations import CheckedAnswer, check_answer
@@ -95,7 +96,8 @@ class KnowledgeBase:
     def retriever(self) -> Retriever:
         """Hybrid retrieval over this knowledge base."""
         if self._retriever is None:
-            self._retriever = Retriever(self.store, self.vectors, self.embedder, self.settings)
+            self._retriever = Retriever(self.store, self.vectors, self.embedder, self.settings,
+                                        query_languages=query_analysers)  # fmt: skip
         return self._retriever
 
     @property

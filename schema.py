@@ -95,6 +95,7 @@ class Chunk:
     start: float | None = None
     end: float | None = None
     speakers: tuple[str, ...] = ()
+    lang: str = ""  # ISO 639-1 code of the detected language ("fr", "en"); "" when unknown
 
 
 @dataclass
@@ -179,6 +180,7 @@ class Filters:
     date_to: str | None = None
     source_prefix: str | None = None
     groups: tuple[str, ...] | None = None  # None: the caller may read everything
+    lang: tuple[str, ...] = ()  # passages in these languages (ISO 639-1 codes: "fr", "en")
 
     FIELDS: ClassVar[tuple[str, ...]] = (
         "kind",
@@ -189,6 +191,7 @@ class Filters:
         "date_to",
         "source_prefix",
         "groups",
+        "lang",
     )
 
     @classmethod
@@ -209,7 +212,7 @@ class Filters:
         for key, value in values.items():
             if value is None:
                 raise InvalidRequest(f"filter {key} must not be null; leave it out not to filter")
-        for key in ("kind", "tags", "groups"):
+        for key in ("kind", "tags", "groups", "lang"):
             if key in values:
                 values[key] = _filter_strings(key, values[key])
         for key in ("team", "person", "date_from", "date_to", "source_prefix"):
@@ -244,6 +247,7 @@ class Hit:
     start: float | None
     end: float | None
     speakers: list[str]
+    lang: str = ""  # the passage's detected language ("fr", "en"); "" when unknown
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form of the hit: exactly the fields of the contract."""

@@ -12,6 +12,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from kenning.index.analysers import french_text
+
 SCHEMA_VERSION = 1
 
 SCHEMA = """
@@ -44,7 +46,8 @@ CREATE TABLE IF NOT EXISTS chunks (
     start REAL,
     "end" REAL,
     speakers TEXT NOT NULL DEFAULT '[]',
-    embedding BLOB NOT NULL
+    embedding BLOB NOT NULL,
+    lang TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS chunks_document ON chunks(document_id);
 CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts USING fts5(
@@ -93,6 +96,18 @@ ADD_ASKER_COLUMN = "ALTER TABLE {table} ADD COLUMN asker_groups TEXT"
 # The aliases a people directory file gave a person: shown to every caller. Other aliases
 # were learnt from documents and are shown only to callers who may read one that names them.
 ADD_DIRECTORY_ALIASES = "ALTER TABLE people ADD COLUMN directory_aliases TEXT NOT NULL DEFAULT '[]'"
+# Each chunk's detected language ("" for chunks stored before languages were detected).
+ADD_CHUNK_LANG = "ALTER TABLE chunks ADD COLUMN lang TEXT NOT NULL DEFAULT ''"
+# The chunks analysed in French (see analysers.py); filled from the chunks when it is created.
+TABLE_EXISTS = "SELECT 1 FROM sqlite_master WHERE name = ?"
+CREATE_FRENCH_FTS = """
+CREATE VIRTUAL TABLE IF NOT EXISTS chunks_fts_fr USING fts5(text, context, tokenize = 'unicode61')
+"""
+CHUNKS_WITH_CONTEXT = """
+SELECT c.rowid, c.text, d.title || ' ' || c.heading
+FROM chunks c JOIN documents d ON d.id = c.document_id
+"""
+INSERT_FRENCH_FTS = "INSERT INTO chunks_fts_fr (rowid, text, context) VALUES (?, ?, ?)"
 SET_SCHEMA_VERSION = "INSERT OR IGNORE INTO meta (key, value) VALUES ('schema_version', ?)"
 
 
@@ -118,6 +133,14 @@ def migrate(conn: sqlite3.Connection) -> None:
                 conn.execute(ADD_ASKER_COLUMN.format(table=table))
         if "directory_aliases" not in _columns(conn, "people"):
             conn.execute(ADD_DIRECTORY_ALIASES)
+        if "lang" not in _columns(conn, "chunks"):  # made before languages were detected
+            conn.execute(ADD_CHUNK_LANG)
+        if not conn.execute(TABLE_EXISTS, ("chunks_fts_fr",)).fetchone():
+            conn.execute(CREATE_FRENCH_FTS)
+            rows = conn.execute(CHUNKS_WITH_CONTEXT).fetchall()
+            conn.executemany(
+                INSERT_FRENCH_FTS, [(r, french_text(t), french_text(c)) for r, t, c in rows]
+            )
     with conn:
         conn.execute(SET_SCHEMA_VERSION, (str(SCHEMA_VERSION),))
 

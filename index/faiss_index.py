@@ -5,7 +5,7 @@ index (exact). When an `add` takes it to the threshold, it rebuilds itself as an
 `IndexIVFFlat` (inner product, the chunk rowids as its own ids): k-means cells over the
 vectors, and a search scans only the `nprobe` cells whose centroids are nearest the question.
 Vectors are stored whole, so scores are exact inner products; only which vectors are looked at
-is approximate. HNSW was tried first (issue 6) and reached recall@10 0.86 at 1M: the benchmark's
+is approximate. HNSW was tried first and reached recall@10 0.86 at 1M: the benchmark's
 vectors come in clusters of ~670 near-copies, where a graph's beam stalls; IVF cells are not
 troubled by them (0.98 at nprobe 16 on the same vectors).
 

@@ -20,10 +20,22 @@ PERSON_CHUNKS = """
 """
 
 
-def filter_clause(filters: Filters) -> tuple[str, list[Any]]:
-    """The SQL condition (starting with AND) and parameters for a set of filters."""
+def filter_clause(filters: Filters, chunk_level: bool = False) -> tuple[str, list[Any]]:
+    """The SQL condition (starting with AND) and parameters for a set of filters.
+
+    `chunk_level`: the statement has chunks `c`, so a language filter keeps passages in the
+    language; otherwise it keeps documents with any passage in it.
+    """
     clauses: list[str] = []
     params: list[Any] = []
+    if filters.lang:
+        marks = ",".join("?" * len(filters.lang))
+        clauses.append(
+            f"c.lang IN ({marks})"
+            if chunk_level
+            else f"d.id IN (SELECT document_id FROM chunks WHERE lang IN ({marks}))"
+        )
+        params.extend(lang.lower() for lang in filters.lang)
     if filters.kind:
         clauses.append(f"d.kind IN ({','.join('?' * len(filters.kind))})")
         params.extend(filters.kind)

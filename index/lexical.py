@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from kenning.index.analysers import FTS_TABLES, french_query_terms
 from kenning.index.filters import filter_clause
 from kenning.schema import Filters
 
@@ -37,16 +38,16 @@ DF_CACHE_SIZE = 50_000  # words whose document frequency is remembered until the
 WIDE_FILTER_SHARE = 0.2
 
 FTS_SEARCH = """
-SELECT f.rowid, bm25(chunks_fts, 1.0, 0.5) AS score
-FROM chunks_fts f JOIN chunks c ON c.rowid = f.rowid JOIN documents d ON d.id = c.document_id
-WHERE chunks_fts MATCH ? {where}
+SELECT f.rowid, bm25({table}, 1.0, 0.5) AS score
+FROM {table} f JOIN chunks c ON c.rowid = f.rowid JOIN documents d ON d.id = c.document_id
+WHERE {table} MATCH ? {where}
 ORDER BY score LIMIT ?
 """
 # Without filters the joins are skipped: they cost more than BM25 itself when a question's
 # words match most chunks (2.4x the time at 100k chunks).
 FTS_SEARCH_ALL = """
-SELECT rowid, bm25(chunks_fts, 1.0, 0.5) AS score FROM chunks_fts
-WHERE chunks_fts MATCH ? ORDER BY score LIMIT ?
+SELECT rowid, bm25({table}, 1.0, 0.5) AS score FROM {table}
+WHERE {table} MATCH ? ORDER BY score LIMIT ?
 """
 # Per connection, in TEMP: the chunk vocabulary with document frequencies, and a scratch FTS5
 # table with the chunks' tokenizer that stems a query's words (see _without_common_terms).
@@ -116,29 +117,40 @@ class LexicalSearch:
         filters: Filters,
         extra: str = "",
         extra_params: list[Any] | None = None,
+        analyser: str = "en",
     ) -> list[tuple[int, float]]:
         """BM25 over FTS5: (chunk rowid, score) best first; higher scores are better.
 
         `extra` is a further condition on chunks `c` (such as `filters.PERSON_CHUNKS`) with
-        its parameters in `extra_params`.
+        its parameters in `extra_params`. `analyser` is the language whose analyser and FTS5
+        table are used (one of `analysers.ANALYSERS`).
         """
-        terms = query_terms(query)
+        if analyser not in FTS_TABLES:
+            raise ValueError(f"unknown analyser {analyser!r}; valid: {', '.join(FTS_TABLES)}")
+        table = FTS_TABLES[analyser]
+        if analyser == "en":
+            terms = query_terms(query)
+            terms = self._without_common_terms(terms) if terms else terms
+        else:
+            terms = french_query_terms(query)
         if not terms:
             return []
-        match = fts_match(self._without_common_terms(terms))
-        where, params = filter_clause(filters)
+        match = fts_match(terms)
+        where, params = filter_clause(filters, chunk_level=True)
         if where and not extra:
-            wide = self._lexical_wide_filter(match, limit, filters)
+            wide = self._lexical_wide_filter(match, limit, filters, table)
             if wide is not None:
                 return wide
-        sql = FTS_SEARCH.format(where=where + extra) if where or extra else FTS_SEARCH_ALL
+        sql = (FTS_SEARCH if where or extra else FTS_SEARCH_ALL).format(
+            table=table, where=where + extra
+        )
         with self._lock:
             values = [match, *params, *(extra_params or []), limit]
             rows = self.conn.execute(sql, values).fetchall()
         return [(int(r[0]), -float(r[1])) for r in rows]
 
     def _lexical_wide_filter(
-        self, match: str, limit: int, filters: Filters
+        self, match: str, limit: int, filters: Filters, table: str = "chunks_fts"
     ) -> list[tuple[int, float]] | None:
         """A filter that allows most chunks: rank without the joins and keep the allowed.
 
@@ -155,7 +167,7 @@ class LexicalSearch:
             return None
         fetch = int(limit * 2 / share) + 1
         with self._lock:
-            rows = self.conn.execute(FTS_SEARCH_ALL, [match, fetch]).fetchall()
+            rows = self.conn.execute(FTS_SEARCH_ALL.format(table=table), [match, fetch]).fetchall()
         keep = np.isin(np.array([r[0] for r in rows], dtype=np.int64), allowed)
         picked = [(int(r[0]), -float(r[1])) for r, ok in zip(rows, keep, strict=True) if ok]
         if len(picked) < limit and len(rows) == fetch:

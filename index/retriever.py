@@ -3,11 +3,13 @@ steered towards the people a question names, and diversified across documents.""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from kenning.config import Settings
+from kenning.index.analysers import ANALYSERS
 from kenning.index.embeddings import Embedder
 from kenning.index.filters import PERSON_CHUNKS
 from kenning.index.hybrid import FusionMethod, fuse
@@ -18,6 +20,9 @@ from kenning.schema import Filters, Hit
 
 # Weight of the extra rankings restricted to the people a question names.
 PERSON_WEIGHT = 0.5
+# Share of the lexical weight given to the second language's BM25 when a question's language
+# is uncertain (see `Retriever.query_languages`).
+SECOND_LANGUAGE_SHARE = 0.5
 
 
 @dataclass
@@ -38,9 +43,17 @@ class Retriever:
     """Searches one knowledge base."""
 
     def __init__(
-        self, store: Store, vectors: VectorIndex, embedder: Embedder, settings: Settings
+        self,
+        store: Store,
+        vectors: VectorIndex,
+        embedder: Embedder,
+        settings: Settings,
+        query_languages: Callable[[str], list[str]] | None = None,
     ) -> None:
+        """`query_languages` gives the analysers a question is searched with, its own
+        language's first (`kenning.ingest.language.query_analysers`); without it, English."""
         self.store = store
+        self.query_languages = query_languages or (lambda _query: ["en"])
         self.vectors = vectors
         self.embedder = embedder
         self.settings = settings
@@ -62,15 +75,20 @@ class Retriever:
         allowed = None if filters.is_empty() else self.store.filtered_rowids(filters)
         vector = self.embedder.embed_query(query)
         dense = self.vectors.search(vector, n, allowed)
-        lexical = self.store.lexical_search(query, n, filters)
-        rankings = [dense, lexical]
-        weights = [self.settings.dense_weight, self.settings.lexical_weight]
+        languages = [lang for lang in self.query_languages(query) if lang in ANALYSERS] or ["en"]
+        rankings = [dense]
+        weights = [self.settings.dense_weight]
+        for i, lang in enumerate(languages):
+            rankings.append(self.store.lexical_search(query, n, filters, analyser=lang))
+            share = 1.0 if i == 0 else SECOND_LANGUAGE_SHARE
+            weights.append(self.settings.lexical_weight * share)
         people = self.people_in(query) if not filters.person else []
         for person_id in people[:2]:
             params = [person_id, person_id]
             scoped = self.store.filtered_rowids(filters, PERSON_CHUNKS, params)
             rankings.append(self.vectors.search(vector, n, scoped))
-            rankings.append(self.store.lexical_search(query, n, filters, PERSON_CHUNKS, params))
+            rankings.append(self.store.lexical_search(query, n, filters, PERSON_CHUNKS, params,
+                                                      analyser=languages[0]))  # fmt: skip
             weights += [PERSON_WEIGHT, PERSON_WEIGHT]
         fused = fuse(rankings, weights, FusionMethod.from_str(self.settings.fusion),
                      self.settings.rrf_k)  # fmt: skip
@@ -101,6 +119,7 @@ class Retriever:
                     start=row["start"],
                     end=row["end"],
                     speakers=list(row["speakers"]),
+                    lang=row["lang"],
                 )
             )
             rowids.append(rowid)

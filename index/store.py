@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from kenning.index.analysers import french_text
 from kenning.index.catalog import DIRECTORY_ALIASES, CatalogViews
 from kenning.index.database import connect, now_iso, select
 from kenning.index.filters import filter_clause
@@ -46,15 +47,17 @@ VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 """
 CHUNK_ROWIDS_OF_DOCUMENT = "SELECT rowid FROM chunks WHERE document_id = ?"
 DELETE_FTS_ROW = "DELETE FROM chunks_fts WHERE rowid = ?"
+DELETE_FRENCH_FTS_ROW = "DELETE FROM chunks_fts_fr WHERE rowid = ?"
 DELETE_CHUNKS_OF_DOCUMENT = "DELETE FROM chunks WHERE document_id = ?"
 DELETE_EVIDENCE_OF_DOCUMENT = "DELETE FROM evidence WHERE document_id = ?"
 DELETE_DOCUMENT = "DELETE FROM documents WHERE id = ?"
 INSERT_CHUNK = """
 INSERT INTO chunks (id, document_id, ord, text, location, heading, page, start, "end",
-                    speakers, embedding)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    speakers, embedding, lang)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 """
 INSERT_FTS = "INSERT INTO chunks_fts (rowid, text, context) VALUES (?, ?, ?)"
+INSERT_FRENCH_FTS = "INSERT INTO chunks_fts_fr (rowid, text, context) VALUES (?, ?, ?)"
 UPSERT_PERSON = """
 INSERT INTO people (id, name, aliases, teams) VALUES (?, ?, ?, ?)
 ON CONFLICT(id) DO UPDATE SET aliases = excluded.aliases, teams = excluded.teams
@@ -70,7 +73,7 @@ SELECT c.rowid FROM chunks c JOIN documents d ON d.id = c.document_id WHERE 1 = 
 """
 HIT_ROWS = """
 SELECT c.rowid AS rowid, c.id AS chunk_id, c.document_id, c.text, c.location, c.heading, c.page,
-       c.start, c."end", c.speakers, d.title, d.source, d.kind
+       c.start, c."end", c.speakers, c.lang, d.title, d.source, d.kind
 FROM chunks c JOIN documents d ON d.id = c.document_id
 WHERE c.rowid IN ({placeholders})
 """
@@ -145,6 +148,7 @@ class Store(LexicalSearch, CatalogViews, QuestionLog):
     def _delete_document(self, conn: sqlite3.Connection, document_id: str) -> list[int]:
         rowids = [r[0] for r in conn.execute(CHUNK_ROWIDS_OF_DOCUMENT, (document_id,))]
         conn.executemany(DELETE_FTS_ROW, [(r,) for r in rowids])
+        conn.executemany(DELETE_FRENCH_FTS_ROW, [(r,) for r in rowids])
         conn.execute(DELETE_CHUNKS_OF_DOCUMENT, (document_id,))
         conn.execute(DELETE_EVIDENCE_OF_DOCUMENT, (document_id,))
         conn.execute(DELETE_DOCUMENT, (document_id,))
@@ -191,11 +195,15 @@ class Store(LexicalSearch, CatalogViews, QuestionLog):
                         chunk.id, chunk.document_id, chunk.ord, chunk.text, chunk.location,
                         chunk.heading, chunk.page, chunk.start, chunk.end,
                         json.dumps(list(chunk.speakers)),
-                        np.asarray(vector, dtype=np.float32).tobytes(),
+                        np.asarray(vector, dtype=np.float32).tobytes(), chunk.lang,
                     ),
                 )  # fmt: skip
                 rowid = int(cursor.lastrowid or 0)
-                conn.execute(INSERT_FTS, (rowid, chunk.text, f"{context} {chunk.heading}"))
+                heading = f"{context} {chunk.heading}"
+                conn.execute(INSERT_FTS, (rowid, chunk.text, heading))
+                conn.execute(
+                    INSERT_FRENCH_FTS, (rowid, french_text(chunk.text), french_text(heading))
+                )
                 added.append(rowid)
             self._save_people(conn, people)
             conn.executemany(
@@ -259,7 +267,7 @@ class Store(LexicalSearch, CatalogViews, QuestionLog):
         the same filter with every question, and listing 200k rowids takes ~0.2-0.4 s. The
         array is shared between callers; do not modify it.
         """
-        where, base = filter_clause(filters)
+        where, base = filter_clause(filters, chunk_level=True)
         sql = FILTERED_ROWIDS.format(where=where + extra)
         values = [*base, *(params or [])]
         key = (sql, json.dumps(values, default=str))

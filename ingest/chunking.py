@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from langchain_text_splitters import RecursiveCharacterTextSplitter
 
+from kenning.ingest.language import language_of
 from kenning.schema import Block, Chunk, stable_id
 
 
@@ -196,6 +197,7 @@ def _make_chunk(
         start=block.start,
         end=block.end,
         speakers=speakers,
+        lang=language_of(text),
     )
 
 

@@ -26,6 +26,7 @@ from kenning.qa.conversation import PREVIOUS_WEIGHT, Turn, check_history, weigh_
 from kenning.qa.experts import rank_experts
 from kenning.qa.extractive import choose_sentences
 from kenning.qa.lexicon import LexiconCache
+from kenning.qa.messages import abstain_text
 from kenning.qa.preparation import PreparedQuestion, prepare_question
 from kenning.qa.reader import LOCAL, ScopedReader
 from kenning.qa.uploads import save_uploads
@@ -42,7 +43,6 @@ from kenning.schema import (
 
 Answerer = Literal["extractive", "llm"]
 ANSWERERS: tuple[str, ...] = ("extractive", "llm")
-ABSTAIN_MESSAGE = "I could not find a confident answer to that in the knowledge base."
 
 
 class KnowledgeWriter(Protocol):
@@ -77,11 +77,9 @@ def _citation(hit: Hit, n: int) -> Citation:
     return Citation(**{**asdict(hit), "n": n})
 
 
-def _abstain_text(experts: list[Expert]) -> str:
-    if not experts:
-        return ABSTAIN_MESSAGE
-    names = ", ".join(e.name for e in experts[:3])
-    return f"{ABSTAIN_MESSAGE} The people most likely to know: {names}."
+def _abstain_text(experts: list[Expert], question: str) -> str:
+    """The abstain message and who to ask, in the question's language."""
+    return abstain_text(question, [e.name for e in experts[:3]])
 
 
 class _Shared:
@@ -307,18 +305,18 @@ class QAService:
         best = retrieval.best_dense_score()
         mark = time.perf_counter()
         if not retrieval.hits or best < self.settings.abstain_threshold:
-            text, citations, abstained = _abstain_text(experts), [], True
+            text, citations, abstained = _abstain_text(experts, question), [], True
             yield "token", text
         elif chosen == "llm":
             text, citations = yield from self._answer_llm(question, retrieval.hits)
             abstained = not citations
             if abstained:
-                text = _abstain_text(experts)
+                text = _abstain_text(experts, question)
         else:
             text, citations = self._answer_extractive(question, retrieval.hits)
             abstained = not citations
             if abstained:
-                text = _abstain_text(experts)
+                text = _abstain_text(experts, question)
             yield "token", text
         timings["answer"] = _ms(mark)
         timings["total"] = _ms(started)

@@ -12,7 +12,7 @@ from pathlib import Path
 from support import BAD, GOOD
 
 HIT_FIELDS = {"rank", "score", "document_id", "title", "source", "kind", "text", "location",
-              "start", "end", "speakers"}  # fmt: skip
+              "start", "end", "speakers", "lang"}  # fmt: skip
 
 
 def kenning(*args: str, home: Path) -> subprocess.CompletedProcess[str]:

@@ -34,7 +34,7 @@ def test_hits_carry_the_contract_fields(good_kb) -> None:
     hit = kb.search("wombat batch job", k=1, filters={"kind": "transcript"})[0]
     assert set(hit.to_dict()) == {
         "rank", "score", "document_id", "title", "source", "kind", "text", "location",
-        "start", "end", "speakers",
+        "start", "end", "speakers", "lang",
     }  # fmt: skip
     assert hit.kind == "transcript"
     assert hit.start is not None and hit.start <= 30.0 < 36.0 <= hit.end

@@ -87,7 +87,7 @@ def test_hit_rows_carry_chunk_and_document_fields(store: Store) -> None:
         rowid: {"rowid": rowid, "chunk_id": "sync-0", "document_id": "sync",
                 "text": "Jane: the pelican balancer needs certificates.", "location": "Sync",
                 "heading": "", "page": None, "start": None, "end": None, "speakers": ["Jane"],
-                "title": "Sync", "source": "/corp/sync.md", "kind": "transcript"}
+                "lang": "", "title": "Sync", "source": "/corp/sync.md", "kind": "transcript"}
     }  # fmt: skip
     assert store.hit_rows([]) == {}
 

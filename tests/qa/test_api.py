@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from kenning.api.app import create_app
 
 HIT_FIELDS = {"rank", "score", "document_id", "title", "source", "kind", "text", "location",
-              "start", "end", "speakers"}  # fmt: skip
+              "start", "end", "speakers", "lang"}  # fmt: skip
 
 
 @pytest.fixture
