@@ -220,6 +220,13 @@ class Settings(BaseSettings):
             "(tuned on QMSum with the default model)."
         ),
     )
+    abstain_model: bool = Field(
+        default=True,
+        description=(
+            "Also abstain when the calibrated abstention model (question/passage features, "
+            "trained on SQuAD 2.0 and QMSum train) judges that the passages do not answer."
+        ),
+    )
     answer_sentences: int = Field(
         default=3, ge=1, le=4, description="Most sentences in an extractive answer."
     )

@@ -2,11 +2,14 @@
 
 - `langchain`: LangChain's RecursiveCharacterTextSplitter(1000, 200) + the knowledge base's
   own embedding model + FAISS (exact inner product), the pipeline most RAG tutorials build;
+- `langchain-sentence`: the same ranking, answering with the single sentence of its top three
+  chunks most similar to the question (same embedding model): a short-answer pipeline;
 - `bm25`: BM25 (rank-bm25, Okapi) over those same 1000-character chunks.
 
-Their answer is the first three sentences of the top chunk and their expert the most frequent
-`Speaker:` in the top 5 chunks. Of the golden filters they apply `source_prefix` only (an
-index per prefix, as a user would build one per meeting); others are ignored.
+The answer of `langchain` and `bm25` is the first three sentences of the top chunk; every
+baseline's expert is the most frequent `Speaker:` in the top 5 chunks. Of the golden filters
+they apply `source_prefix` only (an index per prefix, as a user would build one per meeting);
+others are ignored.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ SENTENCES = re.compile(r"(?<=[.!?])\s+")
 SPEAKER = re.compile(r"^([^:\n]{1,60}):\s", re.M)
 TOKENS = re.compile(r"\w+")
 TEXT_SUFFIXES = {".md", ".markdown", ".txt", ".text", ".rst", ".html", ".htm"}
+RANKING = {"langchain": "dense", "langchain-sentence": "dense", "bm25": "bm25"}
 
 
 @dataclass
@@ -75,6 +79,22 @@ def lead_sentences(text: str, n: int = 3) -> str:
     return " ".join(SENTENCES.split(" ".join(text.split()))[:n])
 
 
+def best_sentence(question: str, texts: list[str], embedder: Any) -> tuple[str, int]:  # noqa: ANN401
+    """The sentence of the texts most similar to the question, and the index of its text.
+
+    Sentences are split as `lead_sentences` splits them; ("", -1) when there is none.
+    """
+    sentences = [(sentence, i) for i, text in enumerate(texts)
+                 for sentence in SENTENCES.split(" ".join(text.split())) if sentence]  # fmt: skip
+    if not sentences:
+        return "", -1
+    vectors = np.asarray(embedder.embed_documents([question] + [s for s, _ in sentences]),
+                         dtype=np.float32)  # fmt: skip
+    vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+    best = int(np.argmax(vectors[1:] @ vectors[0]))
+    return sentences[best]
+
+
 def most_frequent_speakers(texts: list[str]) -> list[str]:
     """Speakers ordered by how many turns they have in the texts: the baselines' experts."""
     counts: dict[str, int] = {}
@@ -109,10 +129,10 @@ class BaselineIndex:
         return [i for i, p in enumerate(self.passages) if p.source.startswith(prefix)]
 
     def _index(self, method: str, prefix: str | None) -> tuple[Any, list[int]]:
-        key = (method, prefix or "")
+        key = (RANKING[method], prefix or "")
         if key not in self._indexes:
             rows = self._subset(prefix)
-            if method == "langchain":
+            if RANKING[method] == "dense":
                 import faiss
 
                 if self._vectors is None:
@@ -132,11 +152,12 @@ class BaselineIndex:
         return self._indexes[key]
 
     def search(self, method: str, query: str, k: int, prefix: str | None) -> list[Passage]:
-        """The k best chunks under the prefix, by `langchain` (dense) or `bm25`."""
+        """The k best chunks under the prefix, by dense ranking (`langchain`,
+        `langchain-sentence`) or `bm25`."""
         index, rows = self._index(method, prefix)
         if not rows:
             return []
-        if method == "langchain":
+        if RANKING[method] == "dense":
             # embed_documents, not embed_query: the latter may serve Kenning's cached vector,
             # and the baseline's latency must include embedding the question.
             vector = np.asarray(self.embedder.embed_documents([query]), dtype=np.float32)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -15,7 +16,7 @@ from kenning.eval.golden import GoldenError
 eval_app = typer.Typer(
     help="Measure answer quality on a golden set and compare runs.", no_args_is_help=True
 )
-DEFAULT_SYSTEMS = "kenning,kenning-dense,kenning-bm25,langchain,bm25"
+DEFAULT_SYSTEMS = "kenning,kenning-dense,kenning-bm25,langchain,langchain-sentence,bm25"
 
 
 class Dataset(StrEnum):
@@ -24,6 +25,7 @@ class Dataset(StrEnum):
     qmsum = "qmsum"
     beir = "beir"
     sec10q = "sec10q"
+    squad = "squad"
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
@@ -46,7 +48,7 @@ def run(
              "(default: eval-runs/<golden>-<time>).")] = None,
     systems: Annotated[str, typer.Option(
         help="Comma-separated: kenning, kenning-search (retrieval only), kenning-dense, "
-             "kenning-bm25, langchain, bm25.")
+             "kenning-bm25, langchain, langchain-sentence, bm25.")
     ] = DEFAULT_SYSTEMS,
     limit: Annotated[int | None, typer.Option(min=1, help="Only the first N questions.")] = None,
     progress: Annotated[bool, typer.Option(help="Show a progress bar.")] = True,
@@ -54,7 +56,8 @@ def run(
     """Ask every golden question of Kenning and the baselines; write JSON, Markdown, HTML."""
     from kenning.eval.golden import load_golden
     from kenning.eval.report import html_page, markdown
-    from kenning.eval.runner import run_eval
+    from kenning.eval.runner import RESULTS_FILE, run_eval
+    from kenning.eval.short_answers import add_short_answer_scores
 
     try:
         questions = load_golden(golden)[:limit]
@@ -77,6 +80,9 @@ def run(
                            progress)  # fmt: skip
     except (ValueError, KenningError) as exc:
         raise _fail(str(exc)) from exc
+    if add_short_answer_scores(results, questions):
+        (out / RESULTS_FILE).write_text(json.dumps(results, indent=1, default=str),
+                                        encoding="utf-8")  # fmt: skip
     table = markdown(results)
     (out / "report.md").write_text(table, encoding="utf-8")
     (out / "report.html").write_text(html_page(results), encoding="utf-8")
@@ -111,26 +117,30 @@ def compare(
 
 @eval_app.command()
 def prepare(
-    dataset: Annotated[Dataset, typer.Argument(help="qmsum, beir or sec10q.")],
+    dataset: Annotated[Dataset, typer.Argument(help="qmsum, beir, sec10q or squad.")],
     source: Annotated[Path, typer.Argument(
         help="qmsum: a split folder of meeting JSON; beir: a folder with corpus.jsonl, "
-             "queries.jsonl, qrels/; sec10q: the folder with questions.csv and docs/.")],
+             "queries.jsonl, qrels/; sec10q: the folder with questions.csv and docs/; "
+             "squad: the folder with dev-4-articles.json (and distractor-articles.json).")],
     out: Annotated[Path, typer.Argument(help="Where to write corpus/ and golden.jsonl.")],
     limit: Annotated[int | None, typer.Option(
-        min=1, help="qmsum: first N meetings; beir: first N queries.")] = None,
+        min=1, help="qmsum: first N meetings; beir: first N queries; "
+                    "squad: the questions of the first N articles.")] = None,
     split: Annotated[str, typer.Option(help="beir: the qrels split.")] = "test",
     company: Annotated[str | None, typer.Option(help="sec10q: MSFT or INTC only.")] = None,
     away: Annotated[bool, typer.Option(
         help="qmsum: also ask each query against the next meeting (must_abstain).")] = True,
 ) -> None:  # fmt: skip
     """Turn a data set into a corpus folder and a golden set."""
-    from kenning.eval.datasets import beir, qmsum, sec10q
+    from kenning.eval.datasets import beir, qmsum, sec10q, squad
 
     try:
         if dataset is Dataset.qmsum:
             golden = qmsum.prepare(source, out, limit, away)
         elif dataset is Dataset.beir:
             golden = beir.prepare(source, out, split, limit)
+        elif dataset is Dataset.squad:
+            golden = squad.prepare(source, out, limit)
         else:
             golden = sec10q.prepare(source, out, company)
     except (FileNotFoundError, ValueError, KeyError) as exc:

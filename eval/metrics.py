@@ -159,3 +159,53 @@ def mean_by_key(rows: Sequence[dict[str, float]]) -> dict[str, float]:
             if value is not None:
                 values.setdefault(key, []).append(float(value))
     return {key: float(np.mean(v)) for key, v in values.items()}
+
+
+# ---- short answers (SQuAD-style) ------------------------------------------------------------
+
+SHORT_ANSWER_WORDS = 10  # a reference this short is an answer span, not a summary
+CONTAINS_WITHIN = (25, 60)  # contains@25w, contains@60w
+CITATION_MARKER = re.compile(r"\[\d+\]")
+PUNCTUATION = re.compile(r"[^\w\s]")
+
+
+def normalise_answer(text: str) -> str:
+    """SQuAD's answer normalisation: lower case, no punctuation, no articles, single spaces."""
+    text = PUNCTUATION.sub(" ", text.lower())
+    return " ".join(w for w in text.split() if w not in ARTICLES)
+
+
+def answer_words(answer: str) -> list[str]:
+    """The words a reader reads in an answer: whitespace tokens, `[n]` markers left out."""
+    return CITATION_MARKER.sub(" ", answer).split()
+
+
+def contains_within(answer: str, golds: Sequence[str], words: int) -> float:
+    """1.0 when a gold answer, normalised SQuAD-style, is inside the answer's first `words`
+    words (whole words only: "10" is not inside "100"), else 0.0."""
+    head = f" {normalise_answer(' '.join(answer_words(answer)[:words]))} "
+    wanted = [normalise_answer(g) for g in golds]
+    return float(any(g and f" {g} " in head for g in wanted))
+
+
+def short_answer_scores(
+    answer: str | None, golds: Sequence[str], abstained: bool
+) -> dict[str, float]:
+    """One answerable question's `contains@25w`, `contains@60w`, `answer_words` and
+    `wrong_abstention`. An abstention contains nothing and has no length."""
+    if abstained or answer is None:
+        scores = {f"contains@{n}w": 0.0 for n in CONTAINS_WITHIN}
+        return {**scores, "wrong_abstention": 1.0}
+    scores = {f"contains@{n}w": contains_within(answer, golds, n) for n in CONTAINS_WITHIN}
+    return {**scores, "answer_words": float(len(answer_words(answer))), "wrong_abstention": 0.0}
+
+
+def short_answer_summary(scores: Sequence[dict[str, float]]) -> dict[str, float]:
+    """Means of `contains@…` and `wrong_abstention`, and the median of `answer_words`."""
+    if not scores:
+        return {}
+    summary = mean_by_key([{k: v for k, v in s.items() if k != "answer_words"} for s in scores])
+    lengths = [s["answer_words"] for s in scores if "answer_words" in s]
+    if lengths:
+        summary["answer_words_p50"] = float(np.median(lengths))
+    return summary

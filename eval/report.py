@@ -10,6 +10,9 @@ from typing import Any
 TABLES = {
     "Retrieval": ("hit@1", "hit@5", "hit@10", "recall@5", "recall@10", "mrr@10", "ndcg@10"),
     "Answers": ("rouge1", "rouge2", "rougeL", "token_f1", "groundedness", "citation_precision"),
+    "Short answers": (
+        "contains@25w", "contains@60w", "answer_words_p50", "wrong_abstention", "abstain_recall",
+    ),
     "Experts, abstention, latency": (
         "expert_hit@1", "expert_hit@3", "expert_mrr", "abstained", "abstain_precision",
         "abstain_recall", "latency_p50_ms", "latency_p95_ms",
@@ -20,7 +23,11 @@ MEANINGS = (
     "held by the top k; mrr@10, ndcg@10: rank of the first / all relevant passages. "
     "ROUGE (stemmed F1) and token F1 against the reference answer; groundedness: share of answer "
     "sentences their cited passages support; citation precision: share of cited passages that "
-    "hold gold evidence. Abstention precision/recall against `must_abstain`. Latency: `ask` for "
+    "hold gold evidence. Short answers (questions whose reference is a span of 10 words or "
+    "fewer): contains@25w / @60w, a gold answer (normalised SQuAD-style) inside the answer's "
+    "first 25 / 60 words; answer_words_p50, the median length of the answers given; "
+    "wrong_abstention, the share of these answerable questions abstained on. "
+    "Abstention precision/recall against `must_abstain`. Latency: `ask` for "
     "kenning, search for retrieval-only systems and baselines (kenning-dense and kenning-bm25 "
     "reuse the question's cached embedding)."
 )
@@ -31,6 +38,8 @@ def _cell(value: float | None, key: str) -> str:
         return "–"
     if key.endswith("_ms"):
         return f"{value:.0f}"
+    if key.startswith("answer_words"):
+        return f"{value:.1f}"
     return f"{value:.3f}"
 
 
@@ -58,7 +67,10 @@ def markdown(results: dict[str, Any]) -> str:
         lines += [_md_row(row) for row in rows] + [""]
     if results.get("by_tag"):
         lines += ["## By tag (kenning)", ""]
-        keys = ("questions", "hit@5", "mrr@10", "rouge1", "token_f1", "abstained")
+        keys: tuple[str, ...] = ("questions", "hit@5", "mrr@10", "rouge1", "token_f1",
+                                 "abstained")  # fmt: skip
+        if any("contains@25w" in s for b in results["by_tag"].values() for s in b.values()):
+            keys += ("contains@25w", "contains@60w")
         lines += [_md_row(["tag", *keys]), _md_row(["---"] * (len(keys) + 1))]
         for tag, by_system in results["by_tag"].items():
             s = by_system.get("kenning") or next(iter(by_system.values()))

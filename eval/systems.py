@@ -3,7 +3,7 @@
 `kenning` is the knowledge base as a user gets it (search, then `ask`, then its experts);
 `kenning-search` its retrieval alone (quick sweeps); `kenning-dense` and `kenning-bm25` its
 retrieval with the other ranking switched off;
-`langchain` and `bm25` are the common pipelines in `eval/baselines.py`.
+`langchain`, `langchain-sentence` and `bm25` are the common pipelines in `eval/baselines.py`.
 """
 
 from __future__ import annotations
@@ -14,10 +14,17 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from kenning import KnowledgeBase
-from kenning.eval.baselines import BaselineIndex, lead_sentences, most_frequent_speakers
+from kenning.eval.baselines import (
+    BaselineIndex,
+    best_sentence,
+    lead_sentences,
+    most_frequent_speakers,
+)
 
-SYSTEMS = ("kenning", "kenning-search", "kenning-dense", "kenning-bm25", "langchain", "bm25")
-BASELINES = ("langchain", "bm25")
+SYSTEMS = ("kenning", "kenning-search", "kenning-dense", "kenning-bm25", "langchain",
+           "langchain-sentence", "bm25")  # fmt: skip
+BASELINES = ("langchain", "langchain-sentence", "bm25")
+SENTENCE_FROM = 3  # `langchain-sentence` picks its sentence from this many top chunks
 DEPTH = 10  # passages ranked per question (mrr@10, ndcg@10)
 ANSWER_K = 5  # passages an answer is built from
 KEPT_SENTENCE = re.compile(r"(?:\s\[\d+\])+(?=\s|$)")
@@ -124,13 +131,17 @@ class BaselineSystem:
         self.index, self.name = index, name
 
     def run(self, question: str, filters: dict[str, Any]) -> Outcome:
-        """Rank chunks; answer with the top chunk's first sentences."""
+        """Rank chunks; answer with the top chunk's first sentences (`langchain-sentence`:
+        with the best sentence of the top three)."""
         started = time.perf_counter()
         found = self.index.search(self.name, question, DEPTH, filters.get("source_prefix"))
-        elapsed = (time.perf_counter() - started) * 1000
         passages = [Passage(p.source, p.text) for p in found]
+        answer, cited = (lead_sentences(found[0].text), 0) if found else ("", -1)
+        if self.name == "langchain-sentence":
+            answer, cited = best_sentence(question, [p.text for p in found[:SENTENCE_FROM]],
+                                          self.index.embedder)  # fmt: skip
+        elapsed = (time.perf_counter() - started) * 1000
         return Outcome(
-            passages, answer=lead_sentences(found[0].text) if found else "",
-            citations=passages[:1], experts=most_frequent_speakers([p.text for p in found[:5]]),
-            latency_ms=elapsed,
+            passages, answer=answer, citations=passages[cited : cited + 1] if cited >= 0 else [],
+            experts=most_frequent_speakers([p.text for p in found[:5]]), latency_ms=elapsed,
         )  # fmt: skip

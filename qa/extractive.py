@@ -1,46 +1,56 @@
-"""The extractive answerer: the best sentences of the retrieved passages, each cited.
+"""The extractive answerer: the answer units of the retrieved passages that answer, each cited.
 
-Nothing is said that a passage does not say: every sentence of the answer is copied from a
-passage and followed by that passage's `[n]` marker.
+Passages are split into answer units along their structure (`qa/units.py`: a procedure's
+steps, a table row with its headers, a sentence, a speaker's turn, a decision or action item,
+a post-mortem section). Units are scored against the question: similarity, coverage of its
+terms, whether a unit holds the expected answer type (`qa/question.py`), whether its heading
+matches the question, and a unit shape the question type calls for. The best unit leads (answer
+first); at most two more follow if they score close to it and the answer stays short. Nothing
+is said that a passage does not say: every unit is copied from a passage (cleaned of markup)
+and followed by that passage's `[n]` marker. A question someone asked is never an answer.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from kenning.index.embeddings import Embedder
+from kenning.qa.question import (
+    AnswerType,
+    QuestionAnalysis,
+    QuestionType,
+    analyse,
+    coverage,
+    holds_answer_type,
+    stems_of,
+    term_weights,
+)
+from kenning.qa.units import SENTENCE_END, Unit, UnitKind, split_units
 from kenning.schema import Hit
 
-SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])")
 SPEAKER_LINE = re.compile(r"^(?P<speaker>[^:\n]{1,60}):\s+(?P<text>.+)$")
 MARKUP = re.compile(r"^\s*(?:[-*+]|\d+[.)]|#{1,6}|>)\s*(?:\[[ xX]\]\s*)?|\*\*|__|`")
 BLOCK_START = re.compile(r"^\s*(?:[-*+]\s|\d+[.)]\s|#{1,6}\s|\||>)")
 WORD = re.compile(r"\w+")
 MIN_WORDS = 3
-MAX_WORDS = 60
-# Sentence score: similarity to the question, plus a share of the passage's retrieval rank,
-# plus word overlap. The weights were set on QMSum train (see docs/answering.md).
-RANK_PRIOR = 0.15
-OVERLAP_WEIGHT = 0.25
-MMR_LAMBDA = 0.75
-KEEP_RATIO = 0.8  # a sentence must score at least this share of the best one
-# Only this many sentences, ranked by the cheap part of the score (passage rank and word
-# overlap), are embedded: embedding every sentence of five passages (~60) dominated ask time.
-EMBED_CANDIDATES = 16
+MAX_WORDS = 60  # a sentence of `split_sentences` is cut past this many words
 
 
 @dataclass(frozen=True)
 class Sentence:
-    """A candidate sentence and where it comes from."""
+    """A candidate answer unit (a sentence, a procedure, a table row...) and where it comes from."""
 
     text: str  # as shown in the answer
     plain: str  # as embedded and compared
     hit_index: int
     order: int  # position in its passage
     speaker: str | None = None
+    kind: str = "sentence"  # a UnitKind
+    raw: str = ""  # the passage text it was made from (to highlight it there)
+    heading: str = ""  # the heading it sits under inside its passage
 
 
 def logical_lines(text: str) -> list[str]:
@@ -82,55 +92,250 @@ def split_sentences(hit: Hit, hit_index: int) -> list[Sentence]:
     return out
 
 
-def _overlap(question: str, sentence: str) -> float:
-    asked = {w for w in WORD.findall(question.lower()) if len(w) > 3}
-    if not asked:
-        return 0.0
-    said = set(WORD.findall(sentence.lower()))
-    return len(asked & said) / len(asked)
-
-
 @dataclass
 class Extract:
-    """Chosen sentences with the hits they cite (indexes into the hit list)."""
+    """Chosen units with the hits they cite (indexes into the hit list), best first.
+
+    Attributes:
+        sentences: the chosen units, the one most likely to hold the answer first.
+        best_score: the best unit's score.
+        best_cosine: the best similarity of a unit to the question.
+        analysis: what question analysis found.
+        type_found: the expected answer type is in a unit of the top passages (True for
+            types without a form of their own).
+    """
 
     sentences: list[Sentence]
     best_score: float
+    best_cosine: float = 0.0
+    analysis: QuestionAnalysis | None = None
+    type_found: bool = True
+
+
+# Unit score = cosine similarity + RANK_PRIOR / (1 + passage rank) + OVERLAP_WEIGHT * coverage
+# of the question's terms (IDF over the passages; a unit's headings count for steps, rows and
+# items) + CONTEXT_WEIGHT * the same with the sentence before + TYPE_WEIGHT if it holds the
+# expected answer type + HEADING_WEIGHT * coverage by its headings + a bonus for the unit shape
+# the question calls for. Set on SQuAD (two articles, checked on the other two) and QMSum train.
+RANK_PRIOR = 0.05
+OVERLAP_WEIGHT = 0.8
+KEEP_RATIO = 0.8  # a further unit must score at least this share of the best one
+# Only this many units, ranked by the cheap part of the score (everything but similarity), are
+# embedded, and each by its first EMBED_WORDS words: embedding costs the most ask time.
+EMBED_CANDIDATES = 8
+EMBED_WORDS = 40
+TYPE_WEIGHT = 0.2
+CONTEXT_WEIGHT = 0.2
+HEADING_WEIGHT = 0.1
+ANSWER_WORDS = 60  # further units are added only while the answer stays this short
+LEAD_WORDS = 25  # a leading sentence longer than this starts where the answer most likely is
+LEAD_TERMS_WORDS = 20
+CLAUSE_WORD = re.compile(r"(?:which|where|who|whose|when|while|whereas|although|but|with|"
+                         r"including|because|after|before)$", re.I)  # fmt: skip
+UNIT_WORDS = 80  # a longer unit is cut at a sentence (a whole turn, a long list)
+KIND_BONUS: dict[QuestionType, dict[UnitKind, float]] = {
+    QuestionType.procedure: {UnitKind.procedure: 0.2, UnitKind.list: 0.08},
+    QuestionType.cause: {UnitKind.section: 0.12},
+    QuestionType.quantity: {UnitKind.table_row: 0.04},
+}
+STRUCTURED = {UnitKind.procedure, UnitKind.list, UnitKind.item, UnitKind.table_row,
+              UnitKind.section, UnitKind.decision, UnitKind.action_item}  # fmt: skip
+# A whole list answers a procedure question or one asking for several things; otherwise the
+# item that answers reads better (and the list's words, pooled over items, overstate it).
+LIST_QUESTION = re.compile(r"(?i)\b(?:what|which) (?:are|were)\b|\blist\b|\ball (?:the )?\w+s\b"
+                           r"|\bitems\b|\bsteps\b")  # fmt: skip
+CAUSE_HEADING = re.compile(r"(?i)\b(?:causes?|why|contributing|trigger|cause racine)\b")
+SPEAKER_BONUS = 0.3  # for the turns of a speaker the question names
+# "Summarise the discussion about...", "what did X say about...": a longer answer, from units
+# scoring further from the best (set on QMSum train).
+SUMMARY_WORDS = 100
+SUMMARY_KEEP_RATIO = 0.6
+SUMMARY = re.compile(
+    r"(?i)\b(?:summari[sz]e|summary|discuss\w*|talk(?:ed)? about|overview"
+    r"|what did .{1,40} (?:say|think|suggest|propose|mention|explain))\b"
+)
+ROLE_WORDS = {"manager", "designer", "expert", "lead", "grad", "professor", "phd", "student",
+              "chair", "member", "speaker", "assistant", "director", "officer", "minister",
+              "marketing", "industrial", "interface", "user", "project"}  # fmt: skip
+DECISION_WORDS = re.compile(r"(?i)\b(?:decid\w*|decision\w*|agree\w*|conclu\w*)\b")
+ACTION_WORDS = re.compile(r"(?i)\b(?:action items?|follow[- ]?ups?|next steps|to do|todo|"
+                          r"who (?:will|is going to|has to|must|should))\b")  # fmt: skip
+
+
+def candidate_units(hits: list[Hit]) -> list[Sentence]:
+    """Every unit of the passages that could answer: no questions, nothing under 3 words
+    unless it is a table row or list item."""
+    out: list[Sentence] = []
+    for i, hit in enumerate(hits):
+        for unit in split_units(hit.text, hit.kind, hit.location):
+            if unit.question or (len(unit.text.split()) < MIN_WORDS and unit.kind not in (
+                    UnitKind.table_row, UnitKind.item)):  # fmt: skip
+                continue
+            out.append(_as_sentence(unit, i))
+    return out
+
+
+def _as_sentence(unit: Unit, hit_index: int) -> Sentence:
+    plain = _shorten(unit.text)
+    shown = f"{unit.speaker}: “{plain}”" if unit.speaker else plain
+    return Sentence(shown, plain, hit_index, unit.order, unit.speaker, str(unit.kind), unit.raw,
+                    unit.heading)  # fmt: skip
+
+
+def _shorten(text: str) -> str:
+    """A unit of at most UNIT_WORDS words: whole sentences (or steps) while they fit."""
+    if len(text.split()) <= UNIT_WORDS:
+        return text
+    kept: list[str] = []
+    for piece in re.split(r"(?<=[.!?])\s+|\n", text):
+        if kept and len(" ".join(kept).split()) + len(piece.split()) > UNIT_WORDS:
+            break
+        kept.append(piece)
+    shown = ("\n" if "\n" in text else " ").join(kept)
+    if len(shown.split()) > UNIT_WORDS:
+        shown = " ".join(shown.split()[:UNIT_WORDS])
+    return shown + " …"
+
+
+def named_speakers(question: str, speakers: set[str]) -> set[str]:
+    """The speakers a question names: by full name, or by a last word that is not a role
+    ("Grad D" by "D", "Kirsty Williams" by "Williams"; "Project Manager" only in full)."""
+    words = set(WORD.findall(question))
+    lowered = question.lower()
+    named = set()
+    for speaker in speakers:
+        last = speaker.split()[-1]
+        if speaker.lower() in lowered or (last in words and last.lower() not in ROLE_WORDS):
+            named.add(speaker)
+    return named
+
+
+def _kind_bonus(analysis: QuestionAnalysis, kind: str, heading: str) -> float:
+    if kind == UnitKind.section and analysis.type is QuestionType.cause:
+        # A root cause section answers "why", a summary or timeline does not.
+        return KIND_BONUS[QuestionType.cause][UnitKind.section] if CAUSE_HEADING.search(
+            heading) else 0.0  # fmt: skip
+    bonus = KIND_BONUS.get(analysis.type, {}).get(UnitKind(kind), 0.0)
+    if kind == UnitKind.decision and DECISION_WORDS.search(analysis.question):
+        bonus += 0.1
+    if kind == UnitKind.action_item and ACTION_WORDS.search(analysis.question):
+        bonus += 0.1
+    return bonus
+
+
+def _contains(a: Sentence, b: Sentence) -> bool:
+    """One unit holds the other (a step inside its procedure, a sentence inside its turn)."""
+    if a.hit_index != b.hit_index:
+        return False
+    x, y = " ".join(a.plain.split()), " ".join(b.plain.split())
+    return x.rstrip(" …") in y or y.rstrip(" …") in x
+
+
+def lead_window(sentence: Sentence, weights: dict[str, float], answer_type: AnswerType
+                ) -> Sentence:  # fmt: skip
+    """A long leading sentence from the clause where the answer most likely is: the start (at a
+    clause boundary) whose next LEAD_WORDS words hold the most of the question's terms and the
+    expected answer type, shown as "… rest of the sentence". Short sentences and other units
+    are left whole."""
+    words = sentence.plain.split()
+    if sentence.kind not in (UnitKind.sentence, UnitKind.turn) or len(words) <= LEAD_WORDS:
+        return sentence
+    starts = [0] + [i for i in range(1, len(words) - 3)
+                    if words[i - 1][-1] in ",;:–—" or CLAUSE_WORD.match(words[i])]  # fmt: skip
+
+    def value(start: int) -> float:
+        # The question's words should come early in the window: the answer tends to follow.
+        terms = " ".join(words[start : start + LEAD_TERMS_WORDS])
+        window = " ".join(words[start : start + LEAD_WORDS])
+        return coverage(weights, stems_of(terms)) + TYPE_WEIGHT * holds_answer_type(
+            window, answer_type)  # fmt: skip
+
+    best = max(starts, key=lambda i: (value(i), -i))
+    if best == 0 or value(best) <= value(0):
+        return sentence
+    plain = "… " + " ".join(words[best:])
+    shown = f"{sentence.speaker}: “{plain}”" if sentence.speaker else plain
+    return replace(sentence, text=shown, plain=plain)
+
+
+def choose_units(
+    analysis: QuestionAnalysis, hits: list[Hit], embedder: Embedder, max_units: int = 3
+) -> Extract:
+    """The units that answer, best first: the best one, then up to `max_units - 1` more that
+    score close to it, are not redundant with it and keep the answer short."""
+    candidates = candidate_units(hits)
+    if analysis.type is not QuestionType.procedure and not LIST_QUESTION.search(analysis.question):
+        candidates = [c for c in candidates if c.kind not in (UnitKind.list, UnitKind.procedure)]
+    if not candidates:
+        return Extract([], 0.0, analysis=analysis, type_found=False)
+    passages = [stems_of(hit.text) for hit in hits]
+    weights = term_weights(analysis.terms, passages)
+    # A turn's speaker counts as its words ("what did the Project Manager say about...").
+    stems = [stems_of(f"{c.plain} {c.speaker or ''}") for c in candidates]
+    # A sentence that goes on from the one before ("This section is 86 km long") borrows a
+    # share of its words.
+    context = [stems[i - 1] if i and candidates[i - 1].hit_index == c.hit_index
+               and c.kind == candidates[i - 1].kind == UnitKind.sentence else frozenset()
+               for i, c in enumerate(candidates)]  # fmt: skip
+    typed = [holds_answer_type(c.plain, analysis.answer_type) for c in candidates]
+    named = named_speakers(analysis.question, {c.speaker for c in candidates if c.speaker})
+    headings = [stems_of(_heading(hits[c.hit_index], c)) for c in candidates]
+    # A step, a row or an item is read with the headings above it ("Hotels", "Before you
+    # start"): they count as its words.
+    stems = [s | h if c.kind in STRUCTURED else s
+             for c, s, h in zip(candidates, stems, headings, strict=True)]  # fmt: skip
+    cheap = np.array([
+        RANK_PRIOR / (1 + c.hit_index) + OVERLAP_WEIGHT * coverage(weights, s)
+        + CONTEXT_WEIGHT * coverage(weights, s | x) + TYPE_WEIGHT * t
+        + _kind_bonus(analysis, c.kind, c.heading) + SPEAKER_BONUS * (c.speaker in named)
+        + HEADING_WEIGHT * coverage(weights, h)
+        for c, s, x, t, h in zip(candidates, stems, context, typed, headings, strict=True)
+    ])  # fmt: skip
+    keep = sorted(np.argsort(-cheap, kind="stable")[:EMBED_CANDIDATES].tolist())
+    candidates = [candidates[i] for i in keep]
+    cheap = cheap[keep]
+    vectors = embedder.embed_documents([" ".join(c.plain.split()[:EMBED_WORDS])
+                                        for c in candidates])  # fmt: skip
+    cosines = vectors @ embedder.embed_query(analysis.question)
+    scores = cosines + cheap
+    order = [int(i) for i in np.argsort(-scores, kind="stable")]
+    best = order[0]
+    chosen = [best]
+    words = len(candidates[best].plain.split())
+    summary = bool(SUMMARY.search(analysis.question))
+    budget, ratio = (SUMMARY_WORDS, SUMMARY_KEEP_RATIO) if summary else (ANSWER_WORDS, KEEP_RATIO)
+    for i in order[1:]:
+        if len(chosen) >= max_units or scores[i] < ratio * scores[best]:
+            break
+        size = len(candidates[i].plain.split())
+        redundant = any(_contains(candidates[i], candidates[j])
+                        or float(vectors[i] @ vectors[j]) > 0.9 for j in chosen)  # fmt: skip
+        if not redundant and words + size <= budget:
+            chosen.append(i)
+            words += size
+    units = [candidates[i] for i in chosen]
+    units[0] = lead_window(units[0], weights, analysis.answer_type)
+    return Extract(
+        units, float(scores[best]), float(cosines.max()), analysis,
+        analysis.answer_type in (AnswerType.description, AnswerType.entity, AnswerType.boolean)
+        or any(typed),
+    )  # fmt: skip
+
+
+def _heading(hit: Hit, candidate: Sentence) -> str:
+    """The headings a unit sits under: its passage's location and its own heading."""
+    return "" if hit.kind == "transcript" else f"{hit.location} {candidate.heading}"
 
 
 def choose_sentences(
     question: str, hits: list[Hit], embedder: Embedder, max_sentences: int = 4
 ) -> Extract:
-    """Pick up to `max_sentences` relevant, non-redundant sentences (maximal marginal relevance)."""
-    candidates = [s for i, hit in enumerate(hits) for s in split_sentences(hit, i)]
-    if not candidates:
-        return Extract([], 0.0)
-    cheap = [
-        RANK_PRIOR / (1 + s.hit_index) + OVERLAP_WEIGHT * _overlap(question, s.plain)
-        for s in candidates
-    ]
-    if len(candidates) > EMBED_CANDIDATES:
-        keep = sorted(range(len(candidates)), key=lambda i: -cheap[i])[:EMBED_CANDIDATES]
-        keep.sort()
-        candidates = [candidates[i] for i in keep]
-        cheap = [cheap[i] for i in keep]
-    vectors = embedder.embed_documents([s.plain for s in candidates])
-    query = embedder.embed_query(question)
-    scores = vectors @ query + np.array(cheap)
-    best = float(scores.max())
-    chosen: list[int] = []
-    while len(chosen) < max_sentences:
-        best_index, best_value = -1, -np.inf
-        for i in range(len(candidates)):
-            if i in chosen or scores[i] < best * KEEP_RATIO:
-                continue
-            redundancy = max((float(vectors[i] @ vectors[j]) for j in chosen), default=0.0)
-            value = MMR_LAMBDA * scores[i] - (1 - MMR_LAMBDA) * redundancy
-            if redundancy < 0.9 and value > best_value:
-                best_index, best_value = i, value
-        if best_index < 0:
-            break
-        chosen.append(best_index)
-    # Read in the order the passages were ranked, and in passage order within one.
-    chosen.sort(key=lambda i: (candidates[i].hit_index, candidates[i].order))
-    return Extract([candidates[i] for i in chosen], best)
+    """The answer units for a question, best first (see `choose_units`).
+
+    Args:
+        question: the question as asked.
+        hits: the retrieved passages, best first.
+        embedder: the knowledge base's embedding model.
+        max_sentences: the most units in the answer.
+    """
+    return choose_units(analyse(question), hits, embedder, min(max_sentences, 3))

@@ -21,6 +21,7 @@ from kenning.index.embeddings import Embedder
 from kenning.index.retriever import Retrieval
 from kenning.index.store import Store
 from kenning.qa import llm as llm_answerer
+from kenning.qa.abstention import features_of_answer, should_abstain
 from kenning.qa.citations import check_answer, renumber
 from kenning.qa.conversation import PREVIOUS_WEIGHT, Turn, check_history, weigh_previous
 from kenning.qa.experts import rank_experts
@@ -309,11 +310,14 @@ class QAService:
             yield "token", text
         elif chosen == "llm":
             text, citations = yield from self._answer_llm(question, retrieval.hits)
+            if not citations:  # the reply failed the citation check: the extractive answer
+                text, citations = self._answer_extractive(question, retrieval)
+                yield "token", "\n\n" + (text or _abstain_text(experts, question))
             abstained = not citations
             if abstained:
                 text = _abstain_text(experts, question)
         else:
-            text, citations = self._answer_extractive(question, retrieval.hits)
+            text, citations = self._answer_extractive(question, retrieval)
             abstained = not citations
             if abstained:
                 text = _abstain_text(experts, question)
@@ -327,10 +331,19 @@ class QAService:
             corrected_question=prepared.corrected,
         )  # fmt: skip
 
-    def _answer_extractive(self, question: str, hits: list[Hit]) -> tuple[str, list[Citation]]:
+    def _answer_extractive(
+        self, question: str, retrieval: Retrieval
+    ) -> tuple[str, list[Citation]]:
+        """The answer units that answer the question, each with its `[n]`; nothing (no text,
+        no citations) when the abstention model judges that the passages do not answer."""
+        hits = retrieval.hits
         extract = choose_sentences(
             question, hits, self.parts.embedder(), self.settings.answer_sentences
         )
+        if extract.analysis is not None and self.settings.abstain_model:
+            scores = [retrieval.dense_scores.get(r, 0.0) for r in retrieval.rowids]
+            if should_abstain(features_of_answer(extract.analysis, hits, scores, extract)):
+                return "", []
         numbers: dict[int, int] = {}
         parts: list[str] = []
         for sentence in extract.sentences:

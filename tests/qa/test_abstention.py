@@ -1,0 +1,91 @@
+"""Calibrated abstention: features of real passages, and the shipped model's decisions."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from support import DEMO
+
+from kenning.qa.abstention import (
+    DEFAULT_MODEL,
+    FEATURES,
+    AbstentionFeatures,
+    LogisticModel,
+    abstain_probability,
+    features_of,
+    features_of_answer,
+    should_abstain,
+)
+from kenning.qa.extractive import choose_units
+from kenning.qa.question import analyse
+
+HOTELS = ("Nightly caps, including taxes but excluding breakfast:\n| Location | Cap per night |"
+          "\n|---|---|\n| Munich, Amsterdam, Vienna | €180 |")  # fmt: skip
+TRANSPORT = "Rail is the default for journeys under five hours. Flights are economy class."
+ONCALL = "Each on-call week is paid a flat stipend of €450. Shifts hand over on Monday."
+
+
+def test_a_question_whose_words_are_nowhere_has_low_coverage() -> None:
+    passages = [HOTELS, TRANSPORT, ONCALL]
+    hotel = features_of(analyse("What is the hotel cap per night in Munich?"), passages,
+                        [0.62, 0.31, 0.2])  # fmt: skip
+    menu = features_of(analyse("What is on the cafeteria menu on Fridays?"), passages,
+                       [0.21, 0.2, 0.19])  # fmt: skip
+    # "hotel" is not in the table (its heading was), the rest is.
+    assert hotel.passage_coverage > 0.6 and menu.passage_coverage == 0.0
+    assert hotel.unit_coverage > menu.unit_coverage
+    assert hotel.dense_best == 0.62 and hotel.dense_gap == pytest.approx(0.31)
+    assert hotel.transcript == 0.0
+    kinds = ["transcript", "document", "transcript"]
+    assert features_of(analyse("Who spoke?"), passages, [0.3] * 3, kinds=kinds).transcript == (
+        pytest.approx(2 / 3))
+    # No unit is given: the best passage cosine stands in for the best unit's.
+    assert hotel.unit_cosine == 0.62
+
+
+def test_expected_answer_type_missing_from_every_unit() -> None:
+    passages = [TRANSPORT, "Hotels are booked through the TravelDesk portal."]
+    money = features_of(analyse("How much does a hotel night in Munich cost?"), passages,
+                        [0.5, 0.4])  # fmt: skip
+    assert money.type_missing == 1.0
+    with_price = features_of(analyse("How much does a hotel night in Munich cost?"),
+                             [HOTELS, *passages], [0.6, 0.5, 0.4])  # fmt: skip
+    assert with_price.type_missing == 0.0
+    # "What ..." questions expect no particular form: never missing.
+    assert features_of(analyse("What is the rail policy?"), passages, [0.5]).type_missing == 0.0
+
+
+def test_shipped_model_abstains_when_nothing_matches_and_answers_when_all_does() -> None:
+    answered = AbstentionFeatures(dense_best=0.7, dense_gap=0.2, unit_cosine=0.7,
+                                  passage_coverage=1.0, unit_coverage=1.0, type_missing=0.0)
+    unanswered = AbstentionFeatures(dense_best=0.15, dense_gap=0.0, unit_cosine=0.12,
+                                    passage_coverage=0.0, unit_coverage=0.0, type_missing=1.0)
+    assert abstain_probability(unanswered) > DEFAULT_MODEL.threshold > abstain_probability(answered)
+    assert should_abstain(unanswered) and not should_abstain(answered)
+    assert set(DEFAULT_MODEL.features) <= set(FEATURES)
+    assert 0.0 < DEFAULT_MODEL.threshold < 1.0
+
+
+def test_model_from_dict_rejects_unknown_features() -> None:
+    with pytest.raises(ValueError, match="unknown feature 'bm25'; valid: dense_best"):
+        LogisticModel.from_dict({"features": ["bm25"], "mean": [0], "scale": [1], "coef": [1],
+                                 "intercept": 0, "threshold": 0.5})  # fmt: skip
+
+
+@pytest.mark.slow
+def test_demo_off_topic_questions_abstain_and_answerable_ones_do_not(demo_kb) -> None:
+    questions = [json.loads(line) for line in (DEMO / "questions.jsonl").read_text().splitlines()]
+
+    def abstains(question: str) -> bool:
+        retrieval = demo_kb.retrieve(question, k=5)
+        analysis = analyse(question)
+        extract = choose_units(analysis, retrieval.hits, demo_kb.embedder)
+        dense = [retrieval.dense_scores.get(r, 0.0) for r in retrieval.rowids]
+        return should_abstain(features_of_answer(analysis, retrieval.hits, dense, extract))
+
+    off_topic = [q["question"] for q in questions if q.get("must_abstain")]
+    assert off_topic and all(abstains(q) for q in off_topic)
+    answerable = [q["question"] for q in questions if not q.get("must_abstain")]
+    wrong = [q for q in answerable if abstains(q)]
+    assert len(wrong) <= 0.1 * len(answerable), wrong

@@ -1,0 +1,94 @@
+"""The extractive answerer over answer units: the unit that answers leads, short and clean."""
+
+from __future__ import annotations
+
+from kenning.index.embeddings import HashEmbedder
+from kenning.qa.extractive import choose_sentences, named_speakers
+from kenning.schema import Hit
+
+
+def hit(text: str, kind: str = "document", location: str = "", rank: int = 1) -> Hit:
+    return Hit(rank=rank, score=1.0, document_id=f"d{rank}", title="Doc", source=f"/d{rank}",
+               kind=kind, text=text, location=location, start=None, end=None,
+               speakers=[])  # fmt: skip
+
+
+RUNBOOK = hit(
+    "This runbook describes how to fail over **paydb**, the PostgreSQL cluster of payments.\n\n"
+    "## Before you start\n"
+    "1. Declare an incident in `#inc-payments` and state the severity.\n"
+    "2. Pause the capture workers:\n`kubectl -n payments scale deploy/capture-worker "
+    "--replicas=0`.\n3. Check replication lag with `patronictl list`.",
+    location="Payments database failover runbook",
+)
+HOTELS = hit(
+    "## Hotels\nNightly caps, including taxes but excluding breakfast:\n"
+    "| Location | Cap per night |\n|---|---|\n| Germany (except Munich) | €140 |\n"
+    "| Munich, Amsterdam, Vienna | €180 |\n| London, Paris, Zurich | €230 |",
+    location="Expense and travel policy > Booking travel", rank=2,
+)
+POST_MORTEM = hit(
+    "Idempotency keys for card captures were stored in a shared Redis instance configured "
+    "with `allkeys-lru`. When the processor slowed down, Redis hit its memory limit and "
+    "evicted keys, so retries were charged again.",
+    kind="retrospective", location="Post-mortem: customers charged twice > Root cause",
+)
+TIMELINE = hit(
+    "- 06:30 — Morning capture batch starts; the card processor slows down.\n"
+    "- 08:17 — Capture workers scaled to zero; duplicates stop.",
+    kind="retrospective", location="Post-mortem: customers charged twice > Timeline", rank=2,
+)
+TRANSCRIPT = hit(
+    "Tomás Silva: What's the catch with the new solver's memory use?\n"
+    "Amara Okafor: The catch is memory. Kestrel peaks at about 11 gigabytes per solver pod.\n"
+    "Mei Lin: With 15-minute buckets the memory peak drops to roughly 7.5 gigabytes.",
+    kind="transcript", location="00:04:04–00:07:52",
+)
+
+
+def answer(question: str, hits: list[Hit]) -> list[str]:
+    return [s.text for s in choose_sentences(question, hits, HashEmbedder(), 3).sentences]
+
+
+def test_a_procedure_question_is_answered_with_the_numbered_steps() -> None:
+    first = answer("How do we fail over the payments database?", [RUNBOOK, HOTELS])[0]
+    assert first.startswith("1. Declare an incident in #inc-payments")
+    assert "\n2. Pause the capture workers: kubectl -n payments scale" in first
+    assert "\n3. Check replication lag" in first
+    assert "`" not in first and "**" not in first
+
+
+def test_an_amount_question_leads_with_the_table_row_and_its_headers() -> None:
+    first = answer("What is the hotel cap per night in Munich?", [RUNBOOK, HOTELS])[0]
+    assert first == "Location: Munich, Amsterdam, Vienna, Cap per night: €180"
+
+
+def test_a_root_cause_question_leads_with_the_root_cause_section() -> None:
+    first = answer("What was the root cause of the double charges?", [TIMELINE, POST_MORTEM])[0]
+    assert first.startswith("Idempotency keys for card captures were stored in a shared Redis")
+    assert "so retries were charged again." in first
+
+
+def test_a_question_someone_asked_is_never_the_answer() -> None:
+    said = answer("What's the catch with the new solver's memory use?", [TRANSCRIPT])
+    assert said and not any("What's the catch" in s for s in said)
+    assert said[0].startswith(("Amara Okafor: “", "Mei Lin: “"))
+
+
+def test_the_named_speaker_leads() -> None:
+    said = answer("What did Mei say about the memory peak?", [TRANSCRIPT])
+    assert said[0].startswith("Mei Lin: “With 15-minute buckets")
+    assert named_speakers("What did D think?", {"Grad D", "Grad A"}) == {"Grad D"}
+    assert named_speakers("What did the Project Manager say?", {"Project Manager",
+                          "Marketing"}) == {"Project Manager"}  # fmt: skip
+    assert named_speakers("What did the manager say?", {"Project Manager"}) == set()
+
+
+def test_a_long_leading_sentence_starts_where_the_answer_is() -> None:
+    airport = hit("Southern California is home to many airports, among them Los Angeles "
+                  "International Airport, the second-busiest airport in the United States by "
+                  "passenger volume and the third by international passenger volume, and San "
+                  "Diego International Airport, the busiest single runway airport.")  # fmt: skip
+    first = answer("Which is the busiest single runway airport?", [airport])[0]
+    assert first.startswith("… ") and len(first.split()) <= 25
+    assert "San Diego International Airport, the busiest single runway airport." in first

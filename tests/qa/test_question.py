@@ -1,0 +1,109 @@
+"""Question analysis: the type and expected answer of the questions people ask."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from kenning.qa.question import (
+    AnswerType,
+    QuestionType,
+    analyse,
+    detect_language,
+    holds_answer_type,
+)
+
+
+@pytest.mark.parametrize(
+    ("question", "qtype", "atype"),
+    [
+        ("How do we fail over the payments database?", "procedure", "steps"),
+        ("How to deploy a service to production", "procedure", "steps"),
+        ("What are the steps to rotate an API key?", "procedure", "steps"),
+        ("What is the hotel cap per night for a business trip to Munich?", "quantity", "money"),
+        ("How much does a taxi to the depot cost?", "quantity", "money"),
+        ("How many counties are in Southern California?", "quantity", "number"),
+        ("What percentage of Victoria is farmland?", "quantity", "number"),
+        ("How long is the Rhine?", "quantity", "number"),
+        ("How long do we keep driver GPS traces?", "quantity", "duration"),
+        ("How quickly must a SEV1 page be acknowledged?", "quantity", "duration"),
+        ("When will every depot be running on the Kestrel solver?", "date", "date"),
+        ("In what year did the Rhine flood Cologne?", "date", "date"),
+        ("What time do the solver workers start planning?", "date", "time"),
+        ("Who owns the on-call policy?", "person", "person"),
+        ("Which team runs the ETA service?", "person", "person"),
+        ("Is alcohol reimbursed on business trips?", "yes_no", "boolean"),
+        ("Can I book first class on Deutsche Bahn?", "yes_no", "boolean"),
+        ("Why did the routes go through the closed A40?", "cause", "reason"),
+        ("What was the root cause of the double-charge incident?", "cause", "reason"),
+        ("What caused customers to be charged twice?", "cause", "reason"),
+        ("What is a contraction hierarchy?", "definition", "description"),
+        ("What does RPO stand for?", "definition", "description"),
+        ("Where does the Rhine begin?", "other", "place"),
+        ("What is on the cafeteria menu on Fridays?", "other", "entity"),
+        ("What is Southern California often abbreviated as?", "other", "entity"),
+        ("Comment basculer la base de données des paiements ?", "procedure", "steps"),
+        ("Combien coûte une nuit d'hôtel à Munich ?", "quantity", "money"),
+        ("Combien de temps garde-t-on les traces GPS ?", "quantity", "duration"),
+        ("Pourquoi les clients ont-ils été débités deux fois ?", "cause", "reason"),
+        ("Qui est responsable de la politique d'astreinte ?", "person", "person"),
+        ("Quand la migration du grand livre a-t-elle eu lieu ?", "date", "date"),
+    ],
+)
+def test_question_types(question: str, qtype: str, atype: str) -> None:
+    analysis = analyse(question)
+    assert (analysis.type, analysis.answer_type) == (QuestionType(qtype), AnswerType(atype))
+
+
+def test_content_terms_drop_question_words_and_possessives() -> None:
+    assert analyse("What did Amara say about the solver's memory use?").terms == (
+        "amara", "solver", "memory", "use",
+    )  # fmt: skip
+    assert analyse("How long do we keep driver GPS traces?").terms == (
+        "keep", "driver", "gps", "traces",
+    )  # fmt: skip
+    assert "hôtel" in analyse("Combien coûte une nuit d'hôtel à Munich ?").terms
+
+
+def test_language_detection_and_override() -> None:
+    assert detect_language("Quelle est la politique de remboursement des taxis ?") == "fr"
+    assert detect_language("What is the taxi reimbursement policy?") == "en"
+    assert analyse("Who owns it?", language="en").language == "en"
+
+
+@pytest.mark.parametrize(
+    ("text", "atype", "holds"),
+    [
+        ("Location: Munich, Cap per night: €180", "money", True),
+        ("Private car use is reimbursed at 0.30 EUR per kilometre.", "money", True),
+        ("The hotel cap depends on the city.", "money", False),
+        ("Acknowledge within 5 minutes; incident commander paged immediately.", "duration", True),
+        ("Probation lasts six months.", "duration", True),
+        ("Probation is reviewed by your manager.", "duration", False),
+        ("The cutover completed by 14 March 2026.", "date", True),
+        ("It happened in 1998.", "date", True),
+        ("It happened on a sunny afternoon.", "date", False),
+        ("Solver workers plan routes between 04:30 and 05:15.", "time", True),
+        ("Amara Okafor owns the ETA service.", "person", True),
+        ("Ask @jbecker about it.", "person", True),
+        ("The service is owned by the routing team.", "person", False),
+        ("The Rhine has 12 tributaries.", "number", True),
+        ("It has twelve tributaries.", "number", True),
+        ("It has many tributaries.", "number", False),
+        ("Redis evicted the keys because it hit its memory limit.", "reason", True),
+        ("Redis evicted the keys.", "reason", False),
+        ("Anything at all.", "entity", True),
+    ],
+)
+def test_holds_answer_type(text: str, atype: str, holds: bool) -> None:
+    assert holds_answer_type(text, AnswerType(atype)) is holds
+
+
+def test_analysis_is_fast() -> None:
+    questions = ["How do we fail over the payments database?",
+                 "What is the hotel cap per night for a business trip to Munich?"] * 50  # fmt: skip
+    started = time.perf_counter()
+    for question in questions:
+        analyse(question)
+    assert (time.perf_counter() - started) / len(questions) < 0.001

@@ -1,0 +1,179 @@
+"""Answer units: passages (as ingest stores them) split along their structure, in clean text."""
+
+from __future__ import annotations
+
+import pytest
+
+from kenning.qa.units import UnitKind, clean_text, heading_of, split_units, trim_fragments
+
+RUNBOOK = """\
+## Before you start
+1. Declare an incident in `#inc-payments` and state the severity
+(a primary outage is always SEV1, see *Incident severity levels*).
+2. Pause the capture workers so no new card captures are attempted:
+`kubectl -n payments scale deploy/capture-worker --replicas=0`.
+3. Check replication lag. Do not promote a replica with more than
+16 MB of lag without approval from the **payments lead**.
+"""
+
+HOTELS = """\
+## Hotels
+Nightly caps, including taxes but excluding breakfast:
+| Location                      | Cap per night |
+|-------------------------------|---------------|
+| Germany (except Munich)       | €140          |
+| Munich, Amsterdam, Vienna     | €180          |
+"""
+
+TRANSCRIPT = """\
+Priya Raman: How many solver pods do we run at peak?
+Mei Lin: Between 04:30 and 05:15 we autoscale to about 28 pods. One pod per depot job.
+Tomás Silva: Six to eight percent of distance is a lot of diesel. What's the catch?"""
+
+MEETING = """\
+## Decisions
+- The payments ledger will be migrated from PostgreSQL 13 to **PostgreSQL 16**
+using logical replication, with the cutover completed **by 14 March 2026**.
+- The cutover happens in the Tuesday maintenance window (05:00–06:00 CET).
+
+## Action items
+- [ ] @jbecker: migrate the ledger to Postgres 16 by March 14
+- Tomás Silva to provision the new paydb cluster by February 27
+"""
+
+ROOT_CAUSE = """\
+Idempotency keys for card captures were stored in a shared Redis instance
+configured with `maxmemory-policy allkeys-lru`. When the card processor
+slowed down, Redis hit its memory limit and began evicting keys. The capture
+worker treated a missing key as "never attempted" and charged again.
+Contributing factors:
+- No alert fired on Redis evictions for the payments cache.
+"""
+
+
+def by_kind(units: list, kind: UnitKind) -> list[str]:
+    return [u.text for u in units if u.kind is kind]
+
+
+def test_numbered_list_is_one_procedure_with_every_step_in_order() -> None:
+    units = split_units(RUNBOOK, "document", "Payments database failover runbook")
+    (procedure,) = by_kind(units, UnitKind.procedure)
+    steps = procedure.split("\n")
+    assert [s[:3] for s in steps] == ["1. ", "2. ", "3. "]
+    assert steps[1].endswith("kubectl -n payments scale deploy/capture-worker --replicas=0.")
+    assert "`" not in procedure and "**" not in procedure and "*Incident" not in procedure
+    assert all(u.heading == "Before you start" for u in units)
+    # Each step is also a unit of its own, after the whole procedure.
+    assert len(by_kind(units, UnitKind.item)) == 3 and units[0].kind is UnitKind.procedure
+
+
+def test_table_rows_carry_their_column_headers() -> None:
+    units = split_units(HOTELS, "document", "Expense and travel policy > Booking travel")
+    assert by_kind(units, UnitKind.table_row) == [
+        "Location: Germany (except Munich), Cap per night: €140",
+        "Location: Munich, Amsterdam, Vienna, Cap per night: €180",
+    ]
+    assert all("|" not in u.text for u in units)
+    assert units[-1].heading == "Hotels"
+
+
+def test_transcript_turns_keep_speakers_and_mark_questions() -> None:
+    units = split_units(TRANSCRIPT, "transcript", "00:04:04–00:07:52")
+    turns = [u for u in units if u.kind is UnitKind.turn]
+    assert [(t.speaker, t.question) for t in turns] == [
+        ("Priya Raman", True), ("Mei Lin", False), ("Tomás Silva", True),
+    ]  # fmt: skip
+    assert turns[1].text.startswith("Between 04:30 and 05:15")
+    sentences = [u for u in units if u.kind is UnitKind.sentence and u.speaker == "Mei Lin"]
+    assert [s.text for s in sentences] == [
+        "Between 04:30 and 05:15 we autoscale to about 28 pods.", "One pod per depot job.",
+    ]  # fmt: skip
+
+
+def test_meeting_decisions_and_action_items() -> None:
+    units = split_units(MEETING, "meeting", "Payments ledger planning — 18 February 2026")
+    decisions = by_kind(units, UnitKind.decision)
+    assert decisions[0] == ("The payments ledger will be migrated from PostgreSQL 13 to "
+                            "PostgreSQL 16 using logical replication, with the cutover "
+                            "completed by 14 March 2026.")  # fmt: skip
+    assert by_kind(units, UnitKind.action_item) == [
+        "@jbecker: migrate the ledger to Postgres 16 by March 14",
+        "Tomás Silva to provision the new paydb cluster by February 27",
+    ]
+
+
+def test_a_discussion_heading_that_mentions_a_follow_up_holds_no_action_items() -> None:
+    text = "## 1. Double-charge follow-up\nSofia reported that the keys now live in Postgres."
+    assert split_units(text, "meeting")[0].kind is UnitKind.sentence
+
+
+def test_post_mortem_root_cause_is_a_section_unit() -> None:
+    units = split_units(ROOT_CAUSE, "retrospective", "Post-mortem: charged twice > Root cause")
+    (section,) = by_kind(units, UnitKind.section)
+    assert section.startswith("Idempotency keys for card captures were stored in a shared Redis")
+    assert section.endswith('treated a missing key as "never attempted" and charged again.')
+    assert "Contributing" not in section and "`" not in section
+
+
+def test_chunk_edges_lose_cut_sentences() -> None:
+    text = ("ber of pending retries grew. Redis hit its memory limit.\n"
+            "The worker treated a missing key as never attempted and sent a capt")  # fmt: skip
+    assert trim_fragments(text).split() == "Redis hit its memory limit.".split()
+    units = split_units(text, "document")
+    assert [u.text for u in units] == ["Redis hit its memory limit."]
+
+
+def test_short_lines_without_a_full_stop_are_kept() -> None:
+    units = split_units("Facilitator: Jonas Becker\nNote taker: Sofia Marchetti", "meeting")
+    assert [u.text for u in units] == ["Facilitator: Jonas Becker", "Note taker: Sofia Marchetti"]
+
+
+def test_wrapped_markdown_lines_are_joined_but_exported_elements_are_not() -> None:
+    wrapped = ("It serves 41 depots in Germany, the Netherlands and Austria and plans\n"
+               "roughly 380,000 stops on a typical weekday. The Routing team, led by Amara\n"
+               "Okafor, owns every component described here.")  # fmt: skip
+    assert [u.text for u in split_units(wrapped)][-1] == (
+        "The Routing team, led by Amara Okafor, owns every component described here."
+    )
+    exported = ("Page owner: Tomás Silva (Platform) · Last edited 30 January 2026 · Exported "
+                "from Confluence\nEvery incident gets a severity level when it is declared.")
+    assert len(split_units(exported)) == 2
+
+
+@pytest.mark.parametrize(
+    ("raw", "clean"),
+    [
+        ("**Kestrel** (new) uses `contraction hierarchies`.", "Kestrel (new) uses contraction "
+                                                            "hierarchies."),  # fmt: skip
+        ("## Root cause", "Root cause"),
+        ("See the [runbook](https://wiki/runbook) first.", "See the runbook first."),
+        ("- [x] @jbecker: schedule the test", "- @jbecker: schedule the test"),
+        ("Total €21,600\nPage 2 of 3\nApproved.", "Total €21,600 Approved."),
+        ("| Munich | €180 |", "Munich €180"),
+        ("keep snake_case_names and 2*3*4 as they are", "keep snake_case_names and 2*3*4 as "
+                                                        "they are"),  # fmt: skip
+    ],
+)
+def test_clean_text(raw: str, clean: str) -> None:
+    assert clean_text(raw) == clean
+
+
+def test_page_footers_never_reach_a_unit() -> None:
+    text = "The vendor could not provide a SOC 2 report.\nPage 1 of 3\nIts keys cannot be rotated."
+    assert [u.text for u in split_units(text)] == [
+        "The vendor could not provide a SOC 2 report.", "Its keys cannot be rotated.",
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("location", "heading"),
+    [
+        ("Runbook > Before you start", "Before you start"),
+        ("Vendor security review 2026, page 2", "Vendor security review 2026"),
+        ("Roadmap > Q3 rollout, slide 3", "Q3 rollout"),
+        ("00:04:04–00:07:52", ""),
+        ("", ""),
+    ],
+)
+def test_heading_of_location(location: str, heading: str) -> None:
+    assert heading_of(location) == heading
