@@ -25,7 +25,24 @@ ROLE_WEIGHTS: dict[str, float] = {
     "facilitator": 0.5,
     "reviewer": 0.4,
     "attendee": 0.2,
+    # Held for one part of a document (an agenda item, a table row, a line); see
+    # ingest/people.py. Owning or shepherding the matched item counts nearly as owning a text.
+    "item_owner": 0.9,
+    "liaison": 0.6,
+    "mentioned": 0.15,
 }
+
+
+# Roles held for one part of a document: their evidence's `detail` holds anchor lines
+# (`anchor_text`, one per line), and a passage counts for them only when it holds one.
+SCOPED_ROLES: tuple[str, ...] = ("item_owner", "liaison", "action_owner", "mentioned")
+ANCHOR_MARKUP = re.compile(r"[*_`#>|]")
+ANCHOR_BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(?:\[[ xX]\]\s*)?", re.M)
+
+
+def anchor_text(text: str) -> str:
+    """Text as anchors are compared: no bullets or Markdown markup, single spaces."""
+    return " ".join(ANCHOR_MARKUP.sub(" ", ANCHOR_BULLET.sub("", text)).split())
 
 
 def stable_id(*parts: str, length: int = 16) -> str:
@@ -212,6 +229,13 @@ class Filters:
         for key, value in values.items():
             if value is None:
                 raise InvalidRequest(f"filter {key} must not be null; leave it out not to filter")
+            texts = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+            for text in texts:
+                if isinstance(text, str):
+                    try:
+                        check_text(text)
+                    except InvalidRequest as exc:
+                        raise InvalidRequest(f"filter {key}: {exc}") from None
         for key in ("kind", "tags", "groups", "lang"):
             if key in values:
                 values[key] = _filter_strings(key, values[key])
@@ -279,6 +303,11 @@ class Expert:
     score: float
     reasons: list[str]
     evidence: list[ExpertEvidence]
+    # How likely this person is to know (calibrated on held-out sets; qa/experts.py), and
+    # what a reader is told: "strong", "possible", or "neighbouring" (when Kenning abstained:
+    # they know nearby topics, not the answer).
+    confidence: float = 0.0
+    level: str = "possible"
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form of the expert."""

@@ -210,7 +210,7 @@ def build_ask_tab(services: UserServices) -> TabHooks:
             if not question_:
                 shown = gr.HTML(message("Ask a question first.", "error"), visible=True)
                 return shown, gr.Row(visible=False), note
-            services(request).add_feedback(question_, helpful, (note or "").strip())
+            services(request).reader.add_feedback(question_, helpful, (note or "").strip())
             shown = gr.HTML(message("Thanks, your feedback was recorded."), visible=True)
             return shown, gr.Row(visible=False), ""
 

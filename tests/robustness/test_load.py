@@ -30,7 +30,8 @@ def test_twenty_clients_while_an_ingest_runs_see_no_errors(tmp_path: Path) -> No
                             "Note5marker ledger", "Who owns the runbook?"])  # fmt: skip
     print(table(result))
     rows = {row["Name"]: row for row in result["rows"]}
-    assert int(rows["Aggregated"]["Request Count"]) > 50
+    # The load ran (a count, not a speed: speed is measured by `kenning bench`).
+    assert int(rows["Aggregated"]["Request Count"]) > 20
     assert int(rows["Aggregated"]["Failure Count"]) == 0, result["failures"]
     assert result["server_alive"] and result["ingest_exit"] == 0
     assert result["ingest_seconds"] > 5, "the ingest must overlap the load"
