@@ -21,17 +21,6 @@ MODEL = "kenning"
 SOURCES_HEADING = "\n\nSources:"
 
 
-def last_user_text(body: ChatCompletionRequest) -> str:
-    """The text of the last user message."""
-    for message in reversed(body.messages):
-        if message.role == "user":
-            if isinstance(message.content, str):
-                return message.content
-            parts = [p.text for p in message.content or [] if p.type == "text" and p.text]
-            return " ".join(parts)
-    raise InvalidRequest("messages has no user message")
-
-
 def message_text(message: ChatMessage) -> str:
     """The text of one message (its text parts joined)."""
     if isinstance(message.content, str):
