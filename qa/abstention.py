@@ -4,7 +4,8 @@ A logistic regression over features known at ask time, from what retrieval and t
 already computed: the best dense cosine of a passage and its gap to the next one, the best
 cosine of an answer unit, how much of the question's rarer terms the best passage and the best
 unit hold (IDF over the retrieved passages, so a distinctive word found nowhere weighs most),
-and whether the expected answer type (a number, a date, a name...) appears at all.
+whether the expected answer type (a number, a date, a name...) appears at all, and whether
+the passages are transcripts (whose similarities run lower than documents').
 It was trained offline with scikit-learn by `bench/train_abstention.py` on SQuAD 2.0 (its
 unanswerable questions as negatives) and QMSum train (a query asked of its own meeting, or of a
 meeting of another series); the coefficients and the threshold live in `abstention_model.py`.
@@ -122,7 +123,10 @@ def features_of_answer(
             `Retrieval.rowids`).
         extract: the extractive answerer's result for these hits.
     """
-    units = [u.plain for u in candidate_units(list(hits[:COVERED_PASSAGES]))]
+    # The answerer split the passages into units already; split them here only for an
+    # Extract made without them.
+    made = extract.candidates or candidate_units(list(hits[:COVERED_PASSAGES]))
+    units = [u.plain for u in made if u.hit_index < COVERED_PASSAGES]
     return features_of(analysis, [h.text for h in hits], dense_scores, units,
                        extract.best_cosine, [h.kind for h in hits])  # fmt: skip
 

@@ -13,7 +13,7 @@ and followed by that passage's `[n]` marker. A question someone asked is never a
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -103,6 +103,8 @@ class Extract:
         analysis: what question analysis found.
         type_found: the expected answer type is in a unit of the top passages (True for
             types without a form of their own).
+        candidates: every candidate unit of the passages (`candidate_units`), before any
+            was set aside for the question's shape; abstention reads them.
     """
 
     sentences: list[Sentence]
@@ -110,6 +112,7 @@ class Extract:
     best_cosine: float = 0.0
     analysis: QuestionAnalysis | None = None
     type_found: bool = True
+    candidates: list[Sentence] = field(default_factory=list)
 
 
 # Unit score = cosine similarity + RANK_PRIOR / (1 + passage rank) + OVERLAP_WEIGHT * coverage
@@ -263,11 +266,12 @@ def choose_units(
 ) -> Extract:
     """The units that answer, best first: the best one, then up to `max_units - 1` more that
     score close to it, are not redundant with it and keep the answer short."""
-    candidates = candidate_units(hits)
+    every = candidate_units(hits)
+    candidates = every
     if analysis.type is not QuestionType.procedure and not LIST_QUESTION.search(analysis.question):
         candidates = [c for c in candidates if c.kind not in (UnitKind.list, UnitKind.procedure)]
     if not candidates:
-        return Extract([], 0.0, analysis=analysis, type_found=False)
+        return Extract([], 0.0, analysis=analysis, type_found=False, candidates=every)
     passages = [stems_of(hit.text) for hit in hits]
     weights = term_weights(analysis.terms, passages)
     # A turn's speaker counts as its words ("what did the Project Manager say about...").
@@ -318,7 +322,7 @@ def choose_units(
     return Extract(
         units, float(scores[best]), float(cosines.max()), analysis,
         analysis.answer_type in (AnswerType.description, AnswerType.entity, AnswerType.boolean)
-        or any(typed),
+        or any(typed), every,
     )  # fmt: skip
 
 
