@@ -57,7 +57,8 @@ def create_app(
         kb: an open knowledge base to serve (default: the one `settings.home` names, closed
             when the app shuts down).
         ui: mount the web UI at `/ui` (with `/login`); the API alone otherwise.
-        warm: load the embedding model and vector index now, so the first question is fast.
+        warm: load the embedding model, vector index and question lexicon now, so the first
+            question is fast.
         ui_in_background: build the UI once the server has started, so the API answers
             while Gradio loads (`/ui` answers 503 and reloads itself until then).
         title: the title of the OpenAPI schema.
@@ -70,6 +71,7 @@ def create_app(
     if warm and owned:
         _ = kb.vectors
         kb.embedder.embed_query("warm up")
+        kb.qa.warm()
     ui_uploads = [UI_PATH + GRADIO_UPLOAD] if ui else []
     app = FastAPI(
         title=title,

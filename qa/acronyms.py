@@ -18,8 +18,12 @@ from dataclasses import dataclass, field
 
 SHORT = r"[A-Za-z][A-Za-z0-9&/-]{1,9}"
 LONG_WORDS = r"[A-Za-z][\w'-]*(?:\s+[\w'-]+){0,8}"
-# long form (short)
-LONG_THEN_SHORT = re.compile(rf"((?:[\w'-]+\s+){{0,8}}[\w'-]+)\s*\(\s*({SHORT})\s*\)")
+# (short), after its long form: the long form is the run of up to 9 words just before it,
+# found in a bounded window (a pattern that starts its 9-word run at every position of the
+# text costs ~1.5 ms per chunk; this one is linear)
+PAREN_SHORT = re.compile(rf"\(\s*({SHORT})\s*\)")
+WORDS_BEFORE = re.compile(r"((?:[\w'-]+\s+){0,8}[\w'-]+)\s*$")
+WINDOW = 200  # characters before "(short)" searched for its long form
 # short (long form)
 SHORT_THEN_LONG = re.compile(rf"\b({SHORT})\s*\(\s*({LONG_WORDS})\s*\)")
 # short = long form, short: long form, short stands for long form
@@ -40,9 +44,7 @@ def long_form_end(short: str, text: str) -> str | None:
         if not c.isalnum():
             s -= 1
             continue
-        while i >= 0 and (
-            text[i].lower() != c or (s == 0 and i > 0 and text[i - 1].isalnum())
-        ):
+        while i >= 0 and (text[i].lower() != c or (s == 0 and i > 0 and text[i - 1].isalnum())):
             i -= 1
         if i < 0:
             return None
@@ -88,8 +90,11 @@ class Acronyms:
 
     def learn(self, text: str) -> None:
         """Add the pairs a text defines."""
-        for match in LONG_THEN_SHORT.finditer(text):
-            short, before = match.group(2), match.group(1)
+        for match in PAREN_SHORT.finditer(text):
+            words = WORDS_BEFORE.search(text, max(0, match.start() - WINDOW), match.start())
+            if words is None:
+                continue
+            short, before = match.group(1), words.group(1)
             long = long_form_end(short, before)
             if long and plausible(short, long):
                 self.add(short, long)

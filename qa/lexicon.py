@@ -4,12 +4,15 @@ acronyms and aliases, and its people's names (for "he", "she" in follow-ups).
 Learnt from one read of the readable chunks and kept per (generation, caller's groups): a
 word that only a restricted document holds is never offered to a caller who cannot read it.
 At the demo's size the read takes milliseconds; it grows with the corpus (about 1 s per
-10k chunks here) and is paid once per ingest, on the first question after it.
+10k chunks here). A small knowledge base's lexicon is rebuilt on the first question after
+an ingest; a large one's in the background (see `LexiconCache`).
 """
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -20,6 +23,8 @@ from kenning.qa.spelling import Speller, count_words
 from kenning.schema import Filters
 
 KEEP = 8  # lexicons kept (one per distinct set of groups asking)
+SYNC_BUILD = 0.5  # seconds: a lexicon that builds faster is rebuilt before answering
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -48,23 +53,69 @@ def build_lexicon(store: Store, groups: tuple[str, ...] | None) -> Lexicon:
     return Lexicon(Speller(counts), acronyms, names)
 
 
+@dataclass(frozen=True)
+class _Entry:
+    lexicon: Lexicon
+    generation: int
+    seconds: float  # how long it took to build
+
+
 class LexiconCache:
-    """Lexicons by caller's groups, rebuilt when the store's generation changes."""
+    """Lexicons by caller's groups, rebuilt when the store's generation changes.
+
+    A lexicon that built in under `SYNC_BUILD` seconds (a small knowledge base) is rebuilt
+    before the question is answered, so a question right after an ingest knows its words.
+    A slower one is rebuilt in a background thread while questions keep the previous one:
+    during a long ingest every batch changes the generation, and no question should wait
+    for a full read of the corpus.
+    """
 
     def __init__(self) -> None:
-        self._lock = threading.Lock()
-        self._generation = -1
-        self._lexicons: dict[tuple[str, ...] | None, Lexicon] = {}
+        self._lock = threading.Lock()  # guards _entries and _building
+        self._build_lock = threading.Lock()  # one synchronous build at a time
+        self._entries: dict[tuple[str, ...] | None, _Entry] = {}
+        self._building: set[tuple[str, ...] | None] = set()
 
     def get(self, store: Store, groups: tuple[str, ...] | None) -> Lexicon:
-        """The lexicon of what `groups` may read in the store as it is now."""
+        """The lexicon of what `groups` may read in the store (as it is now, or as it was at
+        the last build while a slow rebuild runs)."""
         generation = store.generation
         with self._lock:
-            if generation != self._generation:
-                self._lexicons, self._generation = {}, generation
-            found = self._lexicons.get(groups)
-            if found is None:
-                if len(self._lexicons) >= KEEP:
-                    self._lexicons.pop(next(iter(self._lexicons)))
-                found = self._lexicons[groups] = build_lexicon(store, groups)
-            return found
+            entry = self._entries.get(groups)
+            if entry is not None and (
+                entry.generation == generation or entry.seconds >= SYNC_BUILD
+            ):
+                if entry.generation != generation and groups not in self._building:
+                    self._building.add(groups)
+                    threading.Thread(
+                        target=self._rebuild, args=(store, groups), daemon=True,
+                        name="kenning-lexicon",
+                    ).start()  # fmt: skip
+                return entry.lexicon
+        with self._build_lock:
+            with self._lock:
+                entry = self._entries.get(groups)
+                if entry is not None and entry.generation == store.generation:
+                    return entry.lexicon
+            return self._build(store, groups).lexicon
+
+    def _build(self, store: Store, groups: tuple[str, ...] | None) -> _Entry:
+        generation = store.generation  # read first: a write during the build rebuilds again
+        started = time.perf_counter()
+        lexicon = build_lexicon(store, groups)
+        entry = _Entry(lexicon, generation, time.perf_counter() - started)
+        with self._lock:
+            self._entries.pop(groups, None)
+            if len(self._entries) >= KEEP:
+                self._entries.pop(next(iter(self._entries)))
+            self._entries[groups] = entry
+        return entry
+
+    def _rebuild(self, store: Store, groups: tuple[str, ...] | None) -> None:
+        try:
+            self._build(store, groups)
+        except Exception:  # the store closed under it: the next question builds again
+            logger.debug("lexicon rebuild failed", exc_info=True)
+        finally:
+            with self._lock:
+                self._building.discard(groups)

@@ -20,6 +20,7 @@ from kenning.errors import InvalidRequest, NotFoundError
 from kenning.index.embeddings import Embedder
 from kenning.index.retriever import Retrieval
 from kenning.index.store import Store
+from kenning.ingest.language import detect_language
 from kenning.qa import llm as llm_answerer
 from kenning.qa.abstention import features_of_answer, should_abstain
 from kenning.qa.citations import check_answer, renumber
@@ -30,6 +31,7 @@ from kenning.qa.lexicon import LexiconCache
 from kenning.qa.messages import abstain_text
 from kenning.qa.preparation import PreparedQuestion, prepare_question
 from kenning.qa.reader import LOCAL, ScopedReader
+from kenning.qa.spelling import english_words
 from kenning.qa.uploads import save_uploads
 from kenning.schema import (
     AskResponse,
@@ -111,6 +113,13 @@ class QAService:
     def for_principal(self, principal: Principal) -> QAService:
         """The same service, seen by another principal."""
         return QAService(self.parts, principal, self._shared)
+
+    def warm(self) -> None:
+        """Load what the first question would: the spelling word list, the language
+        classifier, and the principal's lexicon of the knowledge base."""
+        english_words()
+        detect_language("Which language is this question written in?")
+        self._shared.lexicons.get(self.parts.store, self.reader.scope(Filters()).groups)
 
     @property
     def chat_model(self) -> Any:
@@ -290,7 +299,11 @@ class QAService:
                             self.pick_answerer(answerer), turns)  # fmt: skip
 
     def _events(
-        self, question: str, k: int, filters: Filters | None, chosen: Answerer,
+        self,
+        question: str,
+        k: int,
+        filters: Filters | None,
+        chosen: Answerer,
         history: tuple[Turn, ...] = (),
     ) -> Iterator[tuple[str, Any]]:
         started = time.perf_counter()
@@ -331,9 +344,7 @@ class QAService:
             corrected_question=prepared.corrected,
         )  # fmt: skip
 
-    def _answer_extractive(
-        self, question: str, retrieval: Retrieval
-    ) -> tuple[str, list[Citation]]:
+    def _answer_extractive(self, question: str, retrieval: Retrieval) -> tuple[str, list[Citation]]:
         """The answer units that answer the question, each with its `[n]`; nothing (no text,
         no citations) when the abstention model judges that the passages do not answer."""
         hits = retrieval.hits
@@ -355,9 +366,7 @@ class QAService:
         citations = [_citation(hits[i], n) for i, n in numbers.items()]
         return " ".join(parts), citations
 
-    def _answer_llm(
-        self, question: str, hits: list[Hit]
-    ) -> Iterator[tuple[str, Any]]:
+    def _answer_llm(self, question: str, hits: list[Hit]) -> Iterator[tuple[str, Any]]:
         pieces: list[str] = []
         for piece in llm_answerer.stream(self.chat_model, question, hits):
             pieces.append(piece)

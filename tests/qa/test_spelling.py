@@ -3,11 +3,17 @@
 
 from __future__ import annotations
 
+import time
 from collections import Counter
+from pathlib import Path
 
 import pytest
+from support import hash_settings
 
+from kenning.kb import KnowledgeBase
+from kenning.qa import lexicon as lexicon_module
 from kenning.qa.acronyms import Acronyms, learn_acronyms
+from kenning.qa.lexicon import LexiconCache
 from kenning.qa.spelling import Speller
 
 CORPUS = Counter(
@@ -72,3 +78,47 @@ def test_people_aliases_expand_to_names() -> None:
     found.add_aliases([("Jonas Becker", ("JB", "jbecker", "payments lead", "jonas@x.example"))])
     assert found.expansions("what did JB decide?") == ["jonas becker"]
     assert found.expansions("what did the payments lead decide?") == []
+
+
+def test_a_long_window_before_the_short_form_is_read_in_bounded_time() -> None:
+    # A chunk of 5,000 words and no parentheses, then one definition at its end.
+    text = "word " * 5000 + "the quantum unified exchange (QUX) is new"
+    found = learn_acronyms([text])
+    assert found.expansions("what is QUX?") == ["quantum unified exchange"]
+
+
+def _kb_with(tmp_path: Path, text: str) -> KnowledgeBase:
+    docs = tmp_path / "docs"
+    docs.mkdir(exist_ok=True)
+    (docs / "a.md").write_text(text, encoding="utf-8")
+    kb = KnowledgeBase(tmp_path / "kb", hash_settings(tmp_path / "kb"))
+    kb.ingest([docs])
+    return kb
+
+
+def test_a_small_knowledge_base_knows_new_acronyms_at_the_next_question(tmp_path) -> None:
+    with _kb_with(tmp_path, "# Payments\n\nFail over the payments database (paydb).") as kb:
+        cache = LexiconCache()
+        assert cache.get(kb.qa.parts.store, None).acronyms.expansions("quux?") == []
+        (tmp_path / "docs" / "b.md").write_text("The quick unified user exchange (quux).")
+        kb.ingest([tmp_path / "docs"])
+        lexicon = cache.get(kb.qa.parts.store, None)
+        assert lexicon.acronyms.expansions("quux?") == ["quick unified user exchange"]
+
+
+def test_a_slow_lexicon_is_rebuilt_in_the_background(tmp_path, monkeypatch) -> None:
+    # Every build counts as slow: questions keep the previous lexicon while it is rebuilt.
+    monkeypatch.setattr(lexicon_module, "SYNC_BUILD", 0.0)
+    with _kb_with(tmp_path, "# Payments\n\nFail over the payments database (paydb).") as kb:
+        store = kb.qa.parts.store
+        cache = LexiconCache()
+        first = cache.get(store, None)
+        (tmp_path / "docs" / "b.md").write_text("The quick unified user exchange (quux).")
+        kb.ingest([tmp_path / "docs"])
+        assert cache.get(store, None) is first  # not waiting for a rebuild
+        deadline = time.monotonic() + 30
+        while cache.get(store, None) is first and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert cache.get(store, None).acronyms.expansions("quux?") == [
+            "quick unified user exchange"
+        ]
