@@ -26,6 +26,8 @@ class Dataset(StrEnum):
     beir = "beir"
     sec10q = "sec10q"
     squad = "squad"
+    keps = "keps"
+    minutes = "minutes"
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:
@@ -117,22 +119,26 @@ def compare(
 
 @eval_app.command()
 def prepare(
-    dataset: Annotated[Dataset, typer.Argument(help="qmsum, beir, sec10q or squad.")],
+    dataset: Annotated[Dataset, typer.Argument(
+        help="qmsum, beir, sec10q, squad, keps or minutes.")],
     source: Annotated[Path, typer.Argument(
         help="qmsum: a split folder of meeting JSON; beir: a folder with corpus.jsonl, "
              "queries.jsonl, qrels/; sec10q: the folder with questions.csv and docs/; "
-             "squad: the folder with dev-4-articles.json (and distractor-articles.json).")],
+             "squad: the folder with dev-4-articles.json (and distractor-articles.json); "
+             "keps: a folder of KEP folders (kep.yaml + README.md); minutes: the "
+             "rust-lang-team minutes folder (golden set: eval/golden/).")],
     out: Annotated[Path, typer.Argument(help="Where to write corpus/ and golden.jsonl.")],
     limit: Annotated[int | None, typer.Option(
         min=1, help="qmsum: first N meetings; beir: first N queries; "
-                    "squad: the questions of the first N articles.")] = None,
+                    "squad: the questions of the first N articles; keps: first N KEPs.")
+    ] = None,
     split: Annotated[str, typer.Option(help="beir: the qrels split.")] = "test",
     company: Annotated[str | None, typer.Option(help="sec10q: MSFT or INTC only.")] = None,
     away: Annotated[bool, typer.Option(
         help="qmsum: also ask each query against the next meeting (must_abstain).")] = True,
 ) -> None:  # fmt: skip
     """Turn a data set into a corpus folder and a golden set."""
-    from kenning.eval.datasets import beir, qmsum, sec10q, squad
+    from kenning.eval.datasets import beir, keps, minutes, qmsum, sec10q, squad
 
     try:
         if dataset is Dataset.qmsum:
@@ -141,6 +147,10 @@ def prepare(
             golden = beir.prepare(source, out, split, limit)
         elif dataset is Dataset.squad:
             golden = squad.prepare(source, out, limit)
+        elif dataset is Dataset.keps:
+            golden = keps.prepare(source, out, limit)
+        elif dataset is Dataset.minutes:
+            golden = minutes.prepare(source, out)
         else:
             golden = sec10q.prepare(source, out, company)
     except (FileNotFoundError, ValueError, KeyError) as exc:

@@ -44,11 +44,12 @@ def _cell(value: float | None, key: str) -> str:
 
 
 def summary_tables(summary: dict[str, dict[str, float]]) -> list[tuple[str, list[str], list]]:
-    """(title, columns, rows) for each table that has any value."""
+    """(title, columns, rows) for each table that has any value (the short-answer table only
+    when there are short answers: its abstention recall alone repeats the last table)."""
     tables = []
     for title, keys in TABLES.items():
         present = [k for k in keys if any(k in s for s in summary.values())]
-        if not present:
+        if not present or (title == "Short answers" and present == ["abstain_recall"]):
             continue
         rows = [[name, *[_cell(s.get(k), k) for k in present]]
                 for name, s in summary.items() if any(k in s for k in present)]  # fmt: skip

@@ -15,11 +15,20 @@ from kenning.ingest.directory import PeopleDirectory
 from kenning.ingest.folder_config import FolderGroups
 from kenning.ingest.frontmatter import as_list
 from kenning.ingest.git_history import GitHistory
+from kenning.ingest.identity import IdentityResolver
 from kenning.ingest.kinds import detect_kind
 from kenning.ingest.parsers import audio, parser_for, suffix_of
-from kenning.ingest.people import extract_mentions
+from kenning.ingest.people import MAX_ANCHORS, extract_mentions
 from kenning.ingest.sidecar import find_sidecars
-from kenning.schema import ROLE_WEIGHTS, Chunk, Document, Evidence, ParsedDocument, Person
+from kenning.schema import (
+    ROLE_WEIGHTS,
+    SCOPED_ROLES,
+    Chunk,
+    Document,
+    Evidence,
+    ParsedDocument,
+    Person,
+)
 
 DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 
@@ -38,6 +47,13 @@ class IngestContext:
     default_groups: tuple[str, ...] = ()  # for documents that get no groups otherwise
     tags: tuple[str, ...] = ()
     transcription: audio.TranscriptionOptions = field(default_factory=audio.TranscriptionOptions)
+    identities: IdentityResolver | None = None  # made on first use; learns each folder once
+
+    def identity(self) -> IdentityResolver:
+        """The identity resolver of this ingest (one per run, so folders are read once)."""
+        if self.identities is None:
+            self.identities = IdentityResolver(self.directory, roster_entry)
+        return self.identities
 
 
 @dataclass
@@ -103,6 +119,55 @@ def parse_file(
     return parser(path)
 
 
+def roster_entry(path: Path) -> tuple[list[str], str]:
+    """The names a sibling file uses for people, and its text: what a folder's roster is
+    learnt from."""
+    parsed = parse_file(path)
+    names = [name for _, name, _ in extract_mentions(parsed)]
+    return names, "\n".join(block.text for block in parsed.blocks)
+
+
+def resolve_people(
+    path: Path, parsed: ParsedDocument, mentions: list[tuple[str, str, str]],
+    context: IngestContext,
+) -> tuple[list[Evidence], dict[str, Person]]:
+    """Each mention's person (through the document's, its folder's and the directory's names)
+    and the evidence of their roles; a role held for parts of the document keeps every part's
+    anchor line."""
+    text = "\n".join(block.text for block in parsed.blocks)
+    resolve = context.identity().for_document(path, [m for _, m, _ in mentions], text)
+    evidence: dict[tuple[str, str, str], Evidence] = {}
+    people: dict[str, Person] = {}
+    for role, mention, detail in mentions:
+        person = resolve(mention)
+        if person is None:
+            continue
+        people[person.id] = person
+        # A speaker keeps a row per label (the ranker finds their lines by it); an action
+        # item a row per item; other roles one row per person, anchors merged.
+        key = (person.id, role, mention if role == "speaker" else
+               detail if role == "action_owner" else "")  # fmt: skip
+        earlier = evidence.get(key)
+        if earlier is not None and role in SCOPED_ROLES and role != "action_owner":
+            anchors = list(dict.fromkeys([*earlier.detail.split("\n"), *detail.split("\n")]))
+            evidence[key] = Evidence(**{**earlier.__dict__,
+                                        "detail": "\n".join(anchors[:MAX_ANCHORS])})  # fmt: skip
+            continue
+        if earlier is not None:
+            continue
+        evidence[key] = Evidence(
+            person_id=person.id,
+            role=role,
+            weight=ROLE_WEIGHTS.get(role, 0.2),
+            share=float(detail) if role == "speaker" else None,
+            detail="" if role == "speaker" else detail,
+            mention=mention,
+        )
+    for person_id in people:  # aliases learnt while resolving
+        people[person_id] = context.directory.get(person_id) or people[person_id]
+    return list(evidence.values()), people
+
+
 def prepare(
     path: Path,
     root: Path,
@@ -126,7 +191,8 @@ def prepare(
         relative = PurePath(path.relative_to(root))
     except ValueError:
         relative = PurePath(path.name)
-    mentions = extract_mentions(parsed)
+    series = context.identity().folder(path)
+    mentions = extract_mentions(parsed, series.names, lambda name: bool(series.expand(name)))
     parsed.people = list(mentions)  # kind detection reads attendees and action owners
     kind = detect_kind(parsed, relative, context.kind)
     meta = parsed.meta
@@ -138,29 +204,7 @@ def prepare(
         for author, commits in git.top_authors(path):
             mentions.append(("author", author, f"{commits} commits"))
 
-    evidence: list[Evidence] = []
-    people: dict[str, Person] = {}
-    seen: set[tuple[str, str]] = set()
-    for role, mention, detail in mentions:
-        person = context.directory.resolve(mention)
-        if person is None:
-            continue
-        people[person.id] = person
-        share = float(detail) if role == "speaker" else None
-        key = (person.id, role)
-        if key in seen and role != "action_owner":
-            continue
-        seen.add(key)
-        evidence.append(
-            Evidence(
-                person_id=person.id,
-                role=role,
-                weight=ROLE_WEIGHTS.get(role, 0.2),
-                share=share,
-                detail="" if role == "speaker" else detail,
-                mention=mention,
-            )
-        )
+    evidence, people = resolve_people(path, parsed, mentions, context)
 
     stat = path.stat()
     modified = datetime.fromtimestamp(stat.st_mtime, UTC).date().isoformat()

@@ -1,22 +1,82 @@
-"""Who knows: people ranked by the relevance of retrieved passages times their role on them.
+"""Who knows: people ranked by what they said, wrote or own in the retrieved passages.
 
 The "document model" of expertise retrieval (Balog et al. 2006) and Macdonald & Ounis' voting
-model: each retrieved chunk votes for the people behind it, with the chunk's relevance times
-the weight of the person's role (owner, author, speaker's share of the chunk's words, ...).
+model, weighted by evidence rather than presence:
+
+- what a person *said*: their share of the words of each retrieved passage and of the
+  passages around it in a transcript (a discussion runs longer than one passage), each turn
+  weighted by how much of the question it shares (`TURN_FLOOR` + idf overlap);
+- what they *own or wrote*: document owners and authors (front matter, CODEOWNERS, git), and
+  the owners, shepherds and liaisons of the agenda item a passage holds (`SCOPED_ROLES`,
+  credited only when the passage holds their item);
+- being named in the passage counts a little, attendance least of all: a person who only
+  attended never ranks above one who said, wrote or owns what was retrieved.
+
+People the question names ("what did Priya say about ...") are boosted. Each expert carries a
+calibrated `confidence` (a logistic model over the ranking's own features, fitted on QMSum val,
+KEPs and the rust-lang minutes: `bench/fit_expert_confidence.py`) and a `level`; the service
+shows only those above `MIN_CONFIDENCE`, and none is a valid answer.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter, defaultdict
-from dataclasses import dataclass, field
+from collections.abc import Iterable
+from dataclasses import dataclass, field, replace
 
 from kenning.index.retriever import Retrieval
 from kenning.index.store import Store
-from kenning.schema import Expert, ExpertEvidence, Hit
+from kenning.schema import SCOPED_ROLES, Expert, ExpertEvidence, Hit, anchor_text
+
+# Passages the ranking was tuned on: the service retrieves this many for experts (answers use
+# their own k). QMSum val expert@1 0.64 with 5, 0.69 with 10, 0.67 with 15.
+EXPERT_HITS = 10
+SAY_DECAY = 0.25  # weight of the i-th passage for what was said: 1 / (i + 1) ** SAY_DECAY
+# In notes, people who talk in every meeting would outvote the owner of the matched item if
+# lower passages counted as much as in a transcript (where they are the same discussion).
+NOTE_SAY_DECAY = 1.0
+DOC_DECAY = 1.0  # and for roles on a document or an item: 1 / (i + 1)
+NEIGHBOURS = 2  # passages either side of a transcript hit that count for who spoke
+NEIGHBOUR_WEIGHT = 0.6  # per step away
+TURN_FLOOR = 0.3  # a turn sharing nothing with the question still counts this much
+ITEM_FLOOR = 0.2  # and an agenda item in the passage that shares nothing with it
+NAMED_BOOST = 4.0
+# Attendance in the ranking's score: next to nothing (attendees who did nothing else rank
+# last anyway); at ROLE_WEIGHTS' 0.2 a regular attendee of ten retrieved meetings outvoted
+# the owner of the item asked about.
+ATTENDANCE_WEIGHT = 0.02
+MENTION_WEIGHT = 0.15  # named in a line of the passage (ROLE_WEIGHTS["mentioned"])
+# CODEOWNERS says who reviews changes to a file, not who wrote what it says: below an author.
+CODEOWNERS_WEIGHT = 0.5
+NOTE_TURN_FLOOR = 0.3  # TURN_FLOOR for lines of notes
+TURN_CONTEXT = 1  # turns either side whose overlap with the question a turn shares
+MAX_TRANSCRIPT_CHUNKS = 2000  # longer documents are not read around their hits
+# Confidence: logistic over the ranking's features (fitted; see the module docstring).
+CONFIDENCE_WEIGHTS: dict[str, float] = {
+    "bias": -6.286, "log_share": -0.005, "first": 0.854, "lead": 4.614, "gap": 0.57,
+    "similarity": 2.302, "said": -0.498, "owned": 0.476, "item": -0.39,
+    "named_in_question": -0.247, "presence": 0.349,
+}  # fmt: skip
+MIN_CONFIDENCE = 0.15  # shown at all ("possible")
+STRONG_CONFIDENCE = 0.6  # shown as "strong"
+LEVELS: tuple[str, ...] = ("strong", "possible", "neighbouring")
 
 SPEAKER_LINE = re.compile(r"^(?P<speaker>[^:\n]{1,60}):\s+(?P<text>.+)$", re.M)
-NAMED_IN_QUESTION_BOOST = 1.5
+NOTE_LINE = re.compile(
+    r"^\s*(?:[-*+]\s+)?(?:\*\*|__)?(?P<speaker>@?[A-Za-z][^:*_\n]{0,38}?)(?:\*\*|__)?\s*:\s+"
+    r"(?P<text>\S.*)$", re.M,
+)
+WORD = re.compile(r"[A-Za-z][A-Za-z'-]+")
+HEADING_LINE = re.compile(r"(?m)^(?=#{1,6}\s)")
+QUESTION_WORDS = frozenset(
+    "a an the of to in on for and or what did was were is are be about how why who whom which "
+    "when where that this with as at by from it its their they them he she his her we our you "
+    "your i me my do does done said say says think thought discuss discussion discussed "
+    "summarize summarise meeting group team please describe talk talked regarding should ask "
+    "know knows tell could would can will".split()
+)
 ROLE_PHRASES: dict[str, str] = {
     "owner": "owner of",
     "author": "author of",
@@ -26,15 +86,34 @@ ROLE_PHRASES: dict[str, str] = {
     "action_owner": "has an action item in",
     "attendee": "attended",
 }
+# What kind of evidence a role is, for ties and for confidence.
+OWNED = frozenset({"owner", "author", "reviewer", "presenter", "facilitator"})
+ITEM = frozenset({"item_owner", "liaison", "action_owner"})
 
 
 @dataclass
 class _Tally:
+    person_id: str
     name: str
     score: float = 0.0
+    kinds: Counter[str] = field(default_factory=Counter)  # said/owned/item/named/presence
     named: bool = False
-    # (document_id, role) -> (contribution, reason)
+    # (document_id, role) -> (contribution, reason, title)
     items: dict[tuple[str, str], tuple[float, str, str]] = field(default_factory=dict)
+
+    def credit(self, document_id: str, role: str, kind: str, amount: float, reason: str,
+               title: str) -> None:  # fmt: skip
+        self.score += amount
+        self.kinds[kind] += amount
+        before = self.items.get((document_id, role))
+        total = amount + (before[0] if before else 0.0)
+        keep = before[1] if before and before[0] >= amount else reason
+        self.items[(document_id, role)] = (total, keep, title)
+
+    @property
+    def presence_only(self) -> bool:
+        """True when nothing but attendance (or being named in passing) puts them here."""
+        return not any(self.kinds[k] > 0 for k in ("said", "owned", "item"))
 
 
 def topics_of(evidence: list[dict]) -> Counter[str]:
@@ -52,11 +131,9 @@ def speaker_shares(text: str) -> dict[str, float]:
     return {s: n / total for s, n in words.items()} if total else {}
 
 
-def _relevances(hits: list[Hit]) -> list[float]:
-    """Each hit's relevance: 1/rank. Fused scores are too flat to tell the best passage from
-    the fifth, and a person's role on a weakly related document must not outweigh speaking
-    most of the best passage."""
-    return [1.0 / (i + 1) for i in range(len(hits))]
+def _terms(text: str) -> list[str]:
+    """Word stems (six letters) of a text, for question overlap."""
+    return [w.lower()[:6] for w in WORD.findall(text)]
 
 
 def _format_time(seconds: float | None) -> str:
@@ -66,63 +143,333 @@ def _format_time(seconds: float | None) -> str:
     return f"{total // 3600:02d}:{total % 3600 // 60:02d}:{total % 60:02d}"
 
 
-def rank_experts(retrieval: Retrieval, store: Store, k: int = 5) -> list[Expert]:
-    """The people most likely to know about what was retrieved, with reasons and evidence."""
+class _Passages:
+    """Retrieved passages, and the transcript passages around them (read once per document)."""
+
+    def __init__(self, store: Store, hits: list[Hit]) -> None:
+        self.store = store
+        self._chunks: dict[str, list[str]] = {}
+        self._idf: dict[str, dict[str, float]] = {}
+        self.hits = hits
+
+    def around(self, hit: Hit) -> list[tuple[str, float]]:
+        """The hit's text and its neighbours' (transcripts only), each with its weight."""
+        region = [(hit.text, 1.0)]
+        if hit.kind != "transcript":
+            return region
+        texts = self._texts(hit.document_id)
+        try:
+            at = texts.index(hit.text)
+        except ValueError:
+            return region
+        for step in range(1, NEIGHBOURS + 1):
+            for j in (at - step, at + step):
+                if 0 <= j < len(texts):
+                    region.append((texts[j], NEIGHBOUR_WEIGHT**step))
+        return region
+
+    def idf(self, document_id: str, fallback: Iterable[str]) -> dict[str, float]:
+        """Inverse document frequency of stems over a document's passages."""
+        if document_id not in self._idf:
+            texts = self._texts(document_id) or list(fallback)
+            df: Counter[str] = Counter()
+            for text in texts:
+                df.update(set(_terms(text)))
+            n = max(len(texts), 1)
+            self._idf[document_id] = {t: math.log(1 + n / (1 + c)) for t, c in df.items()}
+            self._idf[document_id]["__n__"] = math.log(1 + n)
+        return self._idf[document_id]
+
+    def _texts(self, document_id: str) -> list[str]:
+        if document_id not in self._chunks:
+            chunks = self.store.chunks_of(document_id)
+            self._chunks[document_id] = (
+                [c.text for c in chunks] if len(chunks) <= MAX_TRANSCRIPT_CHUNKS else []
+            )
+        return self._chunks[document_id]
+
+
+def _turns(text: str, kind: str) -> list[tuple[str, str]]:
+    pattern = SPEAKER_LINE if kind == "transcript" else NOTE_LINE
+    return [(m.group("speaker").strip().strip("*_"), m.group("text"))
+            for m in pattern.finditer(text)]  # fmt: skip
+
+
+def _overlap(text: str, wanted: dict[str, float]) -> float:
+    """The share of the question's weight (idf) that a text's words cover."""
+    total = sum(wanted.values())
+    if not total:
+        return 0.0
+    terms = set(_terms(text))
+    return sum(v for t, v in wanted.items() if t in terms) / total
+
+
+def _said(
+    tallies: dict[str, _Tally], hit: Hit, weight: float, speakers: dict[str, dict],
+    passages: _Passages, wanted: dict[str, float],
+) -> None:  # fmt: skip
+    """Credit each speaker with their words around a hit, weighted by question overlap."""
+    shares_here: dict[str, float] = defaultdict(float)
+    for text, near in passages.around(hit):
+        turns = _turns(text, hit.kind)
+        total = (sum(len(t.split()) for _, t in turns) if hit.kind == "transcript"
+                 else len(text.split())) or 1  # fmt: skip
+        overlaps = [_overlap(said, wanted) for _, said in turns]
+        for j, (label, said) in enumerate(turns):
+            row = speakers.get(label)
+            if row is None:
+                continue
+            # A reply ("Yes, and the cost ...") belongs to the question's topic as much as
+            # the turn it answers: half its own overlap, half its neighbourhood's best.
+            nearby = overlaps[max(0, j - TURN_CONTEXT) : j + TURN_CONTEXT + 1]
+            overlap = (overlaps[j] + max(nearby)) / 2
+            share = len(said.split()) / total
+            floor = TURN_FLOOR if hit.kind == "transcript" else NOTE_TURN_FLOOR
+            if near == 1.0:
+                shares_here[label] += share
+            tally = tallies.setdefault(row["person_id"], _Tally(row["person_id"], row["name"]))
+            when = _format_time(hit.start)
+            reason = (f"spoke {shares_here[label]:.0%} of the passage of “{hit.title}”"
+                      + (f" at {when}" if when else ""))  # fmt: skip
+            tally.credit(hit.document_id, "speaker", "said",
+                         weight * near * share * (floor + overlap), reason, hit.title)
+
+
+def _items(
+    hit: Hit, rows: list[dict], wanted: dict[str, float]
+) -> list[tuple[dict, str, float]]:
+    """The scoped roles this passage holds: (row, anchor line, question overlap of the item).
+
+    A passage may hold several agenda items (merged subsections keep their `## heading`
+    lines; bold items share a section): an item runs from its anchor line to the next item's
+    or the next heading, and keeps its section's heading; an anchor found only in the
+    passage's heading path stands for the whole passage.
+    """
+    place = anchor_text(hit.location)
+    sections = [anchor_text(part) for part in HEADING_LINE.split(hit.text) if part.strip()]
+    found: list[tuple[int, int, str, dict]] = []  # (section, position, line, row)
+    for row in rows:
+        for line in (row["detail"] or "").split("\n"):
+            if not line:
+                continue
+            where = next(((j, sec.find(line)) for j, sec in enumerate(sections) if line in sec),
+                         None)  # fmt: skip
+            if where is not None:
+                found.append((where[0], where[1], line, row))
+                break
+            if line in place:
+                found.append((-1, 0, line, row))
+                break
+    starts: dict[int, list[int]] = defaultdict(list)
+    for j, at, _, row in found:
+        if j >= 0 and row["role"] != "mentioned":
+            starts[j].append(at)
+    out: list[tuple[dict, str, float]] = []
+    for j, at, line, row in found:
+        if j < 0:
+            region = " ".join(sections)
+        elif row["role"] == "mentioned":
+            region = line
+        else:
+            section = sections[j]
+            lead = section[: min(starts[j])]  # the section's heading and what comes before
+            after = [s for s in starts[j] if s > at]
+            region = f"{lead} {section[at : min(after, default=len(section))]}"
+        out.append((row, line, _overlap(region + " " + place, wanted)))
+    return out
+
+
+def _named(question: str, tallies: dict[str, _Tally], mentions: dict[str, set[str]]) -> set[str]:
+    """Candidates the question names: a full name, handle or mention as written, or a word of
+    exactly one candidate's name written as a name ("What did Grad D say", "the Professor")."""
+    found: set[str] = set()
+    lowered = f" {question.lower()} "
+    for person_id, names in mentions.items():
+        for name in names:
+            key = name.lower().lstrip("@")
+            if (" " in key or len(key) >= 4 and not key.isalpha()) and re.search(
+                rf"(?<![\w@]){re.escape(key)}(?!\w)", lowered
+            ):
+                found.add(person_id)
+    words = [(m.group(), m.start()) for m in re.finditer(r"[A-Za-z]+", question)]
+    for i, (word, _) in enumerate(words):
+        if i == 0 or word.lower() in QUESTION_WORDS:
+            continue
+        previous = words[i - 1][0].lower()
+        if not (word[0].isupper() or previous == "the") or (len(word) == 1 and not word.isupper()):
+            continue
+        holders = [pid for pid, names in mentions.items()
+                   if any(word.lower() in n.lower().split() for n in names)]  # fmt: skip
+        if len(holders) == 1:
+            found.add(holders[0])
+    return found & set(tallies)
+
+
+def _score(retrieval: Retrieval, store: Store, question: str) -> dict[str, _Tally]:
     hits = retrieval.hits
     evidence = store.evidence_of(list(dict.fromkeys(h.document_id for h in hits)))
     by_document: dict[str, list[dict]] = defaultdict(list)
+    mentions: dict[str, set[str]] = defaultdict(set)
     for row in evidence:
         by_document[row["document_id"]].append(row)
+        mentions[row["person_id"]].update({row["name"], row["mention"]} - {""})
+    terms = [t for t in dict.fromkeys(_terms(question)) if t not in QUESTION_WORDS]
+    passages = _Passages(store, hits)
     tallies: dict[str, _Tally] = {}
-    for hit, relevance in zip(hits, _relevances(hits), strict=True):
-        shares = speaker_shares(hit.text) if hit.kind == "transcript" else {}
-        for row in by_document[hit.document_id]:
+    for i, hit in enumerate(hits):
+        rows = by_document[hit.document_id]
+        idf = passages.idf(hit.document_id, [hit.text])
+        wanted = {t: idf.get(t, idf["__n__"]) for t in terms}
+        speakers = {r["mention"]: r for r in rows if r["role"] == "speaker" and r["mention"]}
+        if speakers:
+            decay = SAY_DECAY if hit.kind == "transcript" else NOTE_SAY_DECAY
+            _said(tallies, hit, 1 / (i + 1) ** decay, speakers, passages, wanted)
+        owning: set[tuple[str, str]] = set()
+        for row, line, overlap in _items(hit, [r for r in rows if r["role"] in SCOPED_ROLES],
+                                         wanted):  # fmt: skip
+            if row["role"] == "mentioned" and (row["person_id"], line) in owning:
+                continue  # named in the item they own: owning it says it already
+            owning.add((row["person_id"], line))
+            kind, reason = _scoped_reason(row["role"], line, row, hit.title)
+            tally = tallies.setdefault(row["person_id"], _Tally(row["person_id"], row["name"]))
+            base = MENTION_WEIGHT if row["role"] == "mentioned" else row["weight"]
+            amount = base / (i + 1) ** DOC_DECAY * (ITEM_FLOOR + overlap)
+            tally.credit(hit.document_id, row["role"], kind, amount, reason, hit.title)
+        # A person's roles on the whole document: the strongest one counts (an owner who also
+        # facilitated is not two people's worth of evidence).
+        strongest: dict[str, tuple[float, dict]] = {}
+        for row in rows:
             role = row["role"]
-            if role == "speaker":
-                share = shares.get(row["mention"], 0.0)
-                if share == 0.0:
-                    continue
-                # The speaker "wrote" their share of the passage's words.
-                contribution = relevance * share
-                when = _format_time(hit.start)
-                reason = (
-                    f"spoke {share:.0%} of the passage of “{hit.title}”"
-                    + (f" at {when}" if when else "")
-                )
-            else:
-                contribution = relevance * row["weight"]
-                reason = f"{ROLE_PHRASES.get(role, role)} “{hit.title}”"
-                if role == "action_owner" and row["detail"]:
-                    reason += f" ({row['detail'][:80]})"
-                elif row["detail"] and role in ("owner", "author"):
-                    reason += f" ({row['detail']})"
-            tally = tallies.setdefault(row["person_id"], _Tally(row["name"]))
-            tally.score += contribution
-            key = (hit.document_id, role)
-            previous = tally.items.get(key)
-            total = contribution + (previous[0] if previous else 0.0)
-            tally.items[key] = (total, reason, hit.title)
-    for person_id in retrieval.people:
-        if person_id in tallies:
-            tallies[person_id].score *= NAMED_IN_QUESTION_BOOST
-            tallies[person_id].named = True
-    ranked = sorted(tallies.items(), key=lambda kv: (-kv[1].score, kv[1].name))[:k]
+            if role == "speaker" or role in SCOPED_ROLES:
+                continue
+            base = (ATTENDANCE_WEIGHT if role == "attendee" else
+                    CODEOWNERS_WEIGHT if row["detail"] == "CODEOWNERS" else row["weight"])
+            if base > strongest.get(row["person_id"], (-1.0, row))[0]:
+                strongest[row["person_id"]] = (base, row)
+        for base, row in strongest.values():
+            role = row["role"]
+            weight = base / (i + 1) ** DOC_DECAY
+            kind = "presence" if role == "attendee" else "owned"
+            reason = f"{ROLE_PHRASES.get(role, role)} “{hit.title}”"
+            if row["detail"] and role in ("owner", "author"):
+                reason += f" ({row['detail']})"
+            tally = tallies.setdefault(row["person_id"], _Tally(row["person_id"], row["name"]))
+            tally.credit(hit.document_id, role, kind, weight, reason, hit.title)
+    # Not `retrieval.people`: it matches role words in lower case too ("the user interface
+    # of ..." is not User Interface speaking); `_named` wants a name written as a name.
+    named = _named(question, tallies, mentions) if question else set(retrieval.people)
+    for person_id in named & set(tallies):
+        tallies[person_id].score *= NAMED_BOOST
+        tallies[person_id].named = True
+    return tallies
+
+
+def _scoped_reason(role: str, line: str, row: dict, title: str) -> tuple[str, str]:
+    item = line if len(line) <= 70 else line[:67] + "…"
+    if role == "item_owner":
+        return "item", f"owns “{item}” in “{title}”"
+    if role == "liaison":
+        return "item", f"liaison for “{item}” in “{title}”"
+    if role == "action_owner":
+        return "item", f"has an action item in “{title}” ({row['detail'][:80]})"
+    return "named", f"named in “{title}”: “{item}”"
+
+
+def _features(tally: _Tally, total: float, top: float, runner_up: float, first: bool,
+              similarity: float) -> dict[str, float]:  # fmt: skip
+    kinds = tally.kinds
+    strongest = max(("said", "owned", "item"), key=lambda k: kinds[k])
+    return {
+        "bias": 1.0,
+        "log_share": math.log(max(tally.score / total, 1e-4)) if total else -9.0,
+        "first": float(first),
+        "lead": tally.score / top if top else 0.0,
+        # How far the first stands above the second (0 for everyone else).
+        "gap": 1.0 - runner_up / tally.score if first and tally.score else 0.0,
+        "similarity": similarity,
+        "said": float(kinds[strongest] > 0 and strongest == "said"),
+        "owned": float(kinds[strongest] > 0 and strongest == "owned"),
+        "item": float(kinds[strongest] > 0 and strongest == "item"),
+        "named_in_question": float(tally.named),
+        "presence": float(tally.presence_only),
+    }
+
+
+def confidence_of(features: dict[str, float]) -> float:
+    """The calibrated probability that a ranked person is one to ask (`CONFIDENCE_WEIGHTS`)."""
+    z = sum(CONFIDENCE_WEIGHTS.get(name, 0.0) * value for name, value in features.items())
+    return 1.0 / (1.0 + math.exp(-z))
+
+
+def level_of(confidence: float) -> str:
+    """"strong" or "possible" (below `MIN_CONFIDENCE` a person is not shown at all)."""
+    return "strong" if confidence >= STRONG_CONFIDENCE else "possible"
+
+
+def rank_all(retrieval: Retrieval, store: Store, k: int = 5, question: str = "") -> list[Expert]:
+    """Everyone the retrieved passages point to, best first, with confidence and level, no
+    threshold applied (for evaluation and calibration; users get `rank_experts`)."""
+    tallies = _score(retrieval, store, question)
+    ordered = sorted(tallies.values(),
+                     key=lambda t: (t.presence_only, -t.score, t.name))  # fmt: skip
+    total = sum(t.score for t in ordered)
+    top = ordered[0].score if ordered else 0.0
+    runner_up = ordered[1].score if len(ordered) > 1 else 0.0
+    similarity = retrieval.best_dense_score()
     experts: list[Expert] = []
-    for person_id, tally in ranked:
+    for position, tally in enumerate(ordered[:k]):
         items = sorted(tally.items.items(), key=lambda kv: -kv[1][0])
-        reasons = [reason for _, (_, reason, _) in items[:3]]
+        reasons = list(dict.fromkeys(reason for _, (_, reason, _) in items))[:3]
         if tally.named:
             reasons.insert(0, "named in the question")
-        experts.append(
-            Expert(
-                person_id=person_id,
-                name=tally.name,
-                score=round(tally.score, 4),
-                reasons=reasons,
-                evidence=[
-                    ExpertEvidence(document_id=doc, title=title, role=role)
-                    for (doc, role), (_, _, title) in items[:5]
-                ],
-            )
+        confidence = confidence_of(
+            _features(tally, total, top, runner_up, position == 0, similarity)
         )
+        experts.append(Expert(
+            person_id=tally.person_id, name=tally.name, score=round(tally.score, 4),
+            reasons=reasons,
+            evidence=[ExpertEvidence(document_id=doc, title=title, role=role)
+                      for (doc, role), (_, _, title) in items[:5]],
+            confidence=round(confidence, 3), level=level_of(confidence),
+        ))  # fmt: skip
     return experts
+
+
+def rank_experts(
+    retrieval: Retrieval, store: Store, k: int = 5, question: str = "",
+    min_confidence: float = MIN_CONFIDENCE,
+) -> list[Expert]:
+    """The people likely to know about what was retrieved: at most `k`, only those whose
+    confidence reaches `min_confidence` (so possibly none), each with a level, reasons and
+    the documents behind them.
+
+    Args:
+        retrieval: what was retrieved for the question (`EXPERT_HITS` passages are best).
+        store: the knowledge base's store (evidence, and transcript passages around hits).
+        k: the most people to return.
+        question: the question asked; it names people ("what did Priya say") and its words
+            tell which turns of a transcript answer it. Without it, passages alone decide.
+        min_confidence: the least confidence shown.
+    """
+    ranked = rank_all(retrieval, store, k, question)
+    return [e for e in ranked if e.confidence >= min_confidence]
+
+
+def experts_for_abstention(experts: list[Expert], k: int = 3) -> list[Expert]:
+    """Who to ask when Kenning could not answer: never "strong" — at most `k` people labelled
+    as knowing neighbouring topics, those topics (the documents they know) named, or nobody.
+    The question is not repeated in the reason: the asker knows it, and a reason is shown
+    to whoever reads the response.
+
+    Args:
+        experts: the ranked experts for the question (already above the threshold).
+        k: the most people to return.
+    """
+    out: list[Expert] = []
+    for expert in experts[:k]:
+        titles = list(dict.fromkeys(e.title for e in expert.evidence))[:2]
+        near = " and ".join(f"“{t}”" for t in titles) or "related documents"
+        reason = f"knows neighbouring topics ({near}), not necessarily the answer"
+        out.append(replace(expert, level="neighbouring", reasons=[reason, *expert.reasons],
+                           confidence=min(expert.confidence, STRONG_CONFIDENCE - 0.01)))
+    return out

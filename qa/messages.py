@@ -1,5 +1,5 @@
 """The fixed phrases of answers, in each language Kenning answers in, chosen by the
-question's language (issue 17): a French question abstains in French.
+question's language: a French question abstains in French.
 
 A catalogue is a plain mapping, key -> language -> phrase with `str.format` fields, so a
 language is added by adding its phrases (a test checks that every key has every language).
@@ -15,8 +15,8 @@ MESSAGES: dict[str, dict[str, str]] = {
         "fr": "Je n'ai pas trouvé de réponse sûre à cette question dans la base de connaissances.",
     },
     "who_to_ask": {
-        "en": "The people most likely to know: {names}.",
-        "fr": "Les personnes les plus susceptibles de savoir : {names}.",
+        "en": "People who know neighbouring topics, who may point you further: {names}.",
+        "fr": "Personnes qui connaissent des sujets voisins et pourront vous orienter : {names}.",
     },
 }
 
@@ -33,7 +33,8 @@ def message(key: str, lang: str, **fields: str) -> str:
 
 
 def abstain_text(question: str, names: list[str]) -> str:
-    """What Kenning says when it abstains, in the question's language, naming who to ask."""
+    """What Kenning says when it abstains, in the question's language, naming the people who
+    know neighbouring topics (not people who know the answer: there is none to point to)."""
     lang = language_of(question)
     text = message("abstain", lang)
     if not names:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import IO, Any, Literal, Protocol
 
@@ -25,7 +25,7 @@ from kenning.qa import llm as llm_answerer
 from kenning.qa.abstention import features_of_answer, should_abstain
 from kenning.qa.citations import check_answer, renumber
 from kenning.qa.conversation import PREVIOUS_WEIGHT, Turn, check_history, weigh_previous
-from kenning.qa.experts import rank_experts
+from kenning.qa.experts import EXPERT_HITS, experts_for_abstention, rank_experts
 from kenning.qa.extractive import choose_sentences
 from kenning.qa.lexicon import LexiconCache
 from kenning.qa.messages import abstain_text
@@ -80,9 +80,14 @@ def _citation(hit: Hit, n: int) -> Citation:
     return Citation(**{**asdict(hit), "n": n})
 
 
+def _first(retrieval: Retrieval, k: int) -> Retrieval:
+    """The first k hits of a retrieval (fusion ranks the same whatever k asks for)."""
+    return replace(retrieval, hits=retrieval.hits[:k], rowids=retrieval.rowids[:k])
+
+
 def _abstain_text(experts: list[Expert], question: str) -> str:
-    """The abstain message and who to ask, in the question's language."""
-    return abstain_text(question, [e.name for e in experts[:3]])
+    """The abstain message and who knows neighbouring topics, in the question's language."""
+    return abstain_text(question, [e.name for e in experts_for_abstention(experts)])
 
 
 class _Shared:
@@ -250,8 +255,9 @@ class QAService:
         Raises:
             InvalidRequest: the topic is empty or too long.
         """
-        retrieval = self.retrieve(topic, k=10, filters=filters)
-        return rank_experts(retrieval, self.parts.store, k)
+        topic = self.validate_question(topic)
+        retrieval = self._retrieve(topic, EXPERT_HITS, filters)
+        return rank_experts(retrieval, self.parts.store, k, question=topic)
 
     def ask(
         self,
@@ -309,12 +315,14 @@ class QAService:
         started = time.perf_counter()
         timings: dict[str, float] = {}
         prepared = self._prepare(question, history, filters, chosen)
-        retrieval = self._retrieve_prepared(prepared, k, filters)
+        # Experts read more passages than the answer does; the answer reads the first k.
+        wide = self._retrieve_prepared(prepared, max(k, EXPERT_HITS), filters)
+        retrieval = _first(wide, k)
         timings.update(prepared.timings_ms)
         question = prepared.standalone  # answering reads the standalone, corrected question
         timings["retrieve"] = _ms(started)
         mark = time.perf_counter()
-        experts = rank_experts(retrieval, self.parts.store, 5)
+        experts = rank_experts(wide, self.parts.store, 5, question=question)
         timings["experts"] = _ms(mark)
         best = retrieval.best_dense_score()
         mark = time.perf_counter()
@@ -335,6 +343,8 @@ class QAService:
             if abstained:
                 text = _abstain_text(experts, question)
             yield "token", text
+        if abstained:  # who knows neighbouring topics, labelled so, never "strong"
+            experts = experts_for_abstention(experts)
         timings["answer"] = _ms(mark)
         timings["total"] = _ms(started)
         self.reader.log_question(question, abstained, round(best, 4), timings["total"], chosen)

@@ -5,7 +5,20 @@ from __future__ import annotations
 from typing import Any
 
 from kenning.ui.catalog import Topic, is_stale, today
-from kenning.ui.render import esc, kind_badge, message, person_link, role_label, source_url
+from kenning.ui.render import esc, kind_badge, message, person_link, source_url
+
+# Roles as a person's page says them.
+ROLE_NAMES: dict[str, str] = {
+    "owner": "owner", "author": "author", "reviewer": "reviewer", "presenter": "presented",
+    "facilitator": "facilitated", "speaker": "spoke", "attendee": "attended",
+    "action_owner": "action item", "item_owner": "owns an agenda item", "liaison": "liaison",
+    "mentioned": "named",
+}  # fmt: skip
+
+
+def role_text(role: str) -> str:
+    """A role in a few words: `item_owner` is "owns an agenda item"."""
+    return ROLE_NAMES.get(role, role.replace("_", " "))
 
 
 def document_item(row: dict[str, Any], on: str | None = None) -> str:
@@ -15,7 +28,7 @@ def document_item(row: dict[str, Any], on: str | None = None) -> str:
     if row.get("updated"):
         details.append(f"updated {row['updated']}")
     if row.get("roles"):
-        details.append(" · ".join(role_label(r) for r in dict.fromkeys(row["roles"])))
+        details.append(" · ".join(role_text(r) for r in dict.fromkeys(row["roles"])))
     stale = ' <span class="kn-badge kn-stale">review overdue</span>' if is_stale(row, on) else ""
     meta = " · ".join(esc(d) for d in details if d)
     return (f'<li><a href="{esc(source_url(document_id))}" target="_blank" rel="noopener">'
@@ -54,25 +67,30 @@ def topics_html(topics: list[Topic]) -> str:
 
 
 def person_html(profile: dict[str, Any] | None) -> str:
-    """A person's page: teams, aliases, topics, documents they own and meetings they were in."""
+    """A person's page: what they know (topics), the documents they own or wrote and the
+    meetings they were in, with their roles; when they were last active; the other names
+    they go by (only those the reader's documents use)."""
     if profile is None:
         return message("Choose a person to see their page.")
     teams = ", ".join(profile["teams"]) or "no team on record"
-    aliases = ", ".join(profile["aliases"][:6])
+    aliases = ", ".join(profile["aliases"][:8])
     topics = "".join(
         f'<span class="kn-badge kn-tag">#{esc(tag)} <small>{n}</small></span> '
         for tag, n in profile["topics"]
     ) or "none yet"
     owned = document_list(profile["owned"], "Documents they own or wrote",
                           "They own no documents.")  # fmt: skip
-    meetings = document_list(profile["meetings"], "Meetings and talks",
+    meetings = document_list(profile["meetings"], "Meetings and talks, with their part",
                              "They appear in no meetings.")  # fmt: skip
     also = f'<div class="kn-meta">Also known as: {esc(aliases)}</div>' if aliases else ""
+    last = profile.get("last_active")
+    active = f'<div class="kn-meta">Last active: {esc(last)}</div>' if last else ""
     return f"""
 <article class="kn-person" aria-label="{esc(profile['name'])}">
   <h2>{esc(profile['name'])}</h2>
   <div class="kn-meta">Team: {esc(teams)}</div>
   {also}
+  {active}
   <div class="kn-topics-line">Topics: {topics}</div>
   <div class="kn-columns">{owned}{meetings}</div>
 </article>"""

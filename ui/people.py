@@ -13,10 +13,8 @@ from kenning.ui import catalog
 from kenning.ui.access import UserServices
 from kenning.ui.pages import directory_html, person_html
 from kenning.ui.panel import TabHooks
-from kenning.ui.render import experts_html, message
+from kenning.ui.render import EXPERTS_SHOWN, experts_html, message
 from kenning.ui.style import panel
-
-EXPERTS_SHOWN = 6
 
 
 @dataclass
@@ -35,6 +33,17 @@ def find_people(service: QAService, topic: str) -> str:
     except ValueError as exc:
         return message(str(exc), "error")
     return experts_html(experts, f"Who knows about “{topic.strip()}”")
+
+
+def person_page(service: QAService, person_id: str) -> dict[str, Any] | None:
+    """A person's page as the user may see it (`catalog.person_profile`, read through the
+    user's `ScopedReader`), with the date they were last active in a readable document."""
+    profile = catalog.person_profile(service, person_id)
+    if profile is None:
+        return None
+    dates = [row["updated"] for row in [*profile["owned"], *profile["meetings"]]
+             if row.get("updated")]  # fmt: skip
+    return {**profile, "last_active": max(dates, default=None)}
 
 
 def build_people_tab(services: UserServices) -> PeopleTab:
@@ -61,7 +70,7 @@ def build_people_tab(services: UserServices) -> PeopleTab:
     def on_person(person_id: str | None, request: gr.Request) -> str:
         if not person_id:
             return person_html(None)
-        profile = catalog.person_profile(services(request), person_id)
+        profile = person_page(services(request), person_id)
         return person_html(profile) if profile else message("No such person.", "error")
 
     person.change(on_person, person, page)
@@ -76,7 +85,7 @@ def build_people_tab(services: UserServices) -> PeopleTab:
 
     def open_person(person_id: str, request: gr.Request) -> list[Any]:
         service = services(request)
-        if catalog.person_profile(service, person_id) is None:
+        if person_page(service, person_id) is None:
             return [gr.Dropdown(choices=choices(service), value=""),
                     message(f"No person with id “{person_id}”.", "error")]  # fmt: skip
         return [gr.Dropdown(choices=choices(service), value=person_id),

@@ -160,8 +160,24 @@ def sources_html(citations: list[Citation], question: str) -> str:
     return f'<section class="kn-sources" aria-label="Sources"><h3>Sources</h3>{cards}</section>'
 
 
+EXPERTS_SHOWN = 3  # people shown by default: more reads as a list of everyone involved
+LEVEL_LABELS: dict[str, str] = {
+    "strong": "strong match",
+    "possible": "possible",
+    "neighbouring": "knows nearby topics",
+}
+
+
+def level_badge(expert: Expert) -> str:
+    """How sure Kenning is about a person, in words (and the confidence on hover)."""
+    label = LEVEL_LABELS.get(expert.level, expert.level)
+    return (f'<span class="kn-badge kn-level kn-level-{esc(expert.level)}" '
+            f'title="confidence {expert.confidence:.0%}">{esc(label)}</span>')  # fmt: skip
+
+
 def expert_card(expert: Expert) -> str:
-    """A person to ask: name (linking to their page), why, and the documents behind it."""
+    """A person to ask: name (linking to their page), how sure, why, and the documents
+    behind it."""
     reasons = "".join(f"<li>{esc(r)}</li>" for r in expert.reasons[:4])
     seen: set[str] = set()
     evidence: list[str] = []
@@ -174,17 +190,24 @@ def expert_card(expert: Expert) -> str:
             f'{esc(item.title)}</a> <span class="kn-role">{esc(role_label(item.role))}</span></li>'
         )
     return f"""
-<article class="kn-card kn-expert">
-  <header>{person_link(expert.name, expert.person_id, "kn-title")}</header>
+<article class="kn-card kn-expert kn-expert-{esc(expert.level)}">
+  <header>{person_link(expert.name, expert.person_id, "kn-title")} {level_badge(expert)}</header>
   <div class="kn-why">Why: <ul>{reasons}</ul></div>
   <div class="kn-evidence">Evidence: <ul>{"".join(evidence[:4])}</ul></div>
 </article>"""
 
 
-def experts_html(experts: list[Expert], heading: str = "Who to ask") -> str:
-    """Cards for the people most likely to know."""
+def experts_html(
+    experts: list[Expert], heading: str = "Who to ask", limit: int = EXPERTS_SHOWN
+) -> str:
+    """Cards for the people most likely to know: at most `limit`, each with its level. People
+    who only know nearby topics (after an abstention) are headed as such, never as who to
+    ask about the question."""
     if not experts:
         return message("Nobody stands out for this yet.")
-    cards = "".join(expert_card(e) for e in experts)
+    shown = experts[:limit]
+    if all(e.level == "neighbouring" for e in shown):
+        heading = "No one to ask about this exactly; people who know nearby topics"
+    cards = "".join(expert_card(e) for e in shown)
     return (f'<section class="kn-experts" aria-label="{esc(heading)}"><h3>{esc(heading)}</h3>'
             f"{cards}</section>")  # fmt: skip

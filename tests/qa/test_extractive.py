@@ -92,3 +92,15 @@ def test_a_long_leading_sentence_starts_where_the_answer_is() -> None:
     first = answer("Which is the busiest single runway airport?", [airport])[0]
     assert first.startswith("… ") and len(first.split()) <= 25
     assert "San Diego International Airport, the busiest single runway airport." in first
+
+
+def test_an_answer_from_two_passages_passes_the_citation_check_whole() -> None:
+    from kenning.qa.citations import check_answer
+
+    hits = [hit("The delta is delimited in the West by the Alter Rhein and in the East by a "
+                "canal."), hit("The other third of the water flows through the Pannerdens "
+                               "Kanaal.", rank=2)]  # fmt: skip
+    reply = ("The other third of the water flows through the Pannerdens Kanaal. [2] The delta "
+             "is delimited in the West by the Alter Rhein. [1]")  # fmt: skip
+    checked = check_answer(reply, hits, HashEmbedder(), threshold=0.5)
+    assert not checked.dropped and checked.cited == [2, 1]

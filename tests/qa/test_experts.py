@@ -1,0 +1,124 @@
+"""Who to ask: ranked by what people said, wrote or own; shown with a level, never as a crowd."""
+
+from __future__ import annotations
+
+import pytest
+from support import DATA, hash_settings
+
+from kenning import KnowledgeBase
+from kenning.config import Principal
+from kenning.qa.experts import (
+    EXPERT_HITS,
+    MIN_CONFIDENCE,
+    experts_for_abstention,
+    rank_all,
+    rank_experts,
+)
+from kenning.qa.reader import ScopedReader
+from kenning.qa.service import QAService
+from kenning.schema import Expert, ExpertEvidence
+from kenning.ui.pages import person_html
+from kenning.ui.people import person_page
+from kenning.ui.render import EXPERTS_SHOWN, experts_html
+
+
+@pytest.fixture(scope="module")
+def people_kb(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBase:
+    home = tmp_path_factory.mktemp("experts-kb")
+    kb = KnowledgeBase(home, hash_settings(home))
+    assert not kb.ingest([DATA / "people"]).failed
+    return kb
+
+
+def ask(kb: KnowledgeBase, question: str) -> list[Expert]:
+    retrieval = kb.qa.retrieve(question, k=EXPERT_HITS)
+    return rank_experts(retrieval, kb.store, k=5, question=question)
+
+
+def test_the_owner_of_the_matched_item_comes_first(people_kb: KnowledgeBase) -> None:
+    experts = ask(people_kb, "Who should I ask about cache eviction?")
+    assert experts[0].name == "Mara Lind"
+    assert any("cache eviction (Mara)" in r for r in experts[0].reasons)
+    assert 0 < experts[0].confidence <= 1 and experts[0].level in ("strong", "possible")
+
+
+def test_the_person_who_said_the_answer_outranks_attendees(people_kb: KnowledgeBase) -> None:
+    ranked = rank_all(people_kb.qa.retrieve("ledger copy freeze window checksums", k=10),
+                      people_kb.store, k=10, question="ledger copy freeze window checksums")
+    names = [e.name for e in ranked]
+    assert names[0] == "Ana Pereira"  # she said it (as "AP")
+    assert any(r.startswith("spoke ") for r in ranked[0].reasons)
+    # Josh Stone only attended: never above anyone who said, wrote or owns something here.
+    attended_only = [e.name for e in ranked if all(r.startswith("attended") for r in e.reasons)]
+    assert "Josh Stone" in attended_only and names.index("Josh Stone") >= 3
+    first = min(names.index(name) for name in attended_only)
+    assert all(any(not r.startswith("attended") for r in e.reasons) for e in ranked[:first])
+
+
+def test_a_person_named_in_the_question_by_initials_is_found(people_kb: KnowledgeBase) -> None:
+    experts = ask(people_kb, "What did AP say about the ledger copy?")
+    assert experts[0].name == "Ana Pereira"
+    assert experts[0].reasons[0] == "named in the question"
+
+
+def test_only_people_above_the_threshold_are_returned(people_kb: KnowledgeBase) -> None:
+    retrieval = people_kb.qa.retrieve("Who should I ask about cache eviction?", k=EXPERT_HITS)
+    everyone = rank_all(retrieval, people_kb.store, k=10, question="cache eviction")
+    shown = rank_experts(retrieval, people_kb.store, k=10, question="cache eviction")
+    assert len(shown) < len(everyone)
+    assert all(e.confidence >= MIN_CONFIDENCE for e in shown)
+    assert rank_experts(retrieval, people_kb.store, question="cache eviction",
+                        min_confidence=1.0) == []  # none is a valid answer  # fmt: skip
+
+
+def test_nothing_retrieved_names_nobody(people_kb: KnowledgeBase) -> None:
+    empty = people_kb.qa.retrieve("cache eviction", k=5)
+    empty.hits, empty.rowids = [], []
+    assert rank_experts(empty, people_kb.store, question="cache eviction") == []
+
+
+def test_after_an_abstention_people_are_labelled_as_knowing_nearby_topics(
+    people_kb: KnowledgeBase,
+) -> None:
+    experts = ask(people_kb, "Who should I ask about cache eviction?")
+    nearby = experts_for_abstention(experts)
+    assert nearby and len(nearby) <= 3
+    assert all(e.level == "neighbouring" and e.level != "strong" for e in nearby)
+    assert nearby[0].reasons[0].startswith("knows neighbouring topics (“")
+    assert experts_for_abstention([]) == []
+
+
+def test_the_panel_shows_levels_and_at_most_three_people() -> None:
+    evidence = [ExpertEvidence(document_id="d", title="Runbook", role="owner")]
+    crowd = [Expert(person_id=f"p{i}", name=f"Person {i}", score=1.0, reasons=["owner"],
+                    evidence=evidence, confidence=0.7, level="strong") for i in range(6)]
+    html = experts_html(crowd)
+    assert html.count('class="kn-card kn-expert') == EXPERTS_SHOWN == 3
+    assert "strong match" in html and "Person 3" not in html
+    nearby = experts_html([Expert(person_id="p", name="P", score=1.0, reasons=["near"],
+                                  evidence=evidence, level="neighbouring")])  # fmt: skip
+    assert "knows nearby topics" in nearby and "No one to ask about this exactly" in nearby
+
+
+def test_a_person_page_shows_roles_last_activity_and_aliases(people_kb: KnowledgeBase) -> None:
+    service = people_kb.qa
+    ana = next(p for p in people_kb.store.people() if p.name == "Ana Pereira")
+    page = person_page(service, ana.id)
+    assert page is not None and page["last_active"] == "2026-01-20"
+    assert {"AP", "apereira"} <= set(page["aliases"])
+    html = person_html(page)
+    assert "Last active: 2026-01-20" in html and "owns an agenda item" in html
+    assert "spoke" in html and "Platform sync 2026-01-12" in html
+
+
+def test_a_person_page_hides_what_the_reader_may_not_read(people_kb: KnowledgeBase) -> None:
+    ana = next(p for p in people_kb.store.people() if p.name == "Ana Pereira")
+    ops = QAService(people_kb.qa.parts, Principal("ops", frozenset({"ops"})))
+    assert isinstance(ops.reader, ScopedReader)
+    page = person_page(ops, ana.id)
+    assert page is not None
+    assert "AP" in page["aliases"] and "apereira" not in page["aliases"]  # learnt in finance
+    assert page["last_active"] == "2026-01-12"
+    assert "Finance sync" not in person_html(page)
+    quentin = next(p for p in people_kb.store.people() if p.name == "Quentin Moss")
+    assert person_page(ops, quentin.id) is None
