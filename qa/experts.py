@@ -430,7 +430,9 @@ def rank_all(retrieval: Retrieval, store: Store, k: int = 5, question: str = "")
             reasons=reasons,
             evidence=[ExpertEvidence(document_id=doc, title=title, role=role)
                       for (doc, role), (_, _, title) in items[:5]],
-            confidence=round(confidence, 3), level=level_of(confidence),
+            confidence=round(confidence, 3),
+            # Being named or present is never "strong": only saying, writing or owning it.
+            level="possible" if tally.presence_only else level_of(confidence),
         ))  # fmt: skip
     return experts
 
