@@ -13,6 +13,8 @@ and followed by that passage's `[n]` marker. A question someone asked is never a
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 
 import numpy as np
@@ -127,6 +129,7 @@ KEEP_RATIO = 0.8  # a further unit must score at least this share of the best on
 # embedded, and each by its first EMBED_WORDS words: embedding costs the most ask time.
 EMBED_CANDIDATES = 8
 EMBED_WORDS = 40
+UNIT_CACHE_SIZE = 8192  # unit vectors kept (~12 MB at 384 dimensions)
 TYPE_WEIGHT = 0.2
 CONTEXT_WEIGHT = 0.2
 HEADING_WEIGHT = 0.1
@@ -261,6 +264,42 @@ def lead_window(sentence: Sentence, weights: dict[str, float], answer_type: Answ
     return replace(sentence, text=shown, plain=plain)
 
 
+class UnitVectors:
+    """Unit vectors by (model, text), the most recent kept: the same passages come back for
+    a follow-up, a rephrased question or a popular topic, and embedding their units is most of
+    an extractive answer's time. Only a text the caller retrieved is looked up, and only its
+    vector is kept."""
+
+    def __init__(self, size: int = UNIT_CACHE_SIZE) -> None:
+        self.size = size
+        self._vectors: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def embed(self, embedder: Embedder, texts: list[str]) -> np.ndarray:
+        """The vectors of `texts`, embedding only those not kept."""
+        name = getattr(embedder, "name", type(embedder).__name__)
+        with self._lock:
+            found = [self._vectors.get((name, t)) for t in texts]
+            for text, vector in zip(texts, found, strict=True):
+                if vector is not None:
+                    self._vectors.move_to_end((name, text))
+        missing = [i for i, v in enumerate(found) if v is None]
+        if missing:
+            fresh = embedder.embed_documents([texts[i] for i in missing])
+            with self._lock:
+                for i, vector in zip(missing, fresh, strict=True):
+                    found[i] = vector
+                    self._vectors[(name, texts[i])] = vector
+                while len(self._vectors) > self.size:
+                    self._vectors.popitem(last=False)
+        if not texts:
+            return embedder.embed_documents([])
+        return np.stack(found)
+
+
+UNIT_VECTORS = UnitVectors()
+
+
 def choose_units(
     analysis: QuestionAnalysis, hits: list[Hit], embedder: Embedder, max_units: int = 3
 ) -> Extract:
@@ -298,8 +337,8 @@ def choose_units(
     keep = sorted(np.argsort(-cheap, kind="stable")[:EMBED_CANDIDATES].tolist())
     candidates = [candidates[i] for i in keep]
     cheap = cheap[keep]
-    vectors = embedder.embed_documents([" ".join(c.plain.split()[:EMBED_WORDS])
-                                        for c in candidates])  # fmt: skip
+    vectors = UNIT_VECTORS.embed(embedder, [" ".join(c.plain.split()[:EMBED_WORDS])
+                                            for c in candidates])  # fmt: skip
     cosines = vectors @ embedder.embed_query(analysis.question)
     scores = cosines + cheap
     order = [int(i) for i in np.argsort(-scores, kind="stable")]

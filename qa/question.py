@@ -18,6 +18,7 @@ import math
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 
 class QuestionType(StrEnum):
@@ -291,6 +292,7 @@ EXCEPTED = re.compile(r"\b(?:except|excluding|other than|apart from|sauf|hors)\s
                       r"[\w'’-]+(?:\s*(?:,|and|or|et|ou)\s*[\w'’-]+)*")  # fmt: skip
 
 
+@lru_cache(maxsize=65536)  # the same words come back in every passage of every question
 def stem(word: str) -> str:
     """A crude English stem, enough to match "captures" with "capture" and "failed" with
     "fail" (both sides of a comparison are stemmed the same way)."""
