@@ -7,6 +7,7 @@ person is right. Much faster than `kenning eval run`, which also answers every q
 
 Usage:
     python -m kenning.bench.expert_ranking .eval/keps/golden.jsonl --kb .eval/keps/kb
+    python -m kenning.bench.expert_ranking demo/questions.jsonl --kb /tmp/demo-kb --corpus demo
 """
 
 from __future__ import annotations
@@ -24,13 +25,20 @@ SHOWN = 3
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Ingest the corpus beside the golden set if the knowledge base is empty, then score."""
+    """Ingest the corpus (`--corpus`, by default the `corpus` folder beside the golden set) if
+    the knowledge base is empty, then score."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("golden", type=Path)
     parser.add_argument("--kb", type=Path, required=True)
     parser.add_argument("--hits", type=int, default=experts.EXPERT_HITS)
+    parser.add_argument(
+        "--corpus",
+        type=Path,
+        default=None,
+        help="source files (default: the `corpus` folder beside the golden set)",
+    )
     args = parser.parse_args(argv)
-    corpus = args.golden.parent / "corpus"
+    corpus = args.corpus if args.corpus is not None else args.golden.parent / "corpus"
     questions = [q for q in load_golden(args.golden) if q.experts and not q.must_abstain]
     ranked_1 = ranked_3 = shown_1 = shown_3 = shown = strong = strong_right = 0
     with KnowledgeBase(args.kb, load_settings(home=args.kb, git_history=False)) as kb:

@@ -1,4 +1,12 @@
-"""The bundled demo with the real packaged model: its questions find their evidence."""
+"""The bundled demo with the real packaged model: its questions find their evidence, are
+answered, abstained on, and name the right people.
+
+A question is answered correctly when Kenning does not abstain and its answer holds one of
+the question's key facts: the evidence quotes of at most `SHORT_ANSWER_WORDS` words (the
+length `kenning eval` treats as an answer span), compared after SQuAD-style normalisation.
+A who-to-ask question (tag `who`) is also answered when the answer names an expected expert
+or the first expert shown is one: that is where a person reads who to ask.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +16,93 @@ from pathlib import Path
 import pytest
 from support import DEMO
 
+from kenning.eval.golden import load_golden
+from kenning.eval.metrics import SHORT_ANSWER_WORDS, normalise_answer
+
 QUESTIONS = [json.loads(line) for line in (DEMO / "questions.jsonl").read_text().splitlines()]
+FRENCH = [json.loads(line) for line in (DEMO / "questions.fr.jsonl").read_text().splitlines()]
 ANSWERABLE = [q for q in QUESTIONS if not q.get("must_abstain")]
+MUST_ABSTAIN = [q for q in QUESTIONS if q.get("must_abstain")]
+WHO = [q for q in ANSWERABLE if "who" in q.get("tags", [])]
+TEXT_SOURCES = {".md", ".txt", ".html", ".vtt", ".srt"}  # quotes checked against the file
+
+
+def key_facts(item: dict) -> list[str]:
+    """The short evidence quotes of a question: the facts a correct answer states."""
+    return [e["text"] for e in item["evidence"]
+            if e.get("text") and len(e["text"].split()) <= SHORT_ANSWER_WORDS]  # fmt: skip
+
+
+def states(text: str, facts: list[str]) -> bool:
+    """True when the text holds one of the facts, both normalised as SQuAD answers are."""
+    padded = f" {normalise_answer(text)} "
+    return any(f" {normalise_answer(fact)} " in padded for fact in facts if normalise_answer(fact))
+
+
+def answered(item: dict, response) -> bool:  # noqa: ANN001 - an AskResponse
+    if response.abstained:
+        return False
+    if states(response.answer, key_facts(item)):
+        return True
+    if "who" not in item.get("tags", []):
+        return False
+    gold = {name.lower() for name in item["experts"]}
+    first = response.experts[0].name.lower() if response.experts else None
+    return first in gold or states(response.answer, item["experts"])
+
+
+# ---- the golden files themselves (fast) -----------------------------------------------------
+
+
+def test_demo_golden_sets_load_and_have_the_promised_shape() -> None:
+    english = load_golden(DEMO / "questions.jsonl")
+    french = load_golden(DEMO / "questions.fr.jsonl")
+    assert len(english) >= 40 and len(MUST_ABSTAIN) >= 5
+    assert len(WHO) >= 15 and all(q["experts"] for q in WHO)
+    assert len(french) >= 20
+    assert all(not q.must_abstain or (not q.evidence and not q.experts) for q in english)
+
+
+def test_every_answerable_demo_question_has_a_key_fact() -> None:
+    assert [q["id"] for q in ANSWERABLE if not key_facts(q)] == []
+
+
+@pytest.mark.parametrize("item", ANSWERABLE, ids=[q["id"] for q in ANSWERABLE])
+def test_demo_evidence_quotes_are_in_their_source_files(item: dict) -> None:
+    for span in item["evidence"]:
+        path = DEMO / span["source"]
+        assert path.is_file(), span["source"]
+        if path.suffix in TEXT_SOURCES:
+            assert " ".join(span["text"].split()) in " ".join(path.read_text().split()), span
+
+
+def test_french_questions_translate_english_ones_with_the_same_evidence() -> None:
+    english = {q["id"]: q for q in QUESTIONS}
+    for item in FRENCH:
+        original = english[item["id"]]
+        assert item["question"] != original["question"]
+        assert "fr" in item["tags"]
+        for key in ("answer", "evidence", "experts", "must_abstain"):
+            assert item.get(key) == original.get(key), (item["id"], key)
+
+
+# ---- retrieval (slow) -----------------------------------------------------------------------
+
+
+# Measured misses: the question's evidence document is not in the top 5.
+MISSES = {
+    "ledger-cutover": "the support-sync transcript (the only source of the 38 seconds) ranks "
+    "below the ledger planning notes, the capacity plan and the runbook, which share its words",
+}
+RETRIEVAL = [
+    pytest.param(q, id=q["id"], marks=pytest.mark.xfail(strict=True, reason=MISSES[q["id"]]))
+    if q["id"] in MISSES else pytest.param(q, id=q["id"])
+    for q in ANSWERABLE
+]  # fmt: skip
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("item", ANSWERABLE, ids=[q["question"][:40] for q in ANSWERABLE])
+@pytest.mark.parametrize("item", RETRIEVAL)
 def test_demo_question_finds_its_evidence_in_the_top_5(demo_kb, item: dict) -> None:
     hits = demo_kb.search(item["question"], k=5)
     expected = {str((DEMO / e["source"]).resolve()) for e in item["evidence"]}
@@ -38,3 +127,82 @@ def test_demo_citations_carry_page_and_timestamp(demo_kb) -> None:
     assert pdf.source.endswith(".pdf") and pdf.location == "page 2"
     vtt = demo_kb.search("solver memory use", k=5, filters={"kind": "transcript"})[0]
     assert vtt.start is not None and vtt.end is not None and vtt.speakers
+
+
+# ---- answers, abstention and who to ask (slow) ----------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def responses(demo_kb) -> dict:
+    """Every demo question asked once, by id."""
+    return {q["id"]: demo_kb.ask(q["question"]) for q in QUESTIONS}
+
+
+def strong_names(response) -> list[str]:  # noqa: ANN001 - an AskResponse
+    return [e.name for e in response.experts if e.level == "strong"]
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "measured 0.841 (53 of 63): answers built from the wrong section or document while the "
+        "right passage is retrieved (paydb-failover, mapforge-risk, dortmund-speedup, "
+        "double-charge-cause, deploy-steps, tiered-storage-cost), a transcript-only fact missed "
+        "(ledger-cutover), partial answers without the key step (gdpr-request-agent, "
+        "refund-cancelled-card) and a wrong abstention (deploy-rollback)"
+    ),
+)
+def test_at_least_90_percent_of_answerable_demo_questions_are_answered(responses) -> None:
+    wrong = [q["id"] for q in ANSWERABLE if not answered(q, responses[q["id"]])]
+    assert 1 - len(wrong) / len(ANSWERABLE) >= 0.9, wrong
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "measured 5 of 8: parental-leave, ceo and cloud-provider are answered from on-call, "
+        "FAQ and capacity-sync passages that share words with the question"
+    ),
+)
+def test_every_must_abstain_demo_question_abstains(responses) -> None:
+    assert [q["id"] for q in MUST_ABSTAIN if not responses[q["id"]].abstained] == []
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "measured 0.556 (10 of 18 strong experts right): the owner of the document outranks the "
+        "person it names as the contact (who-argo, who-reconciliation, who-solver, who-patroni, "
+        "who-status-page), the PDF author outranks the action owner of a table row "
+        "(mapforge-key-rotation), the facilitator or reporter outranks the action owner "
+        "(stuck-refunds-owner, paydb-cluster-owner)"
+    ),
+)
+def test_strong_experts_are_right_on_who_to_ask_demo_questions(responses) -> None:
+    strong = [(q["id"], name in q["experts"]) for q in WHO
+              for name in strong_names(responses[q["id"]])]  # fmt: skip
+    assert strong and sum(right for _, right in strong) / len(strong) >= 0.9, strong
+
+
+@pytest.mark.slow
+def test_no_abstained_demo_answer_shows_a_strong_expert(responses) -> None:
+    abstained = {i: r for i, r in responses.items() if r.abstained}
+    assert abstained
+    assert {i: strong_names(r) for i, r in abstained.items() if strong_names(r)} == {}
+
+
+@pytest.mark.slow
+@pytest.mark.xfail(
+    strict=True,
+    reason=(
+        "measured 3 of 8 must-abstain questions show a strong expert: the ones answered instead "
+        "of abstained on (parental-leave: Tomás Silva, ceo: Kwame Mensah, cloud-provider: "
+        "Priya Raman)"
+    ),
+)
+def test_no_must_abstain_demo_question_shows_a_strong_expert(responses) -> None:
+    shown = {q["id"]: strong_names(responses[q["id"]]) for q in MUST_ABSTAIN}
+    assert {i: names for i, names in shown.items() if names} == {}
