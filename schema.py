@@ -280,9 +280,11 @@ class Hit:
 
 @dataclass
 class Citation(Hit):
-    """A passage an answer rests on; `n` is its marker `[n]` in the answer text."""
+    """A passage an answer rests on; `n` is its marker `[n]` in the answer text, and
+    `highlights` are the spans of `text` (verbatim) that the answer quotes."""
 
     n: int = 0
+    highlights: list[str] = field(default_factory=list)
 
 
 @dataclass

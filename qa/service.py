@@ -9,6 +9,7 @@ The service is built from the knowledge base's parts (`ServiceParts`); writes go
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, replace
@@ -26,7 +27,7 @@ from kenning.qa.abstention import features_of_answer, should_abstain
 from kenning.qa.citations import check_answer, renumber
 from kenning.qa.conversation import PREVIOUS_WEIGHT, Turn, check_history, weigh_previous
 from kenning.qa.experts import EXPERT_HITS, experts_for_abstention, rank_experts
-from kenning.qa.extractive import choose_sentences
+from kenning.qa.extractive import Sentence, choose_sentences
 from kenning.qa.lexicon import LexiconCache
 from kenning.qa.messages import abstain_text
 from kenning.qa.preparation import PreparedQuestion, prepare_question
@@ -76,8 +77,27 @@ class ServiceParts:
     writer: KnowledgeWriter
 
 
-def _citation(hit: Hit, n: int) -> Citation:
-    return Citation(**{**asdict(hit), "n": n})
+def _citation(hit: Hit, n: int, highlights: list[str] | None = None) -> Citation:
+    return Citation(**{**asdict(hit), "n": n, "highlights": list(highlights or [])})
+
+
+def _quoted_spans(unit: Sentence, passage: str) -> list[str]:
+    """The spans of a passage an answer unit was made from, exactly as the passage has them
+    (its lines may wrap where the unit's do not): the unit's raw text whole, else its clean
+    text, else each raw line found (a list's items, a table's rows)."""
+    for candidate in (unit.raw, unit.plain):
+        found = _find_wrapped(candidate, passage)
+        if found:
+            return [found]
+    spans = (_find_wrapped(line, passage) for line in unit.raw.splitlines())
+    return [span for span in spans if span]
+
+
+def _find_wrapped(text: str, passage: str) -> str | None:
+    """`text` in the passage, whatever whitespace separates its words there."""
+    words = text.split()
+    found = re.search(r"\s+".join(map(re.escape, words)), passage) if words else None
+    return found.group(0) if found else None
 
 
 def _first(retrieval: Retrieval, k: int) -> Retrieval:
@@ -366,14 +386,18 @@ class QAService:
             if should_abstain(features_of_answer(extract.analysis, hits, scores, extract)):
                 return "", []
         numbers: dict[int, int] = {}
+        spans: dict[int, list[str]] = {}
         parts: list[str] = []
         for sentence in extract.sentences:
             n = numbers.setdefault(sentence.hit_index, len(numbers) + 1)
+            quoted = spans.setdefault(sentence.hit_index, [])
+            passage = hits[sentence.hit_index].text
+            quoted += [s for s in _quoted_spans(sentence, passage) if s not in quoted]
             text = sentence.text.rstrip()
             if not text.endswith((".", "!", "?", "”", "…")):
                 text += "."
             parts.append(f"{text} [{n}]")
-        citations = [_citation(hits[i], n) for i, n in numbers.items()]
+        citations = [_citation(hits[i], n, spans[i]) for i, n in numbers.items()]
         return " ".join(parts), citations
 
     def _answer_llm(self, question: str, hits: list[Hit]) -> Iterator[tuple[str, Any]]:

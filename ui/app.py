@@ -1,4 +1,5 @@
-"""The Gradio app: four tabs over one `QAService`, mounted on the API server at `/ui`.
+"""The Gradio app: four tabs over one `QAService`, mounted on the API server at `/ui`, in
+English or French (`kenning.ui.i18n`).
 
 Mounted by `kenning.ui.mount.mount_ui`, which imports this module (and Gradio) only when
 the UI is built, so the API can start without waiting for Gradio.
@@ -15,7 +16,9 @@ from kenning.access import Authenticator
 from kenning.qa.service import QAService
 from kenning.ui.access import UserServices
 from kenning.ui.ask import build_ask_tab
+from kenning.ui.catalogues import DEFAULT
 from kenning.ui.explore import build_explore_tab
+from kenning.ui.i18n import I18N, SWITCH_JS, header_html, label, language, locale_js
 from kenning.ui.library import build_library_tab
 from kenning.ui.panel import TabHooks
 from kenning.ui.people import build_people_tab
@@ -28,12 +31,6 @@ READERS = 4
 UPLOAD_SWEEP_SECONDS = 600
 UPLOAD_MAX_AGE_SECONDS = 3600
 FAVICON_LINK = '<link rel="icon" type="image/svg+xml" href="/favicon.ico">'
-HEADER = """
-<div id="kn-header">
-  <h1>Kenning</h1>
-  <p>Answers from your organisation's own knowledge, with the passages they rest on and the
-  people who know. <a href="/docs">HTTP API</a></p>
-</div>"""
 
 
 def _wire(hooks: TabHooks, *triggers: Any) -> None:
@@ -43,7 +40,7 @@ def _wire(hooks: TabHooks, *triggers: Any) -> None:
 
 
 def build_ui(services: UserServices) -> gr.Blocks:
-    """The Blocks of the UI: Ask, Explore, People and Library tabs.
+    """The Blocks of the UI: Ask, Explore, People and Library tabs, in English or French.
 
     Args:
         services: the answering service of each signed-in user; every tab reads through it.
@@ -55,16 +52,18 @@ def build_ui(services: UserServices) -> gr.Blocks:
         title="Kenning", analytics_enabled=False, fill_width=True,
         delete_cache=(UPLOAD_SWEEP_SECONDS, UPLOAD_MAX_AGE_SECONDS),
     ) as blocks:  # fmt: skip
-        panel(HEADER)
+        header = panel(header_html(DEFAULT), script=SWITCH_JS, elem_id="kn-header-panel")
         user = panel("", elem_id="kn-user")
         with gr.Tabs(selected="ask") as tabs:
-            with gr.Tab("Ask", id="ask", elem_id="kn-tab-ask") as ask_tab:
+            with gr.Tab(label("tab_ask"), id="ask", elem_id="kn-tab-ask") as ask_tab:
                 ask = build_ask_tab(services)
-            with gr.Tab("Explore", id="explore", elem_id="kn-tab-explore") as explore_tab:
+            with gr.Tab(label("tab_explore"), id="explore",
+                        elem_id="kn-tab-explore") as explore_tab:  # fmt: skip
                 explore = build_explore_tab(services)
-            with gr.Tab("People", id="people", elem_id="kn-tab-people") as people_tab:
+            with gr.Tab(label("tab_people"), id="people", elem_id="kn-tab-people") as people_tab:
                 people = build_people_tab(services)
-            with gr.Tab("Library", id="library", elem_id="kn-tab-library") as library_tab:
+            with gr.Tab(label("tab_library"), id="library",
+                        elem_id="kn-tab-library") as library_tab:  # fmt: skip
                 library = build_library_tab(services)
         hooks = [(ask, ask_tab), (explore, explore_tab), (people.hooks, people_tab),
                  (library, library_tab)]  # fmt: skip
@@ -90,6 +89,11 @@ def build_ui(services: UserServices) -> gr.Blocks:
 
         blocks.load(open_link, None, person_outputs, show_progress="hidden")
         blocks.load(services.signed_in_html, None, user, show_progress="hidden")
+
+        def show_header(request: gr.Request) -> str:
+            return header_html(language(request))
+
+        blocks.load(show_header, None, header, show_progress="hidden")
     # Several people may ask at once; reads are safe to run side by side (as the API does).
     blocks.queue(default_concurrency_limit=READERS)
     return blocks
@@ -103,6 +107,6 @@ def attach_gradio(app: FastAPI, service: QAService, auth: Authenticator, path: s
     gr.mount_gradio_app(
         app, build_ui(services), path=path, theme=theme(), css=CSS, head=FAVICON_LINK,
         footer_links=[], run_history=False, max_file_size=f"{limit_kb}kb",
-        auth_dependency=services.user,
+        auth_dependency=services.user, i18n=I18N, js=locale_js(path),
     )  # fmt: skip
     return app.router.routes[-1].app

@@ -16,6 +16,8 @@ from kenning.qa.service import QAService
 from kenning.schema import KINDS, AskResponse, Filters
 from kenning.ui.access import UserServices
 from kenning.ui.catalog import build_catalog
+from kenning.ui.catalogues import DEFAULT, tr
+from kenning.ui.i18n import label, language
 from kenning.ui.panel import TabHooks
 from kenning.ui.render import (
     answer_html,
@@ -66,7 +68,8 @@ THREAD_KEY = "kenning-ask-thread"
 
 
 def run_question(
-    service: QAService, question: str, filters: Filters, history: list[dict] | None = None
+    service: QAService, question: str, filters: Filters, history: list[dict] | None = None,
+    lang: str = DEFAULT,
 ) -> Iterator[tuple[str, AskResponse | None]]:
     """Answer HTML as it arrives: (partial answer, None) pieces, then (final, response)."""
     text = ""
@@ -75,17 +78,17 @@ def run_question(
             text += data
             yield streaming_html(text), None
         elif event == "answer":
-            yield searched_note(question, data) + answer_html(
+            yield searched_note(question, data, lang) + answer_html(
                 data.answer, data.citations, data.abstained
             ), data
 
 
-def searched_note(question: str, response: AskResponse) -> str:
+def searched_note(question: str, response: AskResponse, lang: str = DEFAULT) -> str:
     """"Showing results for …" when the question was corrected or made standalone."""
     shown = response.corrected_question or response.rewritten_question
     if not shown or shown == question:
         return ""
-    return message(f"Showing results for “{shown}”")
+    return message(tr("showing_results", lang, question=shown))
 
 
 def history_of(thread: list[dict] | None) -> list[dict]:
@@ -97,7 +100,7 @@ def history_of(thread: list[dict] | None) -> list[dict]:
     return messages
 
 
-def thread_html(thread: list[dict] | None) -> str:
+def thread_html(thread: list[dict] | None, lang: str = DEFAULT) -> str:
     """Earlier turns, newest last: each question, its answer, sources and who to ask."""
     if not thread:
         return ""
@@ -107,7 +110,7 @@ def thread_html(thread: list[dict] | None) -> str:
         body = f'{turn.get("html", "")}{turn.get("sources", "")}{turn.get("experts", "")}'
         parts.append(
             f'<details class="kn-turn"><summary><b>{esc(turn.get("q", ""))}</b> '
-            f'<a href="{esc(link)}" class="kn-turn-link">link</a></summary>'
+            f'<a href="{esc(link)}" class="kn-turn-link">{esc(tr("turn_link", lang))}</a></summary>'
             + body.replace(' id="', ' data-id="')  # ids belong to the current turn only
             + "</details>"
         )
@@ -119,38 +122,41 @@ def build_ask_tab(services: UserServices) -> TabHooks:
     with gr.Row(equal_height=False):
         with gr.Column(scale=3, min_width=320):
             question = gr.Textbox(
-                label="Question", placeholder="Ask anything, e.g. " + EXAMPLES[0], lines=1,
+                label=label("question"), placeholder=label("question_placeholder"), lines=1,
                 max_lines=4, autofocus=True, elem_id="kn-question",
                 max_length=services.settings.max_question_chars,
             )  # fmt: skip
             with gr.Row():
-                ask = gr.Button("Ask", variant="primary", elem_id="kn-ask", scale=0,
+                ask = gr.Button(label("ask"), variant="primary", elem_id="kn-ask", scale=0,
                                 min_width=120)  # fmt: skip
-                gr.Markdown("Press Enter to ask.",
+                gr.Markdown(label("press_enter"),
                             elem_classes="kn-hint")  # fmt: skip
-            gr.Examples(EXAMPLES, inputs=question, label="Try")
-        with gr.Column(scale=2, min_width=280), gr.Accordion("Filters", open=False):
-            kinds = gr.CheckboxGroup(list(KINDS), label="Kind")
-            team = gr.Dropdown([("Any team", "")], label="Team", value="")
-            tags = gr.Dropdown([], label="Tags", multiselect=True, value=[])
-            person = gr.Dropdown([("Anyone", "")], label="Person", value="")
+            gr.Examples(EXAMPLES, inputs=question, label=label("try"))
+        with gr.Column(scale=2, min_width=280), gr.Accordion(label("filters"), open=False):
+            kinds = gr.CheckboxGroup(list(KINDS), label=label("kind"))
+            team = gr.Dropdown([("Any team", "")], label=label("team"), value="")
+            tags = gr.Dropdown([], label=label("tags"), multiselect=True, value=[])
+            person = gr.Dropdown([("Anyone", "")], label=label("person"), value="")
             with gr.Row():
-                date_from = gr.Textbox(label="From", placeholder="YYYY-MM-DD", min_width=120)
-                date_to = gr.Textbox(label="To", placeholder="YYYY-MM-DD", min_width=120)
+                date_from = gr.Textbox(label=label("date_from"), placeholder="YYYY-MM-DD",
+                                       min_width=120)  # fmt: skip
+                date_to = gr.Textbox(label=label("date_to"), placeholder="YYYY-MM-DD",
+                                     min_width=120)  # fmt: skip
     thread = gr.BrowserState([], storage_key=THREAD_KEY)
     with gr.Row():
         thread_box = panel("", elem_id="kn-thread")
-    new_conversation = gr.Button("New conversation", size="sm", elem_id="kn-new-conversation",
+    new_conversation = gr.Button(label("new_conversation"), size="sm",
+                                 elem_id="kn-new-conversation",
                                  scale=0, min_width=160)  # fmt: skip
     with gr.Row(equal_height=False):
         with gr.Column(scale=3, min_width=320):
-            answer = panel(message("Ask a question to see an answer with its sources."),
-                             elem_id="kn-answer-box")  # fmt: skip
+            answer = panel("", elem_id="kn-answer-box")  # the start notice comes on load
             with gr.Row(visible=False, elem_id="kn-feedback") as feedback_row:
-                up = gr.Button("Helpful answer", size="md", elem_id="kn-helpful", min_width=140)
-                down = gr.Button("Not helpful", size="md", elem_id="kn-unhelpful", min_width=140)
-                comment = gr.Textbox(show_label=False, placeholder="Optional comment on the answer",
-                                     container=False, scale=2, label="Comment")  # fmt: skip
+                up = gr.Button(label("helpful"), size="md", elem_id="kn-helpful", min_width=140)
+                down = gr.Button(label("not_helpful"), size="md", elem_id="kn-unhelpful",
+                                 min_width=140)  # fmt: skip
+                comment = gr.Textbox(show_label=False, placeholder=label("comment_placeholder"),
+                                     container=False, scale=2, label=label("comment"))  # fmt: skip
             thanks = panel("", visible=False)
             sources = panel("", elem_id="kn-sources")
         with gr.Column(scale=2, min_width=280):
@@ -171,19 +177,21 @@ def build_ask_tab(services: UserServices) -> TabHooks:
         hidden = gr.Row(visible=False)
         no_thanks = gr.HTML(visible=False)
         service = services(request)
+        lang = language(request)
         turns = list(thread_ or [])[-MAX_TURNS:]
-        earlier = thread_html(turns)
+        earlier = thread_html(turns, lang)
         try:
             question_ = service.validate_question(text)
             filters = build_filters(kinds_, team_, tags_, person_, from_, to_)
-            yield (message("Searching the knowledge base…"), "", "", hidden, no_thanks, "",
+            yield (message(tr("searching", lang)), "", "", hidden, no_thanks, "",
                    earlier, turns)  # fmt: skip
-            for html, response in run_question(service, question_, filters, history_of(turns)):
+            history = history_of(turns)
+            for html, response in run_question(service, question_, filters, history, lang):
                 if response is None:
                     yield html, "", "", hidden, no_thanks, question_, earlier, turns
                     continue
-                cited = sources_html(response.citations, question_)
-                people = experts_html(response.experts)
+                cited = sources_html(response.citations, question_, lang)
+                people = experts_html(response.experts, lang=lang)
                 turn = {"q": question_, "answer": response.answer, "html": html,
                         "sources": cited, "experts": people,
                         "standalone": response.rewritten_question or question_}  # fmt: skip
@@ -196,8 +204,8 @@ def build_ask_tab(services: UserServices) -> TabHooks:
     inputs = [question, kinds, team, tags, person, date_from, date_to, thread]
     gr.on([ask.click, question.submit], on_ask, inputs, outputs, show_progress="minimal")
 
-    def on_new_conversation() -> list[Any]:
-        start = message("Ask a question to see an answer with its sources.")
+    def on_new_conversation(request: gr.Request) -> list[Any]:
+        start = message(tr("ask_start", language(request)))
         return [[], "", start, "", "", gr.Row(visible=False), ""]
 
     new_conversation.click(
@@ -207,11 +215,12 @@ def build_ask_tab(services: UserServices) -> TabHooks:
 
     def on_feedback(helpful: bool) -> Any:
         def store(question_: str, note: str, request: gr.Request) -> tuple[Any, Any, str]:
+            lang = language(request)
             if not question_:
-                shown = gr.HTML(message("Ask a question first.", "error"), visible=True)
+                shown = gr.HTML(message(tr("ask_first", lang), "error"), visible=True)
                 return shown, gr.Row(visible=False), note
             services(request).reader.add_feedback(question_, helpful, (note or "").strip())
-            shown = gr.HTML(message("Thanks, your feedback was recorded."), visible=True)
+            shown = gr.HTML(message(tr("thanks", lang)), visible=True)
             return shown, gr.Row(visible=False), ""
 
         return store
@@ -219,15 +228,19 @@ def build_ask_tab(services: UserServices) -> TabHooks:
     up.click(on_feedback(True), [asked, comment], [thanks, feedback_row, comment])
     down.click(on_feedback(False), [asked, comment], [thanks, feedback_row, comment])
 
-    def on_refresh(thread_: list[dict] | None, request: gr.Request) -> list[Any]:
+    def on_refresh(thread_: list[dict] | None, shown: str | None,
+                   request: gr.Request) -> list[Any]:  # fmt: skip
         found = build_catalog(services(request))
+        lang = language(request)
         shared = (request.query_params.get("q") or "").strip() if request else ""
         limit = services.settings.max_question_chars
         return [gr.Dropdown(choices=[("Any team", "")] + [(t, t) for t in found.teams]),
                 gr.Dropdown(choices=found.tags),
                 gr.Dropdown(choices=[("Anyone", "")] + found.people),
-                thread_html(thread_),
-                shared[:limit] if shared else gr.skip()]  # fmt: skip
+                thread_html(thread_, lang),
+                shared[:limit] if shared else gr.skip(),
+                gr.skip() if shown else message(tr("ask_start", lang))]  # fmt: skip
 
-    return TabHooks(on_refresh, [team, tags, person, thread_box, question], inputs=[thread],
+    return TabHooks(on_refresh, [team, tags, person, thread_box, question, answer],
+                    inputs=[thread, answer],
                     person_links=[experts, thread_box])  # fmt: skip

@@ -16,6 +16,8 @@ from kenning.qa.uploads import UPLOAD_FOLDER, safe_name
 from kenning.schema import FileReport, IngestReport
 from kenning.ui import catalog
 from kenning.ui.access import UserServices
+from kenning.ui.catalogues import DEFAULT, tr
+from kenning.ui.i18n import label, language
 from kenning.ui.panel import TabHooks
 from kenning.ui.render import message
 from kenning.ui.style import panel
@@ -24,7 +26,7 @@ from kenning.ui.style import panel
 DIRECTORY_NAMES = ("people.yaml", "people.yml", "people.csv")
 GROUP_NAME = re.compile(r"[\w.@-]{1,100}")
 REPORT_HEADERS = ["File", "Status", "Chunks", "Reason"]
-GAP_HEADERS = ["Question", "Times asked", "Last asked", "Best score"]
+GAP_HEADERS = ["Question", "Times asked", "Last asked", "Best match"]
 FEEDBACK_HEADERS = ["When", "Question", "Helpful", "Comment"]
 DOCUMENT_WIDTHS = ["26%", "10%", "8%", "16%", "9%", "9%", "6%", "16%"]
 UPLOAD_HELP = (
@@ -87,11 +89,20 @@ def when(timestamp: str | None) -> str:
     return (timestamp or "")[:16].replace("T", " ")
 
 
-def gap_rows(service: QAService) -> list[list[Any]]:
+def gap_match(best_score: float | None, threshold: float, lang: str = DEFAULT) -> str:
+    """How well the best passage matched a gap's question, in words rather than a similarity
+    score: none found, below the abstention threshold, or just above it."""
+    if best_score is None:
+        return tr("gap_none", lang)
+    return tr("gap_weak" if best_score < threshold else "gap_partial", lang)
+
+
+def gap_rows(service: QAService, lang: str = DEFAULT) -> list[list[Any]]:
     """Questions abstained on or answered with low confidence, most asked first."""
+    threshold = service.settings.abstain_threshold
     return [
         [g["question"], g["times"], when(g["last_asked"]),
-         None if g["best_score"] is None else round(g["best_score"], 3)]
+         gap_match(g["best_score"], threshold, lang)]
         for g in service.reader.knowledge_gaps()
     ]  # fmt: skip
 
@@ -114,12 +125,12 @@ def build_library_tab(services: UserServices) -> TabHooks:
     gr.Markdown(UPLOAD_HELP)
     with gr.Row(equal_height=False):
         with gr.Column(scale=2):
-            files = gr.File(label="Files to ingest", file_count="multiple", type="filepath",
+            files = gr.File(label=label("files_to_ingest"), file_count="multiple", type="filepath",
                             elem_id="kn-upload")  # fmt: skip
             groups = gr.Textbox(label="Readable by groups", elem_id="kn-groups",
-                                placeholder="e.g. finance, hr — empty: everyone")  # fmt: skip
+                                placeholder=label("groups_placeholder"))  # fmt: skip
         with gr.Column(scale=3):
-            ingest = gr.Button("Ingest", variant="primary", elem_id="kn-ingest")
+            ingest = gr.Button(label("ingest"), variant="primary", elem_id="kn-ingest")
             summary = panel("", elem_id="kn-ingest-summary")
             report = table(REPORT_HEADERS, "Ingest report", "kn-report",
                            column_widths=["35%", "13%", "13%", "39%"])  # fmt: skip
@@ -128,7 +139,7 @@ def build_library_tab(services: UserServices) -> TabHooks:
                       show_search="search", column_widths=DOCUMENT_WIDTHS)  # fmt: skip
     with gr.Row():
         chosen = gr.Dropdown([], label="Document to delete", scale=3, elem_id="kn-delete-choice")
-        delete = gr.Button("Delete", variant="stop", scale=1, elem_id="kn-delete")
+        delete = gr.Button(label("delete"), variant="stop", scale=1, elem_id="kn-delete")
     deleted = panel("")
     with gr.Row(equal_height=False):
         with gr.Column():
@@ -148,7 +159,8 @@ def build_library_tab(services: UserServices) -> TabHooks:
                         f["comment"]] for f in votes["recent"]]  # fmt: skip
         choices = [(f"{r['title']} — {r['id']}", r["id"]) for r in catalog.documents(service)]
         return [catalog.document_table(service), gr.Dropdown(choices=choices, value=None),
-                gap_rows(service), feedback_html(votes), recent_rows]  # fmt: skip
+                gap_rows(service, language(request)), feedback_html(votes),
+                recent_rows]  # fmt: skip
 
     def on_ingest(
         uploads: list[str] | None, groups_: str | None, request: gr.Request,

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from kenning.ui.catalog import Topic, is_stale, today
+from kenning.ui.catalogues import DEFAULT, tr
 from kenning.ui.render import esc, kind_badge, message, person_link, source_url
 
 # Roles as a person's page says them.
@@ -45,10 +46,10 @@ def document_list(rows: list[dict[str, Any]], heading: str, empty: str) -> str:
     return f'<section class="kn-list"><h3>{esc(heading)}</h3><ul>{items}</ul></section>'
 
 
-def topics_html(topics: list[Topic]) -> str:
+def topics_html(topics: list[Topic], lang: str = DEFAULT) -> str:
     """A card per topic: its newest documents and the people who know it best."""
     if not topics:
-        return message("No topics yet: documents get topics from their tags.")
+        return message(tr("no_topics", lang))
     cards = []
     for topic in topics:
         docs = "".join(
@@ -63,7 +64,7 @@ def topics_html(topics: list[Topic]) -> str:
             f'<div class="kn-meta">People: {people}</div></article>'
         )
     grid = f'<div class="kn-grid">{"".join(cards)}</div>'
-    return f'<section class="kn-topics"><h3>Topics</h3>{grid}</section>'
+    return f'<section class="kn-topics"><h3>{esc(tr("topics", lang))}</h3>{grid}</section>'
 
 
 def person_html(profile: dict[str, Any] | None) -> str:

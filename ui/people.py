@@ -11,6 +11,8 @@ import gradio as gr
 from kenning.qa.service import QAService
 from kenning.ui import catalog
 from kenning.ui.access import UserServices
+from kenning.ui.catalogues import DEFAULT, tr
+from kenning.ui.i18n import label, language
 from kenning.ui.pages import directory_html, person_html
 from kenning.ui.panel import TabHooks
 from kenning.ui.render import EXPERTS_SHOWN, experts_html, message
@@ -26,13 +28,13 @@ class PeopleTab:
     person_outputs: list[Any]
 
 
-def find_people(service: QAService, topic: str) -> str:
+def find_people(service: QAService, topic: str, lang: str = DEFAULT) -> str:
     """Cards for the people who know most about a topic, or a notice saying what is wrong."""
     try:
         experts = service.experts(topic, k=EXPERTS_SHOWN)
     except ValueError as exc:
         return message(str(exc), "error")
-    return experts_html(experts, f"Who knows about “{topic.strip()}”")
+    return experts_html(experts, tr("who_knows", lang, topic=topic.strip()), lang=lang)
 
 
 def person_page(service: QAService, person_id: str) -> dict[str, Any] | None:
@@ -51,10 +53,10 @@ def build_people_tab(services: UserServices) -> PeopleTab:
     with gr.Row(equal_height=False):
         with gr.Column(scale=2, min_width=300):
             topic = gr.Textbox(
-                label="Find people by topic", placeholder="e.g. Kafka consumer lag",
+                label=label("find_people_by_topic"), placeholder=label("topic_placeholder"),
                 elem_id="kn-topic",
             )  # fmt: skip
-            find = gr.Button("Find people", variant="primary", elem_id="kn-find")
+            find = gr.Button(label("find_people"), variant="primary", elem_id="kn-find")
             found = panel("", elem_id="kn-found", person_links=True)
             directory = panel("", elem_id="kn-directory", person_links=True)
         with gr.Column(scale=3, min_width=360):
@@ -63,7 +65,7 @@ def build_people_tab(services: UserServices) -> PeopleTab:
             page = panel(person_html(None), elem_id="kn-person-page")
 
     def on_find(text: str, request: gr.Request) -> str:
-        return find_people(services(request), text)
+        return find_people(services(request), text, language(request))
 
     gr.on([find.click, topic.submit], on_find, topic, found, show_progress="minimal")
 

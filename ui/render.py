@@ -1,8 +1,9 @@
 """HTML for answers, their sources and experts. Everything from a document is escaped here.
 
 Text from the knowledge base is untrusted: it is escaped with `html.escape` before it is put
-into markup, and highlighting wraps pieces that were escaped one by one, so a document can
-never inject markup into the page.
+into markup, and a cited passage goes through `kenning.ui.passage`, which renders its Markdown
+with raw HTML off, so a document can never inject markup into the page. Fixed words come from
+the catalogues (`kenning.ui.catalogues`) in the reader's language.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ from html import escape
 from urllib.parse import quote
 
 from kenning.schema import Citation, Expert
+from kenning.ui.catalogues import DEFAULT, EN, tr
+from kenning.ui.passage import passage_html
 
 MARKER = re.compile(r"\[(\d+)\]")
 WORD = re.compile(r"[^\W_]+")
@@ -20,7 +23,6 @@ STOPWORDS = frozenset(
     "of on or our say said says should that the their there this to was we were what when "
     "where which who why will with would you about into than then them they".split()
 )
-SNIPPET_CHARS = 700
 
 
 def esc(value: object) -> str:
@@ -68,41 +70,11 @@ def query_terms(question: str) -> list[str]:
     return sorted(words - STOPWORDS, key=len, reverse=True)
 
 
-def _term_pattern(terms: list[str]) -> re.Pattern[str] | None:
+def term_pattern(terms: list[str]) -> re.Pattern[str] | None:
+    """A pattern finding the terms, and the words starting with them; None without terms."""
     if not terms:
         return None
     return re.compile(r"\b(?:" + "|".join(re.escape(t) for t in terms) + r")\w*", re.IGNORECASE)
-
-
-def highlight(text: str, terms: list[str]) -> str:
-    """Escaped text with the given terms (and words starting with them) in `<mark>`."""
-    pattern = _term_pattern(terms)
-    if pattern is None:
-        return esc(text)
-    out: list[str] = []
-    last = 0
-    for match in pattern.finditer(text):
-        out.append(esc(text[last : match.start()]))
-        out.append(f"<mark>{esc(match.group(0))}</mark>")
-        last = match.end()
-    out.append(esc(text[last:]))
-    return "".join(out)
-
-
-def snippet(text: str, terms: list[str], width: int = SNIPPET_CHARS) -> str:
-    """At most `width` characters of a passage, starting shortly before the first match."""
-    text = text.strip()
-    if len(text) <= width:
-        return text
-    pattern = _term_pattern(terms)
-    found = pattern.search(text) if pattern else None
-    start = 0
-    if found and found.start() > width // 3:
-        start = text.rfind(" ", 0, found.start() - width // 4) + 1
-    end = min(len(text), start + width)
-    if end < len(text):
-        end = max(text.rfind(" ", start, end), start + width // 2)
-    return ("…" if start else "") + text[start:end].strip() + ("…" if end < len(text) else "")
 
 
 def answer_html(text: str, citations: list[Citation], abstained: bool = False) -> str:
@@ -127,55 +99,68 @@ def streaming_html(text: str) -> str:
             f"<p>{esc(text)}</p></div>")  # fmt: skip
 
 
-def location_label(citation: Citation) -> str:
+def location_label(citation: Citation, lang: str = DEFAULT) -> str:
     """Where in the source the passage is: timestamps, page or heading path."""
     if citation.kind in ("transcript", "meeting") and citation.start is not None:
-        return f"at {citation.location}"
+        return tr("at_time", lang, location=citation.location)
     return citation.location
 
 
-def source_card(citation: Citation, terms: list[str]) -> str:
-    """One cited passage: title, kind, location, speakers, highlighted snippet, open link."""
+def relevance_label(citation: Citation, lang: str = DEFAULT) -> str:
+    """How well a passage matched the question, in words: its rank among the passages
+    retrieved (fused scores such as 0.0328 mean nothing to a reader)."""
+    if citation.rank <= 1:
+        return tr("best_match", lang)
+    return tr("strong" if citation.rank <= 3 else "related", lang)
+
+
+def source_card(
+    citation: Citation, terms: re.Pattern[str] | None, lang: str = DEFAULT
+) -> str:
+    """One cited passage: title, kind, how well it matched, location, speakers, the passage
+    (Markdown rendered, what the answer quotes in bold) and a link to open its source."""
     speakers = ""
     if citation.speakers:
-        speakers = f'<div class="kn-speakers">Speakers: {esc(", ".join(citation.speakers))}</div>'
+        names = tr("speakers", lang, names=", ".join(citation.speakers))
+        speakers = f'<div class="kn-speakers">{esc(names)}</div>'
+    passage = passage_html(citation.text, citation.highlights, terms,
+                           lines_apart=citation.kind == "transcript")  # fmt: skip
+    relevance = relevance_label(citation, lang)
     return f"""
 <article class="kn-card kn-source" id="kn-source-{citation.n}" tabindex="-1">
   <header><span class="kn-num">[{citation.n}]</span>
-    <span class="kn-title">{esc(citation.title)}</span> {kind_badge(citation.kind)}</header>
-  <div class="kn-location">{esc(location_label(citation))}</div>
+    <span class="kn-title">{esc(citation.title)}</span> {kind_badge(citation.kind)}
+    <span class="kn-badge kn-relevance">{esc(relevance)}</span></header>
+  <div class="kn-location">{esc(location_label(citation, lang))}</div>
   {speakers}
-  <blockquote class="kn-snippet">{highlight(snippet(citation.text, terms), terms)}</blockquote>
+  <blockquote class="kn-snippet">{passage}</blockquote>
   <a class="kn-open" href="{esc(source_url(citation.document_id))}" target="_blank"
-     rel="noopener">Open source: {esc(citation.title)}</a>
+     rel="noopener">{esc(tr("open_source", lang, title=citation.title))}</a>
 </article>"""
 
 
-def sources_html(citations: list[Citation], question: str) -> str:
+def sources_html(citations: list[Citation], question: str, lang: str = DEFAULT) -> str:
     """The cards of every passage the answer cites, in marker order."""
     if not citations:
-        return message("No passages are cited.")
-    terms = query_terms(question)
-    cards = "".join(source_card(c, terms) for c in sorted(citations, key=lambda c: c.n))
-    return f'<section class="kn-sources" aria-label="Sources"><h3>Sources</h3>{cards}</section>'
+        return message(tr("no_sources", lang))
+    terms = term_pattern(query_terms(question))
+    cards = "".join(source_card(c, terms, lang) for c in sorted(citations, key=lambda c: c.n))
+    heading = esc(tr("sources", lang))
+    return f'<section class="kn-sources" aria-label="{heading}"><h3>{heading}</h3>{cards}</section>'
 
 
 EXPERTS_SHOWN = 3  # people shown by default: more reads as a list of everyone involved
-LEVEL_LABELS: dict[str, str] = {
-    "strong": "strong match",
-    "possible": "possible",
-    "neighbouring": "knows nearby topics",
-}
 
 
-def level_badge(expert: Expert) -> str:
+def level_badge(expert: Expert, lang: str = DEFAULT) -> str:
     """How sure Kenning is about a person, in words (and the confidence on hover)."""
-    label = LEVEL_LABELS.get(expert.level, expert.level)
+    label = tr(f"level_{expert.level}", lang) if f"level_{expert.level}" in EN else expert.level
+    confidence = tr("confidence", lang, value=f"{expert.confidence:.0%}")
     return (f'<span class="kn-badge kn-level kn-level-{esc(expert.level)}" '
-            f'title="confidence {expert.confidence:.0%}">{esc(label)}</span>')  # fmt: skip
+            f'title="{esc(confidence)}">{esc(label)}</span>')  # fmt: skip
 
 
-def expert_card(expert: Expert) -> str:
+def expert_card(expert: Expert, lang: str = DEFAULT) -> str:
     """A person to ask: name (linking to their page), how sure, why, and the documents
     behind it."""
     reasons = "".join(f"<li>{esc(r)}</li>" for r in expert.reasons[:4])
@@ -189,25 +174,28 @@ def expert_card(expert: Expert) -> str:
             f'<li><a href="{esc(source_url(item.document_id))}" target="_blank" rel="noopener">'
             f'{esc(item.title)}</a> <span class="kn-role">{esc(role_label(item.role))}</span></li>'
         )
+    name = person_link(expert.name, expert.person_id, "kn-title")
     return f"""
 <article class="kn-card kn-expert kn-expert-{esc(expert.level)}">
-  <header>{person_link(expert.name, expert.person_id, "kn-title")} {level_badge(expert)}</header>
-  <div class="kn-why">Why: <ul>{reasons}</ul></div>
-  <div class="kn-evidence">Evidence: <ul>{"".join(evidence[:4])}</ul></div>
+  <header>{name} {level_badge(expert, lang)}</header>
+  <div class="kn-why">{esc(tr("why", lang))} <ul>{reasons}</ul></div>
+  <div class="kn-evidence">{esc(tr("evidence", lang))} <ul>{"".join(evidence[:4])}</ul></div>
 </article>"""
 
 
 def experts_html(
-    experts: list[Expert], heading: str = "Who to ask", limit: int = EXPERTS_SHOWN
-) -> str:
-    """Cards for the people most likely to know: at most `limit`, each with its level. People
-    who only know nearby topics (after an abstention) are headed as such, never as who to
-    ask about the question."""
+    experts: list[Expert], heading: str | None = None, limit: int = EXPERTS_SHOWN,
+    lang: str = DEFAULT,
+) -> str:  # fmt: skip
+    """Cards for the people most likely to know: at most `limit`, each with its level, under
+    `heading` ("Who to ask" by default). People who only know nearby topics (after an
+    abstention) are headed as such, never as who to ask about the question."""
     if not experts:
-        return message("Nobody stands out for this yet.")
+        return message(tr("nobody_stands_out", lang))
     shown = experts[:limit]
+    heading = heading or tr("who_to_ask", lang)
     if all(e.level == "neighbouring" for e in shown):
-        heading = "No one to ask about this exactly; people who know nearby topics"
-    cards = "".join(expert_card(e) for e in shown)
+        heading = tr("only_nearby", lang)
+    cards = "".join(expert_card(e, lang) for e in shown)
     return (f'<section class="kn-experts" aria-label="{esc(heading)}"><h3>{esc(heading)}</h3>'
             f"{cards}</section>")  # fmt: skip

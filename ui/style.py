@@ -20,6 +20,7 @@ CSS = """
 #kn-header h1 { margin: 0; font-size: 1.6rem; font-weight: 700; }
 .kn-panel h2, .kn-panel h3 { font-weight: 600; }
 #kn-header p { margin: 0.2rem 0 0; color: var(--kn-muted); }
+.kn-subheading p { font-size: 1.05rem; font-weight: 600; margin: 1rem 0 0.2rem; }
 .kn-hint p { color: var(--kn-muted); font-size: 0.85rem; margin: 0.6rem 0 0; }
 .kn-note { padding: 0.6rem 0.8rem; border-radius: 6px; margin: 0.3rem 0;
   background: var(--block-background-fill); border: 1px solid var(--border-color-primary); }
@@ -44,9 +45,27 @@ a.kn-cite:hover, a.kn-cite:focus-visible { background: var(--color-accent-soft);
 .kn-num { font-weight: 700; color: var(--color-accent); }
 .kn-location, .kn-speakers, .kn-meta { font-size: 0.85rem;
   color: var(--kn-muted); margin-top: 0.2rem; }
-.kn-snippet { white-space: pre-line; margin: 0.5rem 0; padding: 0.4rem 0.7rem;
+.kn-snippet { margin: 0.5rem 0; padding: 0.4rem 0.7rem;
   border-left: 3px solid var(--border-color-accent); font-size: 0.92rem; line-height: 1.5; }
+.kn-snippet > :first-child { margin-top: 0; }
+.kn-snippet > :last-child { margin-bottom: 0; }
+.kn-snippet p, .kn-snippet ul, .kn-snippet ol { margin: 0.3rem 0; }
+.kn-snippet ul, .kn-snippet ol { padding-left: 1.3rem; }
+.kn-snippet h1, .kn-snippet h2, .kn-snippet h3, .kn-snippet h4, .kn-snippet h5,
+.kn-snippet h6 { font-size: 0.95rem; font-weight: 600; margin: 0.5rem 0 0.2rem; }
+.kn-snippet table { border-collapse: collapse; margin: 0.4rem 0; font-size: 0.88rem; }
+.kn-snippet th, .kn-snippet td { border: 1px solid var(--border-color-primary);
+  padding: 0.2rem 0.5rem; text-align: left; }
+.kn-snippet code { font-family: var(--font-mono); font-size: 0.85em; }
 .kn-snippet mark { background: #ffe58f; color: #1f1f1f; padding: 0 0.1rem; border-radius: 2px; }
+.kn-snippet mark.kn-quote { font-weight: 700; }
+.kn-header-row { display: flex; align-items: center; justify-content: space-between;
+  gap: 1rem; flex-wrap: wrap; }
+.kn-switch { display: flex; gap: 0.3rem; }
+button.kn-lang { font-size: 0.85rem; padding: 0.15rem 0.6rem; border-radius: 999px;
+  border: 1px solid var(--border-color-primary); background: var(--background-fill-secondary);
+  color: var(--body-text-color); cursor: pointer; }
+button.kn-lang[aria-pressed="true"] { background: var(--color-accent-soft); font-weight: 600; }
 .kn-open { font-size: 0.9rem; }
 .kn-badge { display: inline-block; font-size: 0.75rem; padding: 0.05rem 0.45rem;
   border-radius: 999px; border: 1px solid var(--border-color-primary);
@@ -101,15 +120,18 @@ def theme() -> gr.themes.Base:
     return gr.themes.Default(primary_hue="indigo", font=system, font_mono=mono)
 
 
-def panel(value: str = "", person_links: bool = False, **kwargs: Any) -> gr.HTML:
+def panel(
+    value: str = "", person_links: bool = False, script: str | None = None, **kwargs: Any
+) -> gr.HTML:
     """An HTML panel styled by this stylesheet alone (Gradio's defaults pad links as buttons).
 
     Args:
         value: the HTML.
         person_links: make clicks on its people's names fire the panel's click event.
+        script: run when the panel is shown, with `element` set (instead of `person_links`).
         **kwargs: passed on to `gr.HTML`.
     """
     classes = ["kn-panel", *kwargs.pop("elem_classes", [])]
-    script = PERSON_LINKS_JS if person_links else None
+    script = script or (PERSON_LINKS_JS if person_links else None)
     return gr.HTML(value, js_on_load=script, apply_default_css=False, elem_classes=classes,
                    **kwargs)  # fmt: skip

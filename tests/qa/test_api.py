@@ -30,7 +30,10 @@ def test_ask_returns_the_contract(client) -> None:
     assert set(body) == {"answer", "citations", "experts", "abstained", "timings_ms", "answerer",
                          "rewritten_question", "corrected_question"}
     assert body["answerer"] == "extractive" and not body["abstained"]
-    assert body["citations"] and set(body["citations"][0]) == HIT_FIELDS | {"n"}
+    assert body["citations"] and set(body["citations"][0]) == HIT_FIELDS | {"n", "highlights"}
+    # The spans the answer quotes, as the cited passage has them (the UI shows them in bold).
+    assert body["citations"][0]["highlights"]
+    assert all(h in c["text"] for c in body["citations"] for h in c["highlights"])
     assert "[1]" in body["answer"]
     assert "Bob Stone" in {e["name"] for e in body["experts"]}
     assert body["timings_ms"]["total"] > 0

@@ -160,7 +160,12 @@ def test_ask_shows_answer_citations_and_experts(page: Page) -> None:
     assert "memory" in answer.lower() and "[1]" in answer
     first = page.locator("#kn-source-1")
     assert "architecture review" in first.inner_text().lower()
-    assert first.locator("mark").count() > 0, "the question's words are highlighted"
+    # What the answer quotes is marked in bold in its passage; no raw score is shown.
+    quotes = first.locator("mark.kn-quote")
+    assert "11 gigabytes" in " ".join(quotes.all_inner_texts())
+    assert quotes.first.evaluate("el => parseInt(getComputedStyle(el).fontWeight)") >= 600
+    assert not re.search(r"\b0\.\d{2,}", page.locator("#kn-sources").inner_text())
+    assert "best match" in first.inner_text()
     experts = page.locator("#kn-experts .kn-expert .kn-title")
     experts.first.wait_for()
     assert "Amara Okafor" in experts.all_inner_texts()
@@ -298,3 +303,47 @@ def test_ask_is_a_thread_that_survives_a_reload(page: Page) -> None:
     open_ui(page, "?q=What%20is%20the%20hotel%20cap%20in%20Munich%3F")
     box = page.locator("#kn-question").get_by_role("textbox")
     page.wait_for_function("el => el.value.includes('hotel cap')", arg=box.element_handle())
+
+
+def test_sources_render_markdown(page: Page) -> None:
+    ask(page, "What is the hotel cap per night for a trip to Munich?")
+    card = page.locator("#kn-sources .kn-source").filter(has=page.locator("table")).first
+    expect(card.locator("td mark.kn-quote", has_text="Munich, Amsterdam, Vienna")).to_have_count(1)
+    assert card.locator("th").first.inner_text().strip() == "Location"
+    text = page.locator("#kn-sources").inner_text()
+    assert "|---" not in text and "**" not in text and "## " not in text
+
+
+def test_ui_in_french_and_the_switch(
+    browser_context: tuple[BrowserContext, list[str]], server: str,
+) -> None:
+    context, problems = browser_context
+    assert context.browser is not None
+    french = context.browser.new_context(locale="fr-FR", base_url=server,
+                                         viewport={"width": 1366, "height": 900})  # fmt: skip
+    french.set_default_timeout(TIMEOUT_MS)
+    tab = french.new_page()
+    tab.on("pageerror", lambda error: problems.append(f"page error (French): {error}"))
+    try:
+        open_ui(tab)
+        expect(tab.get_by_role("tab", name="Demander")).to_be_visible()
+        expect(tab.get_by_role("tab", name="Bibliothèque")).to_be_visible()
+        expect(tab.locator("#kn-ask")).to_have_text("Demander")
+        box = tab.locator("#kn-question").get_by_role("textbox")
+        expect(box).to_have_attribute("placeholder", re.compile("^Posez une question"))
+        expect(tab.locator("#kn-answer-box")).to_contain_text("Posez une question pour voir")
+        ask(tab, QUESTION)
+        expect(tab.locator("#kn-experts h3")).to_have_text("Qui consulter")
+        expect(tab.locator("#kn-source-1 .kn-open")).to_contain_text("Ouvrir la source")
+        # The switch: English, kept across reloads, for Gradio's labels and the server's HTML.
+        tab.locator("#kn-header button[data-lang=en]").click()
+        tab.wait_for_load_state()
+        expect(tab.get_by_role("tab", name="Ask")).to_be_visible()
+        expect(tab.locator("#kn-ask")).to_have_text("Ask")
+        expect(tab.locator("#kn-header button[data-lang=en]")).to_have_attribute(
+            "aria-pressed", "true")  # fmt: skip
+        expect(tab.locator("#kn-answer-box")).to_contain_text("Ask a question to see")
+        assert tab.evaluate("document.documentElement.lang") == "en"
+        screenshot(tab, "switch")
+    finally:
+        french.close()

@@ -6,14 +6,16 @@ import pytest
 
 from kenning.schema import Citation, Expert, ExpertEvidence
 from kenning.ui.catalog import is_stale
+from kenning.ui.catalogues import best_language, request_language, tr
+from kenning.ui.library import gap_match
 from kenning.ui.pages import document_item, person_html
+from kenning.ui.passage import excerpt, passage_html
 from kenning.ui.render import (
     answer_html,
     experts_html,
-    highlight,
     query_terms,
-    snippet,
     sources_html,
+    term_pattern,
 )
 
 EVIL = '<script>alert(1)</script><img src=x onerror="alert(2)">'
@@ -39,7 +41,7 @@ def test_answer_markers_link_to_known_sources_only() -> None:
 def test_document_text_is_escaped_in_source_cards(field: str) -> None:
     html = sources_html([citation(**{field: EVIL})], "script alert img")
     assert "<script" not in html and "<img" not in html
-    assert "&lt;script&gt;" in html or "&lt;<mark>script</mark>&gt;" in html
+    assert "&lt;script&gt;" in html or '&lt;<mark class="kn-term">script</mark>&gt;' in html
 
 
 def test_escaped_answer_and_speakers() -> None:
@@ -47,19 +49,83 @@ def test_escaped_answer_and_speakers() -> None:
     assert "<img" not in sources_html([citation(speakers=[EVIL], kind="transcript")], "q")
 
 
-def test_highlight_wraps_escaped_pieces() -> None:
-    html = highlight("a < b & the solver's memory", query_terms("solver memory use"))
-    assert html == "a &lt; b &amp; the <mark>solver</mark>&#x27;s <mark>memory</mark>"
+def test_question_terms_marked_in_escaped_pieces() -> None:
+    terms = term_pattern(query_terms("solver memory"))
+    html = passage_html("a < b & the solver's memory", [], terms)
+    assert html == ('<p>a &lt; b &amp; the <mark class="kn-term">solver</mark>&#x27;s '
+                    '<mark class="kn-term">memory</mark></p>\n')  # fmt: skip
+    assert passage_html("x & y", [], term_pattern(["amp"])) == "<p>x &amp; y</p>\n"
 
 
-def test_highlight_never_matches_inside_entities() -> None:
-    assert highlight("x & y", ["amp"]) == "x &amp; y"
+TRAVEL = """## Hotels
+Nightly caps, including taxes but excluding breakfast:
+| Location                  | Cap per night |
+|---------------------------|---------------|
+| Germany (except Munich)   | €140          |
+| Munich, Amsterdam, Vienna | €180          |
+
+- Rail is the default for journeys under **five hours**.
+- Private car use is reimbursed at **€0.30 per kilometre**.
+"""
 
 
-def test_snippet_starts_near_the_first_match() -> None:
-    text = "filler " * 200 + "the memory peak " + "tail " * 200
-    cut = snippet(text, ["memory"], width=300)
-    assert "memory" in cut and cut.startswith("…") and cut.endswith("…") and len(cut) <= 302
+def test_passage_markdown_is_rendered_with_the_quoted_span_in_bold() -> None:
+    row = "| Munich, Amsterdam, Vienna | €180          |"
+    assert row in TRAVEL
+    html = sources_html([citation(text=TRAVEL, highlights=[row])], "hotel cap in Munich")
+    assert "<table>" in html and "<th>Cap per night</th>" in html and "<li>" in html
+    assert "<h2>Hotels</h2>" in html and "<strong>five hours</strong>" in html
+    assert '<td><mark class="kn-quote">Munich, Amsterdam, Vienna</mark></td>' in html
+    assert '<td><mark class="kn-quote">€180</mark></td>' in html
+    assert "|" not in html and "**" not in html and "##" not in html
+    assert "kn-term" not in html, "with a quote, the question's words are not marked too"
+
+
+def test_a_quote_across_markup_stays_well_nested() -> None:
+    text = "- Acknowledge within **5\nminutes** for SEV1."
+    html = passage_html(text, ["Acknowledge within **5\nminutes**"])
+    assert html == ('<ul>\n<li><mark class="kn-quote">Acknowledge within </mark><strong>'
+                    '<mark class="kn-quote">5</mark>\n<mark class="kn-quote">minutes</mark>'
+                    "</strong> for SEV1.</li>\n</ul>\n")  # fmt: skip
+
+
+@pytest.mark.parametrize("evil", [EVIL, "[x](javascript:alert(1))", "![x](http://tracker/x.png)",
+                                  '<a href="javascript:alert(1)">x</a>'])  # fmt: skip
+def test_passage_markup_cannot_reach_the_page(evil: str) -> None:
+    html = passage_html(f"# Title\n\n{evil}\n\n| a | b |\n|---|---|\n| {evil} | x |", [evil])
+    assert "<script" not in html and "<img" not in html and "<a href=\"javascript" not in html
+    assert "http://tracker" not in html or "<img" not in html
+
+
+def test_excerpt_keeps_whole_lines_and_the_table_header() -> None:
+    rows = "\n".join(f"| r{i} | v{i} |" for i in range(40))
+    text = "intro line\n" * 50 + "| A | B |\n|---|---|\n" + rows
+    shown, _, _ = excerpt(text, text.index("| r30 |"), width=200)
+    assert shown.startswith("…\n\n| A | B |\n|---|---|\n") and "| r30 | v30 |" in shown
+    html = passage_html(text, ["| r30 | v30 |"], width=200)
+    assert "<th>A</th>" in html and '<mark class="kn-quote">r30</mark>' in html
+
+
+def test_no_raw_scores_in_the_sources_panel() -> None:
+    html = sources_html([citation(1, rank=1, score=0.0328), citation(2, rank=4, score=0.0291)], "q")
+    assert "0.03" not in html and "0.02" not in html
+    assert "best match" in html and "related" in html
+    assert gap_match(None, 0.25) == "none" and gap_match(0.31, 0.25) == "partial"
+
+
+def test_ui_words_follow_the_language() -> None:
+    assert best_language("fr-FR,fr;q=0.9,en;q=0.8") == "fr"
+    assert best_language("de-DE,en;q=0.5,fr;q=0.7") == "fr"
+    assert best_language("de-DE") == "en" and best_language(None) == "en"
+    assert request_language({"accept-language": "fr"}, {"kenning_lang": "en"}) == "en"
+    html = sources_html([citation()], "q", lang="fr")
+    assert "<h3>Sources</h3>" in html and "Ouvrir la source" in html
+    assert "meilleure correspondance" in html
+    assert tr("who_to_ask", "fr") == "Qui consulter"
+    expert = Expert(person_id="p", name="P", score=1.0, reasons=["r"], evidence=[], level="strong")
+    assert "forte correspondance" in experts_html([expert], lang="fr")
+    assert "Qui consulter" in experts_html([expert], lang="fr")
+    assert "Personne ne se distingue" in experts_html([], lang="fr")
 
 
 def test_experts_and_people_pages_escape_names() -> None:
