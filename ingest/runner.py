@@ -184,7 +184,7 @@ class IngestRunner:
             if stored and stored[1] == content_hash:
                 return FileReport(str(path), "unchanged", document_id=stored[0])
             git = _git_history(path, context) if self.settings.git_history else None
-            prepared = prepare(path, source.root, content_hash, owners, git, context)
+            prepared = self._prepare(source, content_hash, owners, git, context)
         except (ParseError, OSError, ValueError) as exc:
             return FileReport(str(path), "failed", _reason(exc))
         except Exception as exc:  # a parser bug must not stop the batch
@@ -196,6 +196,14 @@ class IngestRunner:
         )
         pending.append(_Pending(prepared, file_report))
         return file_report
+
+    def _prepare(
+        self, source: SourceFile, content_hash: str, owners: tuple[str, ...],
+        git: GitHistory | None, context: IngestContext,
+    ) -> Prepared:
+        """Parse, chunk and find the people of one changed file (a distributed runner hands
+        in the parse it had done elsewhere)."""
+        return prepare(source.path, source.root, content_hash, owners, git, context)
 
     def _write(self, pending: list[_Pending]) -> int:
         """Hand the waiting documents to the sink; returns how many chunks it stored."""

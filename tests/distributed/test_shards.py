@@ -1,0 +1,161 @@
+"""`kenning shard` and search over shards: the same ranking as one knowledge base (BM25 with
+global statistics, dense merged), the same access rules."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from support import GOOD, ROOT, hash_settings
+from typer.testing import CliRunner
+
+from kenning.cli import app
+from kenning.distributed.search import ShardedKnowledgeBase
+from kenning.distributed.shards import split_knowledge_base
+from kenning.errors import KenningError
+from kenning.index.embeddings import HashEmbedder
+from kenning.kb import KnowledgeBase
+from kenning.schema import Filters, Hit
+
+MINUTES = ROOT.parent / "shared" / "data" / "minutes" / "rust-lang-team" / "minutes"
+QUERIES = [
+    "How do we fail over the payments database?", "What caused customers to be charged twice?",
+    "memory use of the solver", "retrospective action items", "who owns the deploy pipeline",
+    "cache flush runbook steps", "roadmap for next quarter", "the", "login outage root cause",
+    "what did Amara say about the release", "backup policy retention", "API endpoints",
+    "stabilization of async functions in traits", "lang team triage meeting", "zebrafish",
+]  # fmt: skip
+
+
+class SpreadEmbedder(HashEmbedder):
+    """The hashing embedder plus a pseudo-random direction per text, so that dense scores
+    are never exactly equal. The plain one scores most passages exactly 0, and FAISS keeps
+    and orders such ties by its heap's internal order, which no merge can replay; real models
+    tie only on identical texts."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.name = "hash-spread"
+
+    def _vector(self, text: str) -> np.ndarray:
+        seed = int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "little")
+        spread = np.random.default_rng(seed).standard_normal(self.dimension)
+        vector = super()._vector(text) + 0.2 * spread / np.linalg.norm(spread)
+        return (vector / np.linalg.norm(vector)).astype(np.float32)
+
+
+EMBEDDER = SpreadEmbedder()
+
+
+@pytest.fixture(scope="module")
+def split(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """One knowledge base (public, `eng` and `hr` documents) and its splits into 2 and 3."""
+    root = tmp_path_factory.mktemp("shards")
+    home = root / "kb"
+    settings = hash_settings(home)
+    with KnowledgeBase(home, settings, EMBEDDER) as kb:
+        kb.ingest([GOOD / name for name in ("markdown", "retro", "docx", "pptx", "pdf")])
+        kb.ingest([GOOD / name for name in ("meeting", "vtt", "srt")], groups=["eng"])
+        kb.ingest([GOOD / name for name in ("text", "transcript_text", "html")], groups=["hr"])
+        if MINUTES.is_dir():
+            kb.ingest(sorted(MINUTES.glob("*.md"))[:20])
+    folders = {"kb": home}
+    for n in (2, 3):
+        split_knowledge_base(home, n, root / f"split{n}", settings, EMBEDDER)
+        folders[str(n)] = root / f"split{n}"
+    return folders
+
+
+def ranking(hits: list[Hit]) -> list[tuple[object, ...]]:
+    return [(h.rank, h.document_id, h.location, h.text, h.score) for h in hits]
+
+
+def queries_with_people(kb: KnowledgeBase) -> list[str]:
+    """The fixed queries plus questions naming people (person-scoped rankings)."""
+    names = [p.name for p in kb.store.people()][:5]
+    return QUERIES + [f"what did {name} say about the release plan" for name in names]
+
+
+@pytest.mark.parametrize("shards", ["2", "3"])
+def test_sharded_search_ranks_as_one_knowledge_base(split: dict[str, Path], shards: str) -> None:
+    settings = hash_settings(split["kb"])
+    with KnowledgeBase(split["kb"], settings, EMBEDDER) as kb, \
+            ShardedKnowledgeBase.open(split[shards], settings, EMBEDDER) as sharded:  # fmt: skip
+        assert sharded.stats()["documents"] == kb.stats()["documents"]
+        assert sharded.stats()["chunks"] == kb.stats()["chunks"]
+        parts = [s.stats()["documents"] for s in sharded.shards]
+        assert all(parts), parts  # every shard holds documents
+        for query in queries_with_people(kb):
+            assert ranking(sharded.search(query, k=10)) == ranking(kb.search(query, k=10)), query
+
+
+def test_bm25_scores_are_the_whole_knowledge_bases(split: dict[str, Path]) -> None:
+    """Global statistics reproduce FTS5's bm25() to the last bit, in English and French."""
+    settings = hash_settings(split["kb"])
+    with KnowledgeBase(split["kb"], settings, EMBEDDER) as kb, \
+            ShardedKnowledgeBase.open(split["3"], settings, EMBEDDER) as sharded:  # fmt: skip
+        for query in QUERIES:
+            for lang in ("en", "fr"):
+                whole = kb.store.lexical_search(query, 50, Filters(), analyser=lang)
+                merged = sharded.store.lexical_search(query, 50, Filters(), analyser=lang)
+                assert [(key // 3, score) for key, score in merged] == whole, (query, lang)
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [{"groups": ["eng"]}, {"groups": []}, {"groups": ["hr", "eng"]}, {"kind": ["meeting"]}],
+)
+def test_filters_and_groups_hold_across_shards(split: dict[str, Path], filters: dict) -> None:
+    settings = hash_settings(split["kb"])
+    with KnowledgeBase(split["kb"], settings, EMBEDDER) as kb, \
+            ShardedKnowledgeBase.open(split["2"], settings, EMBEDDER) as sharded:  # fmt: skip
+        for query in QUERIES:
+            hits = sharded.search(query, k=10, filters=filters)
+            assert ranking(hits) == ranking(kb.search(query, k=10, filters=filters)), query
+            if "groups" in filters:
+                for hit in hits:
+                    row = kb.store.conn.execute(
+                        "SELECT groups_ FROM documents WHERE id = ?", (hit.document_id,)
+                    ).fetchone()
+                    held = json.loads(row[0])
+                    assert not held or set(held) & set(filters["groups"]), (query, hit.source)
+
+
+def test_shards_of_another_split_are_refused(split: dict[str, Path], tmp_path: Path) -> None:
+    settings = hash_settings(split["kb"])
+    mixed = tmp_path / "mixed"
+    mixed.mkdir()
+    shutil.copytree(split["2"] / "shard-00", mixed / "shard-00")
+    shutil.copytree(split["3"] / "shard-01", mixed / "shard-01")
+    with pytest.raises(KenningError, match="one split"):
+        ShardedKnowledgeBase.open(mixed, settings, EMBEDDER)
+    with pytest.raises(KenningError, match="not a shard"):
+        ShardedKnowledgeBase([split["kb"]], settings, EMBEDDER)
+    with pytest.raises(KenningError, match="not empty"):
+        split_knowledge_base(split["kb"], 2, split["2"], settings, EMBEDDER)
+
+
+def test_cli_shard_then_search_shards(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KENNING_EMBEDDING_MODEL", "hash")
+    monkeypatch.setenv("KENNING_GIT_HISTORY", "false")
+    home, out = tmp_path / "kb", tmp_path / "out"
+    runner = CliRunner()
+    folders = [str(GOOD / name) for name in ("markdown", "retro", "meeting")]
+    assert runner.invoke(app, ["ingest", *folders, "--kb", str(home)]).exit_code == 0
+    result = runner.invoke(app, ["shard", "--kb", str(home), "--shards", "2", "--out", str(out),
+                                 "--json"])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert [Path(s["folder"]).name for s in json.loads(result.output)["shards"]] == [
+        "shard-00", "shard-01",
+    ]  # fmt: skip
+    query = "How do we fail over the payments database?"
+    sharded = runner.invoke(app, ["search", query, "--shards", str(out), "--json"])
+    whole = runner.invoke(app, ["search", query, "--kb", str(home), "--json"])
+    assert sharded.exit_code == whole.exit_code == 0, sharded.output
+    assert json.loads(sharded.output) == json.loads(whole.output)
+    result = runner.invoke(app, ["search", query, "--shards", str(tmp_path / "none")])
+    assert result.exit_code == 2
