@@ -39,6 +39,12 @@ LABEL_LINE = re.compile(
 )
 PEOPLE_HEADINGS = re.compile(r"^(attendees|attendance|participants|present|who was there)$", re.I)
 ACTION_HEADINGS = re.compile(r"action|next step|follow.?up|to.?do", re.I)
+# Sections that say who to go to for what: "## Contacts", "## Ownership", "## Getting help".
+CONTACT_HEADINGS = re.compile(
+    r"^(?:contacts?|owners?|ownership|who to ask|getting help|help|points? of contact|"
+    r"escalation|maintainers|support)$", re.I,
+)
+TOPIC_LINE = re.compile(r"^(?P<topic>[^:]{3,80}):\s*(?P<who>.{2,120})$")
 BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(?:\[[ xX]\]\s*)?")
 NAME = r"[A-Z][\w'’.-]+(?: [A-Z][\w'’.-]+){0,2}"
 SENTENCE_END = re.compile(r"(?<=[a-z)\]])\.\s+(?=[A-Z])")
@@ -111,6 +117,10 @@ BY_PHRASE = re.compile(
 )
 OWNER_INLINE = re.compile(
     r"\((?:owner|owners|lead|dri|author|presenter)\s*:\s*(?P<who>[^)]{2,60})\)", re.I
+)
+# "for Argo CD ask Tomás Silva", "contact Jonas Becker": the line names who to go to.
+ASK_PHRASE = re.compile(
+    rf"\b(?:ask|contact|ping|reach out to|talk to|speak to)\s+(?P<who>{WHO})", re.I
 )
 AS_ROLE = re.compile(
     rf"(?P<who>{WHO})\s+(?:as|is|will be|to be|would be)\s+(?:the\s+|a\s+)?"
@@ -290,6 +300,8 @@ def _line_roles(line: str, roster: set[str], signed: bool = False) -> list[tuple
         out += [("item_owner", n) for n in _split_people(match.group("who"), roster, free=True)]
     for match in OWNER_INLINE.finditer(line):
         out += [("item_owner", n) for n in _split_people(match.group("who"), roster, True)]
+    for match in ASK_PHRASE.finditer(line):
+        out += [("item_owner", n) for n in _split_people(match.group("who"), roster, free=True)]
     for match in AS_ROLE.finditer(item):
         role = ITEM_ROLES.get(match.group("role").lower(), "item_owner")
         out += [(role, n) for n in _split_people(match.group("who"), roster, free=True)]
@@ -318,6 +330,7 @@ def mentions_from_text(
         heading = block.heading_path[-1] if block.heading_path else ""
         in_people = bool(PEOPLE_HEADINGS.match(heading.strip()))
         in_actions = bool(ACTION_HEADINGS.search(heading))
+        in_contacts = bool(CONTACT_HEADINGS.match(heading.strip()))
         # The heading itself: "### inline assembly (Amanieu, Josh)".
         if heading:
             title = TITLE_WITH_PEOPLE.match("# " + readable(heading))
@@ -338,6 +351,11 @@ def mentions_from_text(
                                for n in split_names(label.group("value")))  # fmt: skip
                 continue
             is_bullet = bool(BULLET.match(line))
+            topic = TOPIC_LINE.match(readable(item)) if in_contacts and is_bullet else None
+            if topic:  # "- Ledger and reconciliation: Sofia Marchetti (@smarchetti)"
+                out.extend(("item_owner", n, anchor(line))
+                           for n in _split_people(topic.group("who"), roster, labelled=True))
+                continue
             if in_people and is_bullet:
                 value = item.split(":", 1)[1] if ":" in item else item
                 out.extend(("attendee", n, "") for n in split_names(value))

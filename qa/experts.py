@@ -41,6 +41,8 @@ DOC_DECAY = 1.0  # and for roles on a document or an item: 1 / (i + 1)
 NEIGHBOURS = 2  # passages either side of a transcript hit that count for who spoke
 NEIGHBOUR_WEIGHT = 0.6  # per step away
 TURN_FLOOR = 0.3  # a turn sharing nothing with the question still counts this much
+DELEGATE_OVERLAP = 0.5  # a contact line covering this share of the question delegates it
+DELEGATED_SHARE = 0.3  # what the delegating document's general roles keep
 ITEM_FLOOR = 0.2  # and an agenda item in the passage that shares nothing with it
 NAMED_BOOST = 4.0
 # Attendance in the ranking's score: next to nothing (attendees who did nothing else rank
@@ -316,17 +318,31 @@ def _score(retrieval: Retrieval, store: Store, question: str) -> dict[str, _Tall
     terms = [t for t in dict.fromkeys(_terms(question)) if t not in QUESTION_WORDS]
     passages = _Passages(store, hits)
     tallies: dict[str, _Tally] = {}
-    for i, hit in enumerate(hits):
-        rows = by_document[hit.document_id]
+    wanted_of: list[dict[str, float]] = []
+    items_of: list[list[tuple[dict, str, float]]] = []
+    # A document that says who to go to for the asked topic ("Database platform and Patroni
+    # upgrades: Tomás Silva", "for Argo CD ask Tomás") delegates it: its general owners,
+    # authors and facilitators count for less there than the person the line names.
+    delegated: dict[str, set[str]] = defaultdict(set)
+    for hit in hits:
         idf = passages.idf(hit.document_id, [hit.text])
         wanted = {t: idf.get(t, idf["__n__"]) for t in terms}
+        scoped = [r for r in by_document[hit.document_id] if r["role"] in SCOPED_ROLES]
+        items = _items(hit, scoped, wanted)
+        wanted_of.append(wanted)
+        items_of.append(items)
+        for row, line, _ in items:
+            if row["role"] != "mentioned" and _overlap(line, wanted) >= DELEGATE_OVERLAP:
+                delegated[hit.document_id].add(row["person_id"])
+    for i, hit in enumerate(hits):
+        rows = by_document[hit.document_id]
+        wanted = wanted_of[i]
         speakers = {r["mention"]: r for r in rows if r["role"] == "speaker" and r["mention"]}
         if speakers:
             decay = SAY_DECAY if hit.kind == "transcript" else NOTE_SAY_DECAY
             _said(tallies, hit, 1 / (i + 1) ** decay, speakers, passages, wanted)
         owning: set[tuple[str, str]] = set()
-        for row, line, overlap in _items(hit, [r for r in rows if r["role"] in SCOPED_ROLES],
-                                         wanted):  # fmt: skip
+        for row, line, overlap in items_of[i]:
             if row["role"] == "mentioned" and (row["person_id"], line) in owning:
                 continue  # named in the item they own: owning it says it already
             owning.add((row["person_id"], line))
@@ -349,6 +365,9 @@ def _score(retrieval: Retrieval, store: Store, question: str) -> dict[str, _Tall
         for base, row in strongest.values():
             role = row["role"]
             weight = base / (i + 1) ** DOC_DECAY
+            if delegated.get(hit.document_id) and row["person_id"] not in delegated[
+                    hit.document_id]:  # fmt: skip
+                weight *= DELEGATED_SHARE
             kind = "presence" if role == "attendee" else "owned"
             reason = f"{ROLE_PHRASES.get(role, role)} “{hit.title}”"
             if row["detail"] and role in ("owner", "author"):

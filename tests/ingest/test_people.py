@@ -97,3 +97,23 @@ def test_codeowners_last_matching_rule_wins(path: str, owners: tuple[str, ...]) 
     rules = find_codeowners(GOOD / "codeowners")
     assert rules is not None
     assert rules.owners_of(GOOD / "codeowners" / path) == owners
+
+
+def test_contact_sections_and_ask_phrases_name_who_owns_each_topic(tmp_path) -> None:
+    note = tmp_path / "runbook.md"
+    note.write_text(
+        "# Deploying\n\nShip it with Argo CD.\n\n## Getting help\n\n"
+        "Ask in `#platform-help`. For Kafka topics ask Dmitri Volkov;\n"
+        "for Argo CD and Kubernetes ask Tomás Silva.\n\n## Contacts\n\n"
+        "- Runbook owner: Jonas Becker (@jbecker)\n"
+        "- Ledger and reconciliation: Sofia Marchetti (@smarchetti)\n",
+        encoding="utf-8",
+    )
+    doc = parser_for(note)(note)
+    found = {(role, name): detail for role, name, detail in extract_mentions(doc)}
+    # Each is scoped to the line that names the topic, not to the whole document.
+    assert "Argo CD and Kubernetes" in found[("item_owner", "Tomás Silva")]
+    assert "Kafka topics" in found[("item_owner", "Dmitri Volkov")]
+    assert "Ledger and reconciliation" in found[("item_owner", "Sofia Marchetti")]
+    assert "Runbook owner" in found[("item_owner", "Jonas Becker")]
+    assert not any(name.startswith("#") or name == "in" for _, name in found)

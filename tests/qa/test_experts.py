@@ -122,3 +122,23 @@ def test_a_person_page_hides_what_the_reader_may_not_read(people_kb: KnowledgeBa
     assert "Finance sync" not in person_html(page)
     quentin = next(p for p in people_kb.store.people() if p.name == "Quentin Moss")
     assert person_page(ops, quentin.id) is None
+
+
+def test_the_contact_a_document_names_for_the_topic_outranks_its_owner(tmp_path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "runbook.md").write_text(
+        "---\ntitle: Ledger database runbook\nowner: Jonas Becker\n---\n# Ledger database runbook\n"
+        "\n## Failover\n\nPromote the replica with Patroni, then fence the old primary.\n"
+        "\n## Backups\n\nNightly base backups go to object storage and are checked weekly.\n"
+        "\n## Contacts\n\n- Runbook owner: Jonas Becker\n"
+        "- Database platform and Patroni upgrades: Tomás Silva\n",
+        encoding="utf-8",
+    )
+    with KnowledgeBase(tmp_path / "kb", hash_settings(tmp_path / "kb")) as kb:
+        kb.ingest([docs])
+        experts = ask(kb, "Who should I ask about Patroni upgrades?")
+        assert experts[0].name == "Tomás Silva"
+        assert any("Patroni upgrades" in r for r in experts[0].reasons)
+        # The owner still answers for the runbook as a whole.
+        assert ask(kb, "Who owns the ledger database runbook?")[0].name == "Jonas Becker"
