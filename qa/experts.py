@@ -43,6 +43,7 @@ NEIGHBOUR_WEIGHT = 0.6  # per step away
 TURN_FLOOR = 0.3  # a turn sharing nothing with the question still counts this much
 DELEGATE_OVERLAP = 0.5  # a contact line covering this share of the question delegates it
 DELEGATED_SHARE = 0.3  # what the delegating document's general roles keep
+ITEM_MATCH_BOOST = 1.0  # an item line that matches the question counts up to twice as much
 ITEM_FLOOR = 0.2  # and an agenda item in the passage that shares nothing with it
 NAMED_BOOST = 4.0
 # Attendance in the ranking's score: next to nothing (attendees who did nothing else rank
@@ -349,7 +350,8 @@ def _score(retrieval: Retrieval, store: Store, question: str) -> dict[str, _Tall
             kind, reason = _scoped_reason(row["role"], line, row, hit.title)
             tally = tallies.setdefault(row["person_id"], _Tally(row["person_id"], row["name"]))
             base = MENTION_WEIGHT if row["role"] == "mentioned" else row["weight"]
-            amount = base / (i + 1) ** DOC_DECAY * (ITEM_FLOOR + overlap)
+            amount = (base / (i + 1) ** DOC_DECAY * (ITEM_FLOOR + overlap)
+                      * (1 + ITEM_MATCH_BOOST * overlap))
             tally.credit(hit.document_id, row["role"], kind, amount, reason, hit.title)
         # A person's roles on the whole document: the strongest one counts (an owner who also
         # facilitated is not two people's worth of evidence).
