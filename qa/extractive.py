@@ -27,6 +27,7 @@ from kenning.qa.question import (
     analyse,
     coverage,
     holds_answer_type,
+    joined_terms,
     stems_of,
     term_weights,
 )
@@ -150,6 +151,10 @@ STRUCTURED = {UnitKind.procedure, UnitKind.list, UnitKind.item, UnitKind.table_r
 # item that answers reads better (and the list's words, pooled over items, overstate it).
 LIST_QUESTION = re.compile(r"(?i)\b(?:what|which) (?:are|were)\b|\blist\b|\ball (?:the )?\w+s\b"
                            r"|\bitems\b|\bsteps\b")  # fmt: skip
+# A section about what comes after a task ("After the failover", "Once deployed",
+# "Follow-up") does not say how to do the task: its list is no procedure for the question.
+AFTERMATH_HEADING = re.compile(r"(?i)^(?:\d+[.)]?\s*)?(?:after(?:wards)?|once|post[- ]|"
+                               r"follow[- ]?ups?|clean[- ]?up|wrap[- ]?up)\b")  # fmt: skip
 CAUSE_HEADING = re.compile(r"(?i)\b(?:causes?|why|contributing|trigger|cause racine)\b")
 SPEAKER_BONUS = 0.3  # for the turns of a speaker the question names
 # "Summarise the discussion about...", "what did X say about...": a longer answer, from units
@@ -216,7 +221,15 @@ def named_speakers(question: str, speakers: set[str]) -> set[str]:
     return named
 
 
+def _aftermath(analysis: QuestionAnalysis, heading: str) -> bool:
+    """A procedure question meets a unit under a heading about what follows the task."""
+    return (analysis.type is QuestionType.procedure and bool(AFTERMATH_HEADING.search(heading))
+            and not AFTERMATH_HEADING.search(analysis.question.split(maxsplit=1)[-1]))  # fmt: skip
+
+
 def _kind_bonus(analysis: QuestionAnalysis, kind: str, heading: str) -> float:
+    if _aftermath(analysis, heading):
+        return 0.0
     if kind == UnitKind.section and analysis.type is QuestionType.cause:
         # A root cause section answers "why", a summary or timeline does not.
         return KIND_BONUS[QuestionType.cause][UnitKind.section] if CAUSE_HEADING.search(
@@ -312,7 +325,8 @@ def choose_units(
     if not candidates:
         return Extract([], 0.0, analysis=analysis, type_found=False, candidates=every)
     passages = [stems_of(hit.text) for hit in hits]
-    weights = term_weights(analysis.terms, passages)
+    vocabulary = frozenset().union(*passages, *(stems_of(hit.location) for hit in hits))
+    weights = term_weights(joined_terms(analysis.question, analysis.terms, vocabulary), passages)
     # A turn's speaker counts as its words ("what did the Project Manager say about...").
     stems = [stems_of(f"{c.plain} {c.speaker or ''}") for c in candidates]
     # A sentence that goes on from the one before ("This section is 86 km long") borrows a
@@ -320,7 +334,8 @@ def choose_units(
     context = [stems[i - 1] if i and candidates[i - 1].hit_index == c.hit_index
                and c.kind == candidates[i - 1].kind == UnitKind.sentence else frozenset()
                for i, c in enumerate(candidates)]  # fmt: skip
-    typed = [holds_answer_type(c.plain, analysis.answer_type) for c in candidates]
+    typed = [holds_answer_type(c.plain, analysis.answer_type)
+             and not _aftermath(analysis, c.heading) for c in candidates]  # fmt: skip
     named = named_speakers(analysis.question, {c.speaker for c in candidates if c.speaker})
     headings = [stems_of(_heading(hits[c.hit_index], c)) for c in candidates]
     # A step, a row or an item is read with the headings above it ("Hotels", "Before you
@@ -337,7 +352,7 @@ def choose_units(
     keep = sorted(np.argsort(-cheap, kind="stable")[:EMBED_CANDIDATES].tolist())
     candidates = [candidates[i] for i in keep]
     cheap = cheap[keep]
-    vectors = UNIT_VECTORS.embed(embedder, [" ".join(c.plain.split()[:EMBED_WORDS])
+    vectors = UNIT_VECTORS.embed(embedder, [_embedded(analysis, hits[c.hit_index], c)
                                             for c in candidates])  # fmt: skip
     cosines = vectors @ embedder.embed_query(analysis.question)
     scores = cosines + cheap
@@ -363,6 +378,19 @@ def choose_units(
         analysis.answer_type in (AnswerType.description, AnswerType.entity, AnswerType.boolean)
         or any(typed), every,
     )  # fmt: skip
+
+
+def _embedded(analysis: QuestionAnalysis, hit: Hit, candidate: Sentence) -> str:
+    """The text a unit is embedded as: its first EMBED_WORDS words; for a procedure question,
+    after the headings it sits under, which name the task its steps or sentences do ("Rolling
+    back: Revert the image tag…"), as a passage is embedded with its heading path."""
+    text = " ".join(candidate.plain.split()[:EMBED_WORDS])
+    if analysis.type is not QuestionType.procedure or hit.kind == "transcript":
+        return text
+    path, heading = hit.location.strip(), candidate.heading.strip()
+    if heading and not path.endswith(heading):
+        path = f"{path} > {heading}" if path else heading
+    return f"{path}: {text}" if path else text
 
 
 def _heading(hit: Hit, candidate: Sentence) -> str:

@@ -74,6 +74,9 @@ Q, A = QuestionType, AnswerType
 MONEY_WORDS = (r"cost|costs|price|pay|paid|spend|spent|budget|fee|fees|salary|stipend|cap|"
                r"worth|charge|charged|reimburse\w*|allowance|per diem")  # fmt: skip
 DURATION_WORDS = r"long|quickly|fast|soon|often|frequently|longtemps|vite|souvent"
+# "How much faster was X than Y?" compares times (the Dortmund plan took nine minutes, then
+# three minutes forty seconds), as "how fast" asks for one.
+DURATION_COMPARED = r"faster|slower|quicker|sooner|later"
 
 # (pattern, question type, answer type), tried in order; the first match wins. Patterns see
 # the question lower-cased, with curly apostrophes straightened.
@@ -92,6 +95,7 @@ PATTERNS: dict[str, list[tuple[re.Pattern[str], QuestionType, AnswerType]]] = {
         (re.compile(r"\bhow long (?:is|was|are|were) (?:the |a |an )?[\w-]+(?: [\w-]+)?$"),
          Q.quantity, A.number),  # fmt: skip
         (re.compile(rf"\bhow (?:{DURATION_WORDS})\b|\bwithin how\b|\bfor how long\b"
+                    rf"|\bhow much (?:{DURATION_COMPARED})\b"
                     r"|\bwhat (?:is|was) the (?:\w+ )?(?:duration|period|deadline|retention)\b"),
          Q.quantity, A.duration),  # fmt: skip
         (re.compile(r"\bhow (?:much|many|far|big|large|old|high|tall|deep|wide|heavy|small)\b"
@@ -175,7 +179,8 @@ ENGLISH_MARKERS = re.compile(
 )
 WORD = re.compile(r"[\w'’-]+")
 # The second word of "how long", "how many"...: part of the question, not of its topic.
-HOW_WORD = re.compile(r"(?i)\bhow (?:long|quickly|soon|often|far|much|many|fast|big|old)\b")
+HOW_WORD = re.compile(r"(?i)\bhow (?:long|quickly|soon|often|far|much|many|fast|big|old)\b"
+                      rf"(?: (?:{DURATION_COMPARED})\b)?")
 ELISION = re.compile(r"^(?:[dljmnstc]|qu)['’]|['’]s$")
 
 
@@ -217,10 +222,13 @@ def analyse(question: str, language: str | None = None) -> QuestionAnalysis:
 
 # ---- answer types in text -----------------------------------------------------------------
 
-NUMBER_WORDS = (r"one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|"
-                r"twenty|thirty|forty|fifty|sixty|hundred|thousand|million|billion|trillion|"
-                r"dozen|half|quarter|several|un|une|deux|trois|quatre|cinq|six|sept|huit|neuf|"
-                r"dix|cent|mille|million|milliard")  # fmt: skip
+# Numbers as words ("three minutes forty seconds", "fourteen thousand two hundred stops").
+NUMBER_WORDS = (r"zero|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|thirteen|"
+                r"fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|"
+                r"fifty|sixty|seventy|eighty|ninety|hundred|thousand|million|billion|trillion|"
+                r"dozen|half|quarter|several|twice|thrice|un|une|deux|trois|quatre|cinq|six|"
+                r"sept|huit|neuf|dix|onze|douze|treize|quatorze|quinze|seize|vingt|trente|"
+                r"quarante|cinquante|soixante|cent|mille|million|milliard")  # fmt: skip
 NUMBER = rf"(?:\d[\d,.\u202f ]*\d|\d|(?:{NUMBER_WORDS}))"
 MONTHS = (r"jan(?:uary|\.)?|feb(?:ruary|\.)?|mar(?:ch|\.)?|apr(?:il|\.)?|may|june?|july?|"
           r"aug(?:ust|\.)?|sep(?:t(?:ember)?|\.)?|oct(?:ober|\.)?|nov(?:ember|\.)?|"
@@ -263,7 +271,8 @@ TYPE_PATTERNS: dict[AnswerType, re.Pattern[str]] = {
         r"(?i)\b(?:because|due to|caused by|as a result|owing to|since|so that|led to|leads to"
         r"|root cause|reason|therefore|thus|parce que|à cause|car)\b"
     ),
-    AnswerType.steps: re.compile(r"(?m)^\s*(?:\d+[.)]|[-*+])\s+\S"),
+    # Steps are ordered: a bulleted list (contacts, caveats, what to do afterwards) is not.
+    AnswerType.steps: re.compile(r"(?m)^\s*\d+[.)]\s+\S"),
 }
 
 
@@ -314,6 +323,28 @@ def stems_of(text: str) -> frozenset[str]:
     words = WORD.findall(text)
     parts = [p for w in words if "-" in w for p in w.split("-") if p]
     return frozenset(stem(w) for w in [*words, *parts])
+
+
+def joined_terms(question: str, terms: tuple[str, ...], vocabulary: frozenset[str]
+                 ) -> tuple[str, ...]:  # fmt: skip
+    """The terms with a phrasal verb the passages write as one word joined: "fail over" is
+    "failover", "roll back" "rollback", "set up" "setup" when the passages (their stems in
+    `vocabulary`) hold the joined word; it replaces the verb, which alone ("failed") means
+    something else.
+
+    Example:
+        >>> joined_terms("How do we fail over paydb?", ("fail", "paydb"), frozenset({"failover"}))
+        ('failover', 'paydb')
+    """
+    words = [w.strip("'’-") for w in WORD.findall(question.lower())]
+    out = list(terms)
+    for first, second in zip(words, words[1:], strict=False):
+        joined = first + second
+        if first in out and stem(joined) in vocabulary and joined not in out:
+            out[out.index(first)] = joined
+            if second in out:
+                out.remove(second)
+    return tuple(out)
 
 
 def term_weights(terms: tuple[str, ...], passages: list[frozenset[str]]) -> dict[str, float]:

@@ -17,8 +17,14 @@ SKIPPED_CATEGORIES = frozenset({"PageBreak", "Header", "Footer", "PageNumber", "
 MAX_EXPANDED_BYTES = 256 * 1024 * 1024
 
 
-def elements_to_blocks(elements: list[Any]) -> tuple[list[Block], str]:
-    """Group partitioned elements into blocks under their heading path; also the first title."""
+def elements_to_blocks(elements: list[Any], slides: bool = False) -> tuple[list[Block], str]:
+    """Group partitioned elements into blocks under their heading path; also the first title.
+
+    With `slides` (PPTX), a slide's heading is the title of its title shape only: unstructured
+    labels any short line of a slide's body a `Title` too (one level deeper than the
+    paragraph), and those lines are the slide's bullets, kept as `- ` list items indented by
+    their level. Each slide starts a new heading path.
+    """
     blocks: list[Block] = []
     path: list[str] = []
     first_title = ""
@@ -35,12 +41,23 @@ def elements_to_blocks(elements: list[Any]) -> tuple[list[Block], str]:
         if not text or element.category in SKIPPED_CATEGORIES:
             continue
         element_page = getattr(element.metadata, "page_number", None)
+        depth = getattr(element.metadata, "category_depth", None) or 0
         if element_page != page:
             flush()
             page = element_page
-        if element.category == "Title":
+            if slides:
+                path = []
+        if slides:
+            if element.category == "Title" and depth == 0 and not path and not pending:
+                path = [text]
+                first_title = first_title or text
+            elif element.category == "Table":
+                pending.append(text)
+            else:
+                level = max(0, depth - 1) if element.category == "Title" else depth
+                pending.append(f"{'  ' * level}- {' '.join(text.split())}")
+        elif element.category == "Title":
             flush()
-            depth = getattr(element.metadata, "category_depth", None) or 0
             path = path[:depth] + [text]
             first_title = first_title or text
         else:
@@ -121,7 +138,7 @@ def parse_format(path: Path, fmt: str) -> ParsedDocument:
     if fmt in ("docx", "pptx"):
         check_archive(path, fmt)
     elements = unstructured_offline.partition(path, fmt)
-    blocks, first_title = elements_to_blocks(elements)
+    blocks, first_title = elements_to_blocks(elements, slides=fmt == "pptx")
     meta: dict[str, Any] = html_meta(path) if fmt == "html" else core_properties(path, fmt)
     if fmt == "pptx":
         meta["_page_label"] = "slide"

@@ -104,3 +104,30 @@ def test_an_answer_from_two_passages_passes_the_citation_check_whole() -> None:
              "is delimited in the West by the Alter Rhein. [1]")  # fmt: skip
     checked = check_answer(reply, hits, HashEmbedder(), threshold=0.5)
     assert not checked.dropped and checked.cited == [2, 1]
+
+
+def test_a_procedure_question_skips_the_list_of_what_to_do_afterwards() -> None:
+    # "failover" in the headings is the question's "fail over"; the aftermath list's "failed"
+    # is not, and a list under "After the failover" is not how to fail over.
+    after = hit(
+        "## After the failover\n- Scale capture-worker back to 12 replicas.\n"
+        "- Rebuild the failed node as a replica with `patronictl reinit paydb paydb-1`.\n"
+        "- Write a post-mortem within five working days.",
+        location="Payments database failover runbook", rank=2,
+    )
+    first = answer("How do we fail over the payments database?", [after, RUNBOOK])[0]
+    assert first.startswith("1. Declare an incident in #inc-payments")
+
+
+def test_a_comparison_of_times_leads_with_the_turn_that_gives_them() -> None:
+    review = hit(
+        "Priya Raman: What do the numbers look like?\n"
+        "Mei Lin: We replayed all of January offline. Dortmund goes from nine minutes to three "
+        "minutes forty seconds with Kestrel instead of Pathwise.",
+        kind="transcript", location="00:00:05–00:03:49",
+    )
+    overview = hit("Kestrel replaced Pathwise at the Dortmund depot after the review of 12 "
+                   "March 2026.", location="Routing", rank=2)
+    first = answer("How much faster was Kestrel than Pathwise at planning Dortmund?",
+                   [overview, review])[0]  # fmt: skip
+    assert "three minutes forty seconds" in first

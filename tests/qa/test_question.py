@@ -12,6 +12,7 @@ from kenning.qa.question import (
     analyse,
     detect_language,
     holds_answer_type,
+    joined_terms,
 )
 
 
@@ -28,6 +29,8 @@ from kenning.qa.question import (
         ("How long is the Rhine?", "quantity", "number"),
         ("How long do we keep driver GPS traces?", "quantity", "duration"),
         ("How quickly must a SEV1 page be acknowledged?", "quantity", "duration"),
+        ("How much faster was Kestrel than Pathwise at planning Dortmund?", "quantity",
+         "duration"),
         ("When will every depot be running on the Kestrel solver?", "date", "date"),
         ("In what year did the Rhine flood Cologne?", "date", "date"),
         ("What time do the solver workers start planning?", "date", "time"),
@@ -91,6 +94,10 @@ def test_language_detection_and_override() -> None:
         ("The Rhine has 12 tributaries.", "number", True),
         ("It has twelve tributaries.", "number", True),
         ("It has many tributaries.", "number", False),
+        ("About fourteen thousand stops, ninety depots.", "number", True),
+        ("Dortmund goes from nine minutes to three minutes forty seconds.", "duration", True),
+        ("1. Declare an incident\n2. Page the lead", "steps", True),
+        ("- Runbook owner: Jonas Becker\n- Ledger: Sofia Marchetti", "steps", False),
         ("Redis evicted the keys because it hit its memory limit.", "reason", True),
         ("Redis evicted the keys.", "reason", False),
         ("Anything at all.", "entity", True),
@@ -107,3 +114,11 @@ def test_analysis_is_fast() -> None:
     for question in questions:
         analyse(question)
     assert (time.perf_counter() - started) / len(questions) < 0.001
+
+
+def test_a_phrasal_verb_written_as_one_word_in_the_passages_is_one_term() -> None:
+    analysis = analyse("How do we fail over the payments database?")
+    vocabulary = frozenset({"failover", "payment", "database"})
+    assert joined_terms(analysis.question, analysis.terms, vocabulary) == (
+        "failover", "payments", "database")
+    assert joined_terms(analysis.question, analysis.terms, frozenset()) == analysis.terms

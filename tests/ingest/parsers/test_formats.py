@@ -72,6 +72,32 @@ def test_pptx_slides_are_pages() -> None:
     assert doc.meta["_page_label"] == "slide"
 
 
+def test_pptx_body_lines_that_look_like_titles_stay_text(tmp_path: Path) -> None:
+    # unstructured labels short body lines (a subtitle, noun phrases, "Owners:") `Title`;
+    # only the title shape's title is the slide's heading, the rest are its bullets.
+    import pptx
+
+    deck = pptx.Presentation()
+    cover = deck.slides.add_slide(deck.slide_layouts[0])
+    cover.shapes.title.text = "Quokka roadmap"
+    cover.placeholders[1].text = "Jane Doe, Platform team - June 2026"
+    slide = deck.slides.add_slide(deck.slide_layouts[1])
+    slide.shapes.title.text = "Other priorities"
+    body = slide.placeholders[1].text_frame
+    body.text = "Latency from 190 ms to the 150 ms target"
+    for text, level in (("Owners:", 0), ("Rollout: Jane Doe", 1), ("Solver: Bob Stone", 1)):
+        paragraph = body.add_paragraph()
+        paragraph.text, paragraph.level = text, level
+    deck.save(tmp_path / "deck.pptx")
+    doc = parse(tmp_path / "deck.pptx")
+    assert [(b.page, b.heading_path) for b in doc.blocks] == [
+        (1, ("Quokka roadmap",)), (2, ("Other priorities",))]
+    assert doc.blocks[0].text == "- Jane Doe, Platform team - June 2026"
+    assert doc.blocks[1].text.splitlines() == [
+        "- Latency from 190 ms to the 150 ms target", "- Owners:", "  - Rollout: Jane Doe",
+        "  - Solver: Bob Stone"]
+
+
 def test_vtt_voices_and_timings() -> None:
     doc = parse(GOOD / "vtt/standup.vtt")
     assert doc.kind == "transcript"
