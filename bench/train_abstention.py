@@ -9,9 +9,19 @@ extractive answerer's units), exactly as at ask time.
 Splits are by article and by meeting, never by question: one SQuAD article and a share of the
 meetings are held back for the report; on the rest, out-of-fold probabilities (grouped k-fold)
 set the threshold (at most `WRONG_ABSTENTIONS` of answerable questions abstained on), and the
-coefficients are fitted on all of it. Run:
+coefficients are fitted on all of it.
+
+French questions get a calibration of their own (`--french`): the FAQ's questions and
+questions written for the public-service sheets (`../shared/data/french`) over one knowledge
+base of the FAQ's answers and the sheets (positives), the same questions asked of another
+document and off-topic French questions (negatives), and French translations of SQuAD
+questions over the English SQuAD articles (answerable or not), so that the model also sees a
+French question over English passages. Its threshold is set out of fold the same way.
+Run:
 
     python -m kenning.bench.train_abstention ../shared/data --work .eval/abstention
+    python -m kenning.bench.train_abstention ../shared/data --work .eval/abstention \
+        --french eval/golden/french --write
 """
 
 from __future__ import annotations
@@ -39,6 +49,9 @@ WRONG_ABSTENTIONS = 0.05
 # add nothing and flip signs); dense_best alone 0.054 / 0.353 but 0.115 wrong on QMSum, whose
 # similarities run lower: `transcript` lets the model calibrate transcripts apart.
 MODEL_FEATURES = ("dense_best", "unit_cosine", "passage_coverage", "transcript")
+# French: no transcripts in its data; `cross_lingual` lets it calibrate a French question over
+# English passages apart (an English model's cosines across languages run far lower).
+FRENCH_FEATURES = ("dense_best", "unit_cosine", "passage_coverage", "cross_lingual")
 HELD_OUT_ARTICLES = ("Victoria_(Australia)",)
 HELD_OUT_SHARE = 0.3  # of QMSum meetings
 K = 5  # passages retrieved, as `ask` does by default
@@ -113,6 +126,50 @@ def qmsum_examples(data: Path, work: Path, meetings: int, seed: int) -> list[Exa
         return examples_of(kb, asked)
 
 
+def french_examples(data: Path, questions: Path, work: Path, seed: int) -> list[Example]:
+    """French questions: over the FAQ's answers and the sheets, and over SQuAD's articles.
+
+    `questions` holds `fiches.json` (question, fiche), `offtopic.txt` (one a line) and
+    `squad.jsonl` (id and question: French translations of SQuAD questions).
+    """
+    french = data / "french"
+    faq = json.loads((french / "crpa-faq.json").read_text(encoding="utf-8"))["data"]
+    corpus = work / "french" / "corpus"
+    shutil.rmtree(corpus, ignore_errors=True)
+    corpus.mkdir(parents=True)
+    for i, item in enumerate(faq):  # the answer only: the title is the question
+        (corpus / f"faq-{i:02d}.txt").write_text(item["paragraphs"][0]["context"],
+                                                 encoding="utf-8")  # fmt: skip
+    for path in sorted((french / "dila-fiches").glob("*.md")):
+        shutil.copy(path, corpus / path.name)
+    pairs = [(item["paragraphs"][0]["qas"][0]["question"], f"faq-{i:02d}.txt")
+             for i, item in enumerate(faq)]  # fmt: skip
+    pairs += [(q["question"], q["fiche"])
+              for q in json.loads((questions / "fiches.json").read_text(encoding="utf-8"))]
+    names = sorted(p.name for p in corpus.iterdir())
+    rng = random.Random(seed)
+    asked = []
+    for question, name in pairs:
+        asked.append((question, {}, True, name, "fr"))
+        away = rng.choice([n for n in names if n != name])
+        asked.append((question, {"source_prefix": str(corpus / away)}, False, name, "fr"))
+    offtopic = (questions / "offtopic.txt").read_text(encoding="utf-8").splitlines()
+    asked += [(q, {}, False, f"offtopic-{i}", "fr") for i, q in enumerate(offtopic) if q]
+    kb_path = work / "french" / "kb"
+    with KnowledgeBase(kb_path, load_settings(home=kb_path, git_history=False)) as kb:
+        kb.ingest([corpus])
+        out = examples_of(kb, asked)
+    golden = {q.id: q for q in load_golden(squad.prepare(data / "squad", work / "squad"))}
+    translated = [json.loads(line) for line in
+                  (questions / "squad.jsonl").read_text(encoding="utf-8").splitlines()]  # fmt: skip
+    asked = [(t["question"], {}, not golden[t["id"]].must_abstain,
+              "squad-" + golden[t["id"]].tags[-1], "fr-en") for t in translated]  # fmt: skip
+    kb_path = work / "squad" / "kb"
+    with KnowledgeBase(kb_path, load_settings(home=kb_path, git_history=False)) as kb:
+        kb.ingest([work / "squad" / "corpus"])
+        return out + examples_of(kb, asked)
+
+
 def _series(meeting: str) -> str:
     """The series of a QMSum meeting: ES2002a -> ES, Bed003 -> Bed, covid_7 -> covid."""
     return meeting.rstrip("abcd0123456789_")
@@ -170,20 +227,33 @@ def threshold_for(p_no: np.ndarray, answers: np.ndarray) -> float:
     return float(positives[min(index, len(positives) - 1)] + 1e-6)
 
 
-def write_model(model: dict[str, Any], report: dict[str, Any]) -> None:
-    """Write `qa/abstention_model.py`: the model as a dict constant, the report as its doc."""
+def write_model(models: dict[str, dict[str, Any]], reports: dict[str, dict[str, Any]]) -> None:
+    """Write `qa/abstention_model.py`: the English model as `MODEL`, the others as
+    `<LANGUAGE>_MODEL`, all in `MODELS` by language; the reports as its doc."""
     short = {"wrong_abstention": "wrong", "abstain_recall": "recall", "answerable": "n+",
              "unanswerable": "n-"}  # fmt: skip
-    held = [f"    {name}: " + ", ".join(f"{short[k]} {v:.3f}" if isinstance(v, float)
-                                      else f"{short[k]} {v}" for k, v in rates.items())
-            for name, rates in report.items() if isinstance(rates, dict)]  # fmt: skip
-    body = "\n".join(f"    {json.dumps(k)}: {json.dumps(v)}," for k, v in model.items())
+    held = []
+    for language, report in reports.items():
+        prefix = "" if language == "en" else f"{language} "
+        held += [f"    {prefix}{name}: " + ", ".join(
+            f"{short[k]} {v:.3f}" if isinstance(v, float) else f"{short[k]} {v}"
+            for k, v in rates.items()) for name, rates in report.items()
+            if isinstance(rates, dict)]  # fmt: skip
+    constants = []
+    for language, model in models.items():
+        name = "MODEL" if language == "en" else f"{language.upper()}_MODEL"
+        body = "\n".join(f"    {json.dumps(k)}: {json.dumps(v)}," for k, v in model.items())
+        constants.append(f"{name}: dict[str, Any] = {{\n{body}\n}}\n")
+    by_language = ", ".join(f'"{language}": ' + ("MODEL" if language == "en" else
+                            f"{language.upper()}_MODEL") for language in models)  # fmt: skip
     text = (
-        '"""The abstention model, written by `bench/train_abstention.py` (do not edit).\n\n'
-        "Threshold chosen out of fold for at most 5% wrong abstentions on answerable\n"
-        "development questions; rates on articles and meetings never seen in training:\n\n"
+        '"""The abstention models, written by `bench/train_abstention.py` (do not edit).\n\n'
+        "Thresholds chosen out of fold for at most 5% wrong abstentions on answerable\n"
+        "development questions of each language; rates on articles, meetings and documents\n"
+        "never seen in training:\n\n"
         + "\n".join(held) + '\n"""\n\nfrom __future__ import annotations\n\n'
-        "from typing import Any\n\nMODEL: dict[str, Any] = {\n" + body + "\n}\n"
+        "from typing import Any\n\n" + "\n".join(constants)
+        + f"\nMODELS: dict[str, dict[str, Any]] = {{{by_language}}}\n"
     )  # fmt: skip
     MODEL_FILE.write_text(text, encoding="utf-8")
 
@@ -191,10 +261,12 @@ def write_model(model: dict[str, Any], report: dict[str, Any]) -> None:
 def train(
     examples: list[Example], features: tuple[str, ...] = MODEL_FEATURES
 ) -> dict[str, Any]:
-    """Fit on the development groups, set the threshold out of fold, report the held-out ones."""
-    meetings = sorted({e.group for e in examples if e.source == "qmsum"})
+    """Fit on the development groups, set the threshold out of fold, report the held-out ones
+    (SQuAD's held-out article and a share of QMSum's meetings, or of French documents)."""
+    meetings = sorted({e.group for e in examples if e.source in ("qmsum", "fr")})
     random.Random(7).shuffle(meetings)
-    held = set(HELD_OUT_ARTICLES) | set(meetings[: int(len(meetings) * HELD_OUT_SHARE)])
+    held = ({f"squad-{a}" for a in HELD_OUT_ARTICLES} | set(HELD_OUT_ARTICLES)
+            | set(meetings[: int(len(meetings) * HELD_OUT_SHARE)]))  # fmt: skip
     dev = [e for e in examples if e.group not in held]
     test = [e for e in examples if e.group in held]
     dev_y = np.array([e.answers for e in dev])
@@ -206,7 +278,7 @@ def train(
     report: dict[str, Any] = {"threshold": model["threshold"],
                               "development_out_of_fold": rates(oof, dev_y, threshold),
                               "held_out": rates(p_test, test_y, threshold)}  # fmt: skip
-    for source in ("squad", "qmsum"):
+    for source in ("squad", "qmsum", "fr", "fr-en"):
         mask = np.array([e.source == source for e in test])
         if mask.any():
             report[f"held_out_{source}"] = rates(p_test[mask], test_y[mask], threshold)
@@ -221,6 +293,8 @@ def main() -> None:
     parser.add_argument("--meetings", type=int, default=40, help="QMSum train meetings")
     parser.add_argument("--features", default=",".join(MODEL_FEATURES),
                         help=f"of: {', '.join(FEATURES)}")
+    parser.add_argument("--french", type=Path, default=None,
+                        help="folder of French questions (fiches.json, offtopic.txt, squad.jsonl)")
     parser.add_argument("--write", action="store_true", help="write qa/abstention_model.py")
     args = parser.parse_args()
     saved = args.work / "examples.json"
@@ -230,10 +304,19 @@ def main() -> None:
         examples = squad_examples(args.data, args.work)
         examples += qmsum_examples(args.data, args.work, args.meetings, seed=13)
         saved.write_text(json.dumps([e.__dict__ for e in examples]), encoding="utf-8")
-    result = train(examples, tuple(args.features.split(",")))
-    print(json.dumps(result, indent=1))
+    results = {"en": train(examples, tuple(args.features.split(",")))}
+    if args.french:
+        saved = args.work / "examples-fr.json"
+        if saved.is_file():
+            french = [Example(**e) for e in json.loads(saved.read_text(encoding="utf-8"))]
+        else:
+            french = french_examples(args.data, args.french, args.work, seed=13)
+            saved.write_text(json.dumps([e.__dict__ for e in french]), encoding="utf-8")
+        results["fr"] = train(french, FRENCH_FEATURES)
+    print(json.dumps(results, indent=1))
     if args.write:
-        write_model(result["model"], result["report"])
+        write_model({k: r["model"] for k, r in results.items()},
+                    {k: r["report"] for k, r in results.items()})  # fmt: skip
 
 
 if __name__ == "__main__":

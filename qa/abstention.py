@@ -4,11 +4,19 @@ A logistic regression over features known at ask time, from what retrieval and t
 already computed: the best dense cosine of a passage and its gap to the next one, the best
 cosine of an answer unit, how much of the question's rarer terms the best passage and the best
 unit hold (IDF over the retrieved passages, so a distinctive word found nowhere weighs most),
-whether the expected answer type (a number, a date, a name...) appears at all, and whether
-the passages are transcripts (whose similarities run lower than documents').
+whether the expected answer type (a number, a date, a name...) appears at all, whether the
+passages are transcripts (whose similarities run lower than documents'), and whether they are
+in another language than the question (an English embedding model's cosine between a French
+question and an English passage runs far lower than between two English texts).
+
+Features follow the question's language: a French question's terms and the passages are
+stemmed with the French Snowball stemmer (accents folded, as lexical search does), an English
+one's with the crude English stemmer; each language has its own calibration (`MODELS`), fitted
+on questions in that language, the English one on English questions only.
 It was trained offline with scikit-learn by `bench/train_abstention.py` on SQuAD 2.0 (its
 unanswerable questions as negatives) and QMSum train (a query asked of its own meeting, or of a
-meeting of another series); the coefficients and the threshold live in `abstention_model.py`.
+meeting of another series), the French one on French questions over French and English passages;
+the coefficients and the thresholds live in `abstention_model.py`.
 Nothing here needs scikit-learn. Pure functions.
 """
 
@@ -19,11 +27,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import astuple, dataclass, fields
 from typing import Any
 
-from kenning.qa.abstention_model import MODEL
+from kenning.index.analysers import french_terms
+from kenning.qa.abstention_model import MODELS
 from kenning.qa.extractive import Extract, candidate_units
 from kenning.qa.question import (
     QuestionAnalysis,
     coverage,
+    detect_language,
     holds_answer_type,
     stems_of,
     term_weights,
@@ -48,6 +58,9 @@ class AbstentionFeatures:
             and no unit of the top passages holds one.
         transcript: the share of the top passages that are transcripts (their similarities
             run lower than documents', so the model calibrates them apart).
+        cross_lingual: the share of the top passages in a known language other than the
+            question's.
+        language: the question's language, which picks the calibration (not a feature).
     """
 
     dense_best: float
@@ -57,13 +70,44 @@ class AbstentionFeatures:
     unit_coverage: float
     type_missing: float
     transcript: float = 0.0
+    cross_lingual: float = 0.0
+    language: str = "en"
 
     def as_dict(self) -> dict[str, float]:
-        """The features by name."""
-        return {f.name: float(v) for f, v in zip(fields(self), astuple(self), strict=True)}
+        """The features by name (the numeric ones: not the language)."""
+        return {f.name: float(v) for f, v in zip(fields(self), astuple(self), strict=True)
+                if f.name != "language"}  # fmt: skip
 
 
-FEATURES = tuple(f.name for f in fields(AbstentionFeatures))
+FEATURES = tuple(f.name for f in fields(AbstentionFeatures) if f.name != "language")
+
+
+def french_stems_of(text: str) -> frozenset[str]:
+    """The French Snowball stems of the words of a text, accents folded."""
+    return frozenset(french_terms(text))
+
+
+def _french_weights(terms: tuple[str, ...], passages: list[frozenset[str]]) -> dict[str, float]:
+    """`term_weights` for French terms: the same IDF over the passages, French stems."""
+    n = len(passages)
+    weights: dict[str, float] = {}
+    for term in terms:
+        for key in french_terms(term):
+            df = sum(key in p for p in passages)
+            weights[key] = math.log(1.0 + (n + 1) / (df + 0.5))
+    return weights
+
+
+def cross_lingual_share(language: str, langs: Sequence[str]) -> float:
+    """The share of the top passages whose known language differs from the question's."""
+    top = list(langs[:COVERED_PASSAGES])
+    return sum(bool(lang) and lang != language for lang in top) / max(1, len(top))
+
+
+def crosses_languages(question: str, langs: Sequence[str]) -> bool:
+    """True when the question's language differs from every known language of the top
+    passages: a plain cosine threshold, set on one language, does not hold there."""
+    return cross_lingual_share(detect_language(question), langs) > 0.5 if langs else False
 
 
 def features_of(
@@ -73,6 +117,7 @@ def features_of(
     units: Sequence[str] = (),
     unit_cosine: float | None = None,
     kinds: Sequence[str] = (),
+    langs: Sequence[str] = (),
 ) -> AbstentionFeatures:
     """The abstention features of one question and what was retrieved for it.
 
@@ -85,15 +130,18 @@ def features_of(
         unit_cosine: the best cosine of a unit to the question (`Extract.best_cosine`); the
             best passage cosine when omitted.
         kinds: each passage's document kind (`Hit.kind`), in the same order.
+        langs: each passage's detected language (`Hit.lang`, "" when unknown), in order.
     """
+    french = analysis.language == "fr"
+    stemmed = french_stems_of if french else stems_of
     ranked = sorted(dense_scores, reverse=True)
     best = ranked[0] if ranked else 0.0
     gap = best - ranked[1] if len(ranked) > 1 else best
-    stems = [stems_of(p) for p in passages]
-    weights = term_weights(analysis.terms, stems)
+    stems = [stemmed(p) for p in passages]
+    weights = (_french_weights if french else term_weights)(analysis.terms, stems)
     top = passages[:COVERED_PASSAGES]
     texts = list(units) or [s for p in top for s in sentences_of(p)]
-    unit_stems = [stems_of(t) for t in texts]
+    unit_stems = [stemmed(t) for t in texts]
     typed = holds_answer_type("", analysis.answer_type)  # no form of its own: always held
     found = typed or any(holds_answer_type(t, analysis.answer_type) for t in texts)
     return AbstentionFeatures(
@@ -106,6 +154,8 @@ def features_of(
         type_missing=0.0 if found else 1.0,
         transcript=sum(k == "transcript" for k in kinds[:COVERED_PASSAGES])
         / max(1, min(len(kinds), COVERED_PASSAGES)),
+        cross_lingual=cross_lingual_share(analysis.language, langs),
+        language=analysis.language,
     )
 
 
@@ -128,7 +178,8 @@ def features_of_answer(
     made = extract.candidates or candidate_units(list(hits[:COVERED_PASSAGES]))
     units = [u.plain for u in made if u.hit_index < COVERED_PASSAGES]
     return features_of(analysis, [h.text for h in hits], dense_scores, units,
-                       extract.best_cosine, [h.kind for h in hits])  # fmt: skip
+                       extract.best_cosine, [h.kind for h in hits],
+                       [h.lang for h in hits])  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -158,13 +209,21 @@ class LogisticModel:
         )  # fmt: skip
 
 
-DEFAULT_MODEL = LogisticModel.from_dict(MODEL)
+LANGUAGE_MODELS = {language: LogisticModel.from_dict(m) for language, m in MODELS.items()}
+DEFAULT_MODEL = LANGUAGE_MODELS["en"]
+
+
+def model_for(language: str) -> LogisticModel:
+    """The calibration of questions in this language (the English one for any other)."""
+    return LANGUAGE_MODELS.get(language, DEFAULT_MODEL)
 
 
 def abstain_probability(
-    features: AbstentionFeatures, model: LogisticModel = DEFAULT_MODEL
+    features: AbstentionFeatures, model: LogisticModel | None = None
 ) -> float:
-    """The model's probability that the passages do not answer the question."""
+    """The model's probability that the passages do not answer the question (the model of
+    the question's language when none is given)."""
+    model = model or model_for(features.language)
     values = features.as_dict()
     z = model.intercept + sum(
         coef * (values[name] - mean) / scale
@@ -174,6 +233,8 @@ def abstain_probability(
     return 1.0 / (1.0 + math.exp(z))
 
 
-def should_abstain(features: AbstentionFeatures, model: LogisticModel = DEFAULT_MODEL) -> bool:
-    """True when the probability that the passages do not answer reaches the threshold."""
+def should_abstain(features: AbstentionFeatures, model: LogisticModel | None = None) -> bool:
+    """True when the probability that the passages do not answer reaches the threshold (of
+    the question's language's model when none is given)."""
+    model = model or model_for(features.language)
     return abstain_probability(features, model) >= model.threshold

@@ -23,7 +23,7 @@ from kenning.index.retriever import Retrieval
 from kenning.index.store import Store
 from kenning.ingest.language import detect_language
 from kenning.qa import llm as llm_answerer
-from kenning.qa.abstention import features_of_answer, should_abstain
+from kenning.qa.abstention import crosses_languages, features_of_answer, should_abstain
 from kenning.qa.citations import check_answer, renumber
 from kenning.qa.conversation import PREVIOUS_WEIGHT, Turn, check_history, weigh_previous
 from kenning.qa.experts import EXPERT_HITS, experts_for_abstention, rank_experts
@@ -345,8 +345,13 @@ class QAService:
         experts = rank_experts(wide, self.parts.store, 5, question=question)
         timings["experts"] = _ms(mark)
         best = retrieval.best_dense_score()
+        floor = self.settings.abstain_threshold
+        if self.settings.abstain_model and crosses_languages(
+                question, [h.lang for h in retrieval.hits]):  # fmt: skip
+            # A cosine across languages runs low: the question language's model decides.
+            floor = 0.0
         mark = time.perf_counter()
-        if not retrieval.hits or best < self.settings.abstain_threshold:
+        if not retrieval.hits or best < floor:
             text, citations, abstained = _abstain_text(experts, question), [], True
             yield "token", text
         elif chosen == "llm":

@@ -6,6 +6,7 @@ import codecs
 from pathlib import Path
 
 from kenning.errors import ParseError
+from kenning.ingest.parsers.mojibake import repair_mojibake
 
 # Fallbacks for text that is not UTF-8; cp1252 covers Latin-1 and the Windows quotes.
 FALLBACK_ENCODINGS: tuple[str, ...] = ("cp1252", "latin-1")
@@ -28,7 +29,8 @@ def looks_binary(data: bytes) -> bool:
 
 
 def read_text(path: Path) -> tuple[str, str]:
-    """Read a text file, returning (text, note); the note says when a fallback was used.
+    """Read a text file, returning (text, note); the note says when a fallback was used, or
+    when UTF-8 text garbled by an earlier wrong decoding was repaired (`repair_mojibake`).
 
     Raises:
         ParseError: the file is empty, binary, or not text in any known encoding.
@@ -48,7 +50,7 @@ def read_text(path: Path) -> tuple[str, str]:
     if looks_binary(data):
         raise ParseError(str(path), "binary content in a text file")
     try:
-        return data.decode("utf-8-sig"), ""
+        return repair_mojibake(data.decode("utf-8-sig"))
     except UnicodeDecodeError as exc:
         first_error = exc
     for encoding in FALLBACK_ENCODINGS:
