@@ -25,6 +25,7 @@ from kenning.qa.question import (
     QuestionAnalysis,
     QuestionType,
     analyse,
+    content_terms,
     coverage,
     holds_answer_type,
     joined_terms,
@@ -157,6 +158,9 @@ AFTERMATH_HEADING = re.compile(r"(?i)^(?:\d+[.)]?\s*)?(?:after(?:wards)?|once|po
                                r"follow[- ]?ups?|clean[- ]?up|wrap[- ]?up)\b")  # fmt: skip
 CAUSE_HEADING = re.compile(r"(?i)\b(?:causes?|why|contributing|trigger|cause racine)\b")
 SPEAKER_BONUS = 0.3  # for the turns of a speaker the question names
+# For the units of a section whose heading (of two words or more) the question names in full:
+# "What was the root cause …" and a "Root cause" section, "What went well?".
+NAMED_HEADING_BONUS = 0.4
 # "Summarise the discussion about...", "what did X say about...": a longer answer, from units
 # scoring further from the best (set on QMSum train).
 SUMMARY_WORDS = 100
@@ -338,6 +342,7 @@ def choose_units(
              and not _aftermath(analysis, c.heading) for c in candidates]  # fmt: skip
     named = named_speakers(analysis.question, {c.speaker for c in candidates if c.speaker})
     headings = [stems_of(_heading(hits[c.hit_index], c)) for c in candidates]
+    asked = stems_of(analysis.question)
     # A step, a row or an item is read with the headings above it ("Hotels", "Before you
     # start"): they count as its words.
     stems = [s | h if c.kind in STRUCTURED else s
@@ -347,6 +352,7 @@ def choose_units(
         + CONTEXT_WEIGHT * coverage(weights, s | x) + TYPE_WEIGHT * t
         + _kind_bonus(analysis, c.kind, c.heading) + SPEAKER_BONUS * (c.speaker in named)
         + HEADING_WEIGHT * coverage(weights, h)
+        + NAMED_HEADING_BONUS * _names_heading(asked, hits[c.hit_index], c)
         for c, s, x, t, h in zip(candidates, stems, context, typed, headings, strict=True)
     ])  # fmt: skip
     keep = sorted(np.argsort(-cheap, kind="stable")[:EMBED_CANDIDATES].tolist())
@@ -391,6 +397,16 @@ def _embedded(analysis: QuestionAnalysis, hit: Hit, candidate: Sentence) -> str:
     if heading and not path.endswith(heading):
         path = f"{path} > {heading}" if path else heading
     return f"{path}: {text}" if path else text
+
+
+def _names_heading(asked: frozenset[str], hit: Hit, candidate: Sentence) -> bool:
+    """Whether the question names the unit's own section heading in full (two words or
+    more: a one-word heading such as "Steps" is named by too many questions)."""
+    if hit.kind == "transcript":
+        return False
+    heading = candidate.heading or hit.location.rsplit(" > ", 1)[-1]
+    named = stems_of(" ".join(content_terms(heading)))
+    return len(named) >= 2 and named <= asked
 
 
 def _heading(hit: Hit, candidate: Sentence) -> str:

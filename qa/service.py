@@ -31,6 +31,7 @@ from kenning.qa.extractive import Sentence, choose_sentences
 from kenning.qa.lexicon import LexiconCache
 from kenning.qa.messages import abstain_text
 from kenning.qa.preparation import PreparedQuestion, prepare_question
+from kenning.qa.question import content_terms, stems_of
 from kenning.qa.reader import LOCAL, ScopedReader
 from kenning.qa.spelling import english_words
 from kenning.qa.uploads import save_uploads
@@ -46,6 +47,7 @@ from kenning.schema import (
 )
 
 Answerer = Literal["extractive", "llm"]
+MIN_NAMED_HEADING_WORDS = 2  # a one-word heading ("Steps") is named by too many questions
 ANSWERERS: tuple[str, ...] = ("extractive", "llm")
 
 
@@ -103,6 +105,21 @@ def _find_wrapped(text: str, passage: str) -> str | None:
 def _first(retrieval: Retrieval, k: int) -> Retrieval:
     """The first k hits of a retrieval (fusion ranks the same whatever k asks for)."""
     return replace(retrieval, hits=retrieval.hits[:k], rowids=retrieval.rowids[:k])
+
+
+def _answer_passages(wide: Retrieval, k: int, question: str) -> Retrieval:
+    """The first k hits, and the first lower-ranked one whose own section heading the
+    question names in full ("What was the root cause of …" and a "Root cause" section that
+    ranked 6th): that section is what the question asks for."""
+    first = _first(wide, k)
+    asked = stems_of(question)
+    for hit, rowid in zip(wide.hits[k:], wide.rowids[k:], strict=True):
+        heading = hit.location.rsplit(" > ", 1)[-1] if " > " in hit.location else ""
+        named = stems_of(" ".join(content_terms(heading)))
+        if len(named) >= MIN_NAMED_HEADING_WORDS and named <= asked:
+            return replace(first, hits=[*first.hits, replace(hit, rank=len(first.hits) + 1)],
+                           rowids=[*first.rowids, rowid])  # fmt: skip
+    return first
 
 
 def _abstain_text(experts: list[Expert], question: str) -> str:
@@ -335,9 +352,10 @@ class QAService:
         started = time.perf_counter()
         timings: dict[str, float] = {}
         prepared = self._prepare(question, history, filters, chosen)
-        # Experts read more passages than the answer does; the answer reads the first k.
+        # Experts read more passages than the answer does; the answer reads the first k (and a
+        # section further down that the question names).
         wide = self._retrieve_prepared(prepared, max(k, EXPERT_HITS), filters)
-        retrieval = _first(wide, k)
+        retrieval = _answer_passages(wide, k, prepared.standalone)
         timings.update(prepared.timings_ms)
         question = prepared.standalone  # answering reads the standalone, corrected question
         timings["retrieve"] = _ms(started)

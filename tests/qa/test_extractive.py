@@ -131,3 +131,19 @@ def test_a_comparison_of_times_leads_with_the_turn_that_gives_them() -> None:
     first = answer("How much faster was Kestrel than Pathwise at planning Dortmund?",
                    [overview, review])[0]  # fmt: skip
     assert "three minutes forty seconds" in first
+
+
+def test_a_section_heading_the_question_names_in_full_is_recognised() -> None:
+    from kenning.qa.extractive import _names_heading, candidate_units
+    from kenning.qa.question import stems_of
+
+    cause = hit("Idempotency keys were evicted from a shared Redis instance.",
+                location="Post-mortem > Root cause")  # fmt: skip
+    steps = hit("1. Merge to main.\n2. Watch the rollout.", location="Deploying > Steps")
+    asked = stems_of("What was the root cause of the January incident?")
+    assert all(_names_heading(asked, cause, c) for c in candidate_units([cause]))
+    # A one-word heading is named by too many questions; an unnamed one not at all.
+    how = stems_of("What are the steps to deploy?")
+    assert not any(_names_heading(how, steps, c) for c in candidate_units([steps]))
+    assert not any(_names_heading(stems_of("Who was paged?"), cause, c)
+                   for c in candidate_units([cause]))  # fmt: skip
