@@ -21,6 +21,7 @@ follow-up).
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
@@ -110,6 +111,17 @@ def _nlp() -> Any:
     from kenning.ingest.parsers.unstructured_offline import spacy_model_path
 
     return spacy.load(spacy_model_path(), exclude=["ner", "lemmatizer"])
+
+
+_LOADING = threading.Event()
+
+
+def load_parser_soon() -> None:
+    """Start loading the parser in the background, once per process: it takes seconds
+    (spaCy imports thinc and torch), and the first follow-up should not wait for it."""
+    if not _LOADING.is_set():
+        _LOADING.set()
+        threading.Thread(target=_nlp, daemon=True, name="kenning-parser").start()
 
 
 @lru_cache(maxsize=512)

@@ -25,7 +25,13 @@ from kenning.ingest.language import detect_language
 from kenning.qa import llm as llm_answerer
 from kenning.qa.abstention import crosses_languages, features_of_answer, should_abstain
 from kenning.qa.citations import check_answer, renumber
-from kenning.qa.conversation import PREVIOUS_WEIGHT, Turn, check_history, weigh_previous
+from kenning.qa.conversation import (
+    PREVIOUS_WEIGHT,
+    Turn,
+    check_history,
+    load_parser_soon,
+    weigh_previous,
+)
 from kenning.qa.experts import EXPERT_HITS, experts_for_abstention, rank_experts
 from kenning.qa.extractive import Sentence, choose_sentences
 from kenning.qa.lexicon import LexiconCache
@@ -391,6 +397,9 @@ class QAService:
         timings["answer"] = _ms(mark)
         timings["total"] = _ms(started)
         self.reader.log_question(question, abstained, round(best, 4), timings["total"], chosen)
+        # A follow-up may come next: its parser loads while the answer is read (not before the
+        # answer, which it would slow down).
+        load_parser_soon()
         yield "answer", AskResponse(
             answer=text, citations=citations, experts=experts, abstained=abstained,
             timings_ms=timings, answerer=chosen, rewritten_question=prepared.rewritten,

@@ -3,6 +3,10 @@ that weighs the previous turn."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from kenning.errors import InvalidRequest
@@ -111,3 +115,28 @@ def test_previous_turn_passages_are_weighed_in() -> None:
     assert merged.rowids[:2] == [1, 3]  # 3 rose above 2: the previous turn found it first
     assert [h.rank for h in merged.hits] == [1, 2, 3]
     assert merged.best_dense_score() == 0.5  # confidence stays the follow-up's own
+
+
+def test_after_a_first_answer_the_follow_up_parser_loads_in_the_background(tmp_path) -> None:
+    # A fresh process: the parser takes seconds to load, and is loaded while the first
+    # answer is read, so that a follow-up does not wait for it.
+    script = (
+        "import sys, time\n"
+        "from pathlib import Path\n"
+        "from support import GOOD, hash_settings\n"
+        "from kenning import KnowledgeBase\n"
+        "from kenning.qa import conversation\n"
+        f"home = Path({str(tmp_path / 'kb')!r})\n"
+        "with KnowledgeBase(home, hash_settings(home)) as kb:\n"
+        "    kb.ingest([GOOD / 'markdown'])\n"
+        "    assert conversation._nlp.cache_info().currsize == 0\n"
+        "    kb.ask('How do I flush the cache?')\n"
+        "    deadline = time.monotonic() + 120\n"
+        "    while conversation._nlp.cache_info().currsize == 0 and time.monotonic() < deadline:\n"
+        "        time.sleep(0.2)\n"
+        "    print(conversation._nlp.cache_info().currsize)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          cwd=Path(__file__).parents[1], timeout=300)  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().endswith("1")
