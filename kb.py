@@ -163,13 +163,7 @@ class KnowledgeBase:
         if not query or not query.strip():
             raise InvalidRequest("query is empty")
         self.cache.refresh()
-        filters = _filters(filters)
-        if filters.source_prefix and "://" not in filters.source_prefix:
-            prefix = str(Path(filters.source_prefix).resolve())
-            if filters.source_prefix.endswith("/"):
-                prefix += "/"
-            filters = Filters(**{**filters.__dict__, "source_prefix": prefix})
-        return self.retriever.retrieve(query, k, filters)
+        return self.retriever.retrieve(query, k, search_filters(filters))
 
     def search(
         self, query: str, k: int = 5, filters: Filters | dict[str, Any] | None = None
@@ -239,3 +233,15 @@ class KnowledgeBase:
 
 def _filters(filters: Filters | dict[str, Any] | None) -> Filters:
     return filters if isinstance(filters, Filters) else Filters.from_dict(filters)
+
+
+def search_filters(filters: Filters | dict[str, Any] | None) -> Filters:
+    """Filters as retrieval reads them: a relative source prefix made absolute (a trailing
+    `/` kept), as sources are stored."""
+    filters = _filters(filters)
+    if filters.source_prefix and "://" not in filters.source_prefix:
+        prefix = str(Path(filters.source_prefix).resolve())
+        if filters.source_prefix.endswith("/"):
+            prefix += "/"
+        filters = Filters(**{**filters.__dict__, "source_prefix": prefix})
+    return filters

@@ -30,7 +30,7 @@ from kenning.index.retriever import Retrieval, Retriever
 from kenning.index.store import Store
 from kenning.index.vector_cache import VectorCache
 from kenning.ingest.language import query_analysers
-from kenning.kb import KnowledgeBase
+from kenning.kb import KnowledgeBase, search_filters
 from kenning.schema import Filters, Hit, Person
 
 SHARD_FOLDER = re.compile(r"shard-(\d+)$")
@@ -225,13 +225,7 @@ class ShardedKnowledgeBase:
             raise InvalidRequest("query is empty")
         for kb in self.shards:
             kb.cache.refresh()
-        filters = filters if isinstance(filters, Filters) else Filters.from_dict(filters)
-        if filters.source_prefix and "://" not in filters.source_prefix:
-            prefix = str(Path(filters.source_prefix).resolve())
-            if filters.source_prefix.endswith("/"):
-                prefix += "/"
-            filters = Filters(**{**filters.__dict__, "source_prefix": prefix})
-        return self.retriever.retrieve(query, k, filters)
+        return self.retriever.retrieve(query, k, search_filters(filters))
 
     def search(
         self, query: str, k: int = 5, filters: Filters | dict[str, Any] | None = None
