@@ -79,12 +79,23 @@ class TableTotals:
 
 @dataclass
 class Postings:
-    """The rows of one shard holding one query term, with the term's weighted frequency and
-    each row's length."""
+    """The rows of one shard holding one query term that may be returned, with the term's
+    weighted frequency and each row's length; `holders` counts every row holding the term
+    (the IDF counts them all, whatever the caller may read)."""
 
     rowids: np.ndarray  # int64
     frequencies: np.ndarray  # float64, weighted by column
     lengths: np.ndarray  # float64, tokens in the row (all columns)
+    holders: int
+
+
+@dataclass
+class ShardTerms:
+    """What one shard tells the merge about a query: its table's totals and, per query term
+    in query order, its postings. Plain data, so a shard may compute it in another process."""
+
+    totals: TableTotals
+    postings: list[Postings]
 
 
 class ShardTable:
@@ -102,24 +113,37 @@ class ShardTable:
         values = varints(row[0]) if row and row[0] else []
         return TableTotals(values[0], sum(values[1:])) if values else TableTotals(0, 0)
 
-    def postings(self, term: str, totals: TableTotals) -> Postings:
-        """The rows holding `term` (a word of `query_terms`, matched as FTS5 matches it)."""
+    def terms(self, terms: list[str], allowed: np.ndarray | None = None) -> ShardTerms:
+        """The totals and the postings of every term, keeping the `allowed` rows (None:
+        all)."""
+        totals = self.totals()
+        return ShardTerms(totals, [self.postings(term, totals, allowed) for term in terms])
+
+    def postings(
+        self, term: str, totals: TableTotals, allowed: np.ndarray | None = None
+    ) -> Postings:
+        """The rows holding `term` (a word of `query_terms`, matched as FTS5 matches it), of
+        them the `allowed` ones (None: all)."""
         with self.lock:
             rows = self.conn.execute(
                 TERM_SCORES.format(table=self.table), [fts_match([term])]
             ).fetchall()
-        if not rows:
-            empty = np.zeros(0)
-            return Postings(np.zeros(0, dtype=np.int64), empty, empty)
+        holders = len(rows)
         rowids = np.array([r[0] for r in rows], dtype=np.int64)
         scores = np.array([r[1] for r in rows], dtype=np.float64)
+        if allowed is not None and holders:
+            keep = np.isin(rowids, allowed)
+            rowids, scores = rowids[keep], scores[keep]
+        if not len(rowids):
+            empty = np.zeros(0)
+            return Postings(np.zeros(0, dtype=np.int64), empty, empty, holders)
         lengths = self.lengths(rowids)
         # bm25 of a one-term query: -idf * f (k1 + 1) / (f + k1 L); solved for f.
-        saturation = -scores / idf(totals.rows, len(rows))
+        saturation = -scores / idf(totals.rows, holders)
         norm = 1 - B + B * lengths / totals.average_length
         frequencies = saturation * K1 * norm / (K1 + 1.0 - saturation)
         frequencies = np.round(frequencies / FREQUENCY_STEP) * FREQUENCY_STEP
-        return Postings(rowids, frequencies, lengths)
+        return Postings(rowids, frequencies, lengths, holders)
 
     def lengths(self, rowids: np.ndarray) -> np.ndarray:
         """Each row's length in tokens, all columns together."""
@@ -134,31 +158,27 @@ class ShardTable:
         return np.array([sizes.get(r, 0) for r in ids], dtype=np.float64)
 
 
-def global_bm25(
-    shards: Sequence[ShardTable], terms: list[str], allowed: Sequence[np.ndarray | None]
-) -> list[list[tuple[int, float]]]:
-    """Every shard's rows matching any term, scored with the statistics of all shards.
+def global_bm25(shards: Sequence[ShardTerms]) -> list[list[tuple[int, float]]]:
+    """Every shard's returnable rows matching any term, scored with the statistics of all
+    shards.
 
     Args:
-        shards: one table per shard.
-        terms: the query's terms, in query order (the order FTS5 sums them in).
-        allowed: per shard, the rowids that may be returned (None: all).
+        shards: per shard, its totals and postings (`ShardTable.terms`), the terms in query
+            order (the order FTS5 sums them in).
 
     Returns:
         Per shard, (rowid, score) of its allowed matching rows, higher scores better; the
         score is the one FTS5 gives the row in a table holding every shard's rows.
     """
-    totals = [shard.totals() for shard in shards]
-    rows = sum(t.rows for t in totals)
-    average = sum(t.tokens for t in totals) / rows if rows else 0.0
-    postings = [[shard.postings(term, total) for term in terms]
-                for shard, total in zip(shards, totals, strict=True)]  # fmt: skip
-    idfs = [idf(rows, sum(len(p[i].rowids) for p in postings)) for i in range(len(terms))]
+    rows = sum(s.totals.rows for s in shards)
+    average = sum(s.totals.tokens for s in shards) / rows if rows else 0.0
+    terms = len(shards[0].postings) if shards else 0
+    idfs = [idf(rows, sum(s.postings[i].holders for s in shards)) for i in range(terms)]
     results: list[list[tuple[int, float]]] = []
-    for shard_postings, keep in zip(postings, allowed, strict=True):
-        matched = np.unique(np.concatenate([p.rowids for p in shard_postings]))
-        if keep is not None:
-            matched = matched[np.isin(matched, keep)]
+    for shard in shards:
+        shard_postings = shard.postings
+        matched = (np.unique(np.concatenate([p.rowids for p in shard_postings]))
+                   if shard_postings else np.zeros(0, dtype=np.int64))  # fmt: skip
         if not len(matched):
             results.append([])
             continue
@@ -168,10 +188,8 @@ def global_bm25(
         for posting in shard_postings:
             f = np.zeros(len(matched))
             at = np.searchsorted(matched, posting.rowids)
-            inside = (at < len(matched)) & (matched[np.minimum(at, len(matched) - 1)]
-                                             == posting.rowids)  # fmt: skip
-            f[at[inside]] = posting.frequencies[inside]
-            lengths[at[inside]] = posting.lengths[inside]
+            f[at] = posting.frequencies
+            lengths[at] = posting.lengths
             frequencies.append(f)
         for term_idf, f in zip(idfs, frequencies, strict=True):  # as fts5Bm25Function sums
             score += term_idf * ((f * (K1 + 1.0)) / (f + K1 * (1 - B + B * lengths / average)))

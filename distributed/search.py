@@ -1,49 +1,108 @@
-"""Search over the shards of a knowledge base, ranked as the whole knowledge base ranks.
+"""Search and answers over the shards of a knowledge base, as the whole knowledge base gives them.
 
-The ordinary `Retriever` runs unchanged over two facades: `ShardedStore` answers its store
-reads from every shard and `ShardedVectors` its dense searches. Chunks are named by a global
-key (rowid x shards + shard). Dense scores are inner products, comparable across shards, so
-the merged top-n is the whole knowledge base's while each shard's index is exact (under
-`ann_threshold` chunks); only passages with exactly equal dense scores (identical texts) may
-come in another order, which FAISS picks by its heap's internal order. BM25 scores every
-matching chunk with the statistics of all shards (`bm25.py`). Filters, the caller's groups
-and the person-scoped rankings are applied in each shard as in one knowledge base.
+The ordinary `Retriever` and `QAService` run unchanged over two facades: `ShardedStore`
+answers their store reads from every shard and `ShardedVectors` their dense searches. Each
+shard is reached through its `ShardReads`, in this process or in a Ray Serve replica
+(`serving.py`); the calls of one read go to every shard before any answer is awaited.
+Chunks are named by a global key (rowid x shards + shard). Dense scores are inner products,
+comparable across shards, so the merged top-n is the whole knowledge base's while each
+shard's index is exact (under `ann_threshold` chunks); only passages with exactly equal
+dense scores (identical texts) may come in another order, which FAISS picks by its heap's
+internal order. BM25 scores every matching chunk with the statistics of all shards
+(`bm25.py`). Filters, the caller's groups and the person-scoped rankings are applied in each
+shard as in one knowledge base.
 """
 
 from __future__ import annotations
 
 import heapq
 import re
-from collections.abc import Sequence
+import threading
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from kenning.config import Settings, load_settings
-from kenning.distributed.bm25 import ShardTable, global_bm25
+from kenning.distributed.bm25 import global_bm25
+from kenning.distributed.shard_reads import (
+    MISSING_SHARDS,
+    ShardReads,
+    ShardUnavailableError,
+    shard_of,
+)
 from kenning.errors import InvalidRequest, KenningError
 from kenning.index.analysers import FTS_TABLES, french_query_terms
 from kenning.index.embeddings import Embedder
 from kenning.index.lexical import KEEP_RAREST, PRUNE_FROM_CHUNKS, query_terms
 from kenning.index.retriever import Retrieval, Retriever
-from kenning.index.store import Store
-from kenning.index.vector_cache import VectorCache
 from kenning.ingest.language import query_analysers
 from kenning.kb import KnowledgeBase, search_filters
-from kenning.schema import Filters, Hit, Person
+from kenning.qa.service import QAService, ServiceParts
+from kenning.schema import AskResponse, Chunk, Expert, Filters, Hit, IngestReport, Person
 
 SHARD_FOLDER = re.compile(r"shard-(\d+)$")
 SHARD_META = "shard"  # "i/n" in a shard's meta table
+LIMITED = re.compile(r"\bLIMIT \?\s*$")
 
 
 class ShardedStore:
-    """The store reads of `Retriever`, over every shard; rowids are global keys."""
+    """The store reads of `Retriever` and `QAService`, over every shard; rowids are global
+    keys.
 
-    def __init__(self, stores: Sequence[Store]) -> None:
-        self.stores = list(stores)
-        self.count = len(self.stores)
-        self.common_term_share = self.stores[0].common_term_share
+    Args:
+        shards: each shard's reads (`ShardReads`, or a proxy with the same methods and a
+            `submit(method, *args)` that starts a call and returns a function awaiting it).
+        names: the shards' names, for errors (default: shard-00, shard-01, ...).
+        common_term_share: the common-term pruning's share (the `bm25_common_share` setting).
+    """
+
+    def __init__(
+        self, shards: Sequence[Any], names: Sequence[str] | None = None,
+        common_term_share: float = 1.0,
+    ) -> None:  # fmt: skip
+        self.shards = list(shards)
+        self.count = len(self.shards)
+        self.names = list(names) if names else [f"shard-{i:02d}" for i in range(self.count)]
+        self.common_term_share = common_term_share
+        self._lock = threading.RLock()  # `index.vocabulary` holds it around `conn` reads
+        self.conn = _RowidOrderedReads(self)
+
+    def each(
+        self, method: str, *args: Any, per_shard: Callable[[int], tuple[Any, ...]] | None = None,
+        only: int | None = None,
+    ) -> list[tuple[int, Any]]:  # fmt: skip
+        """Call `method` of every shard (or of shard `only`), with `per_shard(i)` as
+        arguments when given, all started before any is awaited; returns (shard, result) of
+        the shards that answered.
+
+        Raises:
+            ShardUnavailableError: a shard did not answer, and the request does not allow
+                partial results (`MISSING_SHARDS`).
+        """
+        pending: list[tuple[int, Callable[[], Any]]] = []
+        for i, shard in enumerate(self.shards):
+            if only is not None and i != only:
+                continue
+            call_args = per_shard(i) if per_shard is not None else args
+            submit = getattr(shard, "submit", None)
+            fetch = submit(method, *call_args) if submit else partial(getattr(shard, method),
+                                                                      *call_args)  # fmt: skip
+            pending.append((i, fetch))
+        answered: list[tuple[int, Any]] = []
+        for i, fetch in pending:
+            try:
+                answered.append((i, fetch()))
+            except ShardUnavailableError as exc:
+                missing = MISSING_SHARDS.get()
+                if missing is None:
+                    raise
+                if exc.shard not in missing:
+                    missing.append(exc.shard)
+        return answered
 
     def key(self, shard: int, rowids: np.ndarray) -> np.ndarray:
         """Global keys of a shard's rowids."""
@@ -56,14 +115,14 @@ class ShardedStore:
 
     @property
     def generation(self) -> int:
-        """Changes whenever a shard's generation does."""
-        return hash(tuple(store.generation for store in self.stores))
+        """Changes whenever a shard's generation does (or a shard stops answering)."""
+        return hash(tuple(self.each("generation")))
 
     def people(self) -> list[Person]:
         """Everyone in any shard (each shard holds the whole people table)."""
         people: dict[str, Person] = {}
-        for store in self.stores:
-            for person in store.people():
+        for _, found in self.each("people"):
+            for person in found:
                 people.setdefault(person.id, person)
         return list(people.values())
 
@@ -71,10 +130,8 @@ class ShardedStore:
         self, filters: Filters, extra: str = "", params: list[Any] | None = None
     ) -> np.ndarray:
         """Global keys of every chunk the filters (and an extra condition) allow."""
-        parts = [
-            self.key(i, store.filtered_rowids(filters, extra, params))
-            for i, store in enumerate(self.stores)
-        ]
+        parts = [self.key(i, rowids)
+                 for i, rowids in self.each("filtered_rowids", filters, extra, params)]
         return np.sort(np.concatenate(parts)) if parts else np.zeros(0, dtype=np.int64)
 
     def lexical_search(
@@ -97,16 +154,11 @@ class ShardedStore:
             terms = french_query_terms(query)
         if not terms:
             return []
-        restricted = bool(extra) or not filters.is_empty()
-        allowed = [
-            store.filtered_rowids(filters, extra, extra_params) if restricted else None
-            for store in self.stores
-        ]
-        tables = [ShardTable(s.conn, s._lock, FTS_TABLES[analyser]) for s in self.stores]
-        scored = global_bm25(tables, terms, allowed)
+        answered = self.each("lexical_terms", analyser, terms, filters, extra, extra_params)
+        scored = global_bm25([found for _, found in answered])
         merged = [
             (int(rowid) * self.count + shard, score)
-            for shard, rows in enumerate(scored)
+            for (shard, _), rows in zip(answered, scored, strict=True)
             for rowid, score in rows
         ]
         # Equal scores: the earlier chunk first, as SQLite's ORDER BY leaves FTS5's rows.
@@ -114,13 +166,13 @@ class ShardedStore:
 
     def _without_common_terms(self, terms: list[str]) -> list[str]:
         """`LexicalSearch._without_common_terms` with the counts of all shards."""
-        total = sum(store._chunk_count() for store in self.stores)
-        if total < PRUNE_FROM_CHUNKS or len(terms) <= KEEP_RAREST or self.common_term_share >= 1:
+        if len(terms) <= KEEP_RAREST or self.common_term_share >= 1:
+            return terms
+        total = sum(count for _, count in self.each("chunk_count"))
+        if total < PRUNE_FROM_CHUNKS:
             return terms
         df = [0] * len(terms)
-        for store in self.stores:
-            with store._lock:
-                counts = store._document_frequencies(terms)
+        for _, counts in self.each("document_frequencies", terms):
             df = [d + counts.get(t, 0) for d, t in zip(df, terms, strict=True)]
         rarest = set(sorted(range(len(terms)), key=lambda i: df[i])[:KEEP_RAREST])
         limit = self.common_term_share * total
@@ -128,38 +180,152 @@ class ShardedStore:
 
     def hit_rows(self, keys: list[int]) -> dict[int, dict[str, Any]]:
         """The chunk and document fields of the given chunks, by global key."""
-        rows: dict[int, dict[str, Any]] = {}
         array = np.asarray(keys, dtype=np.int64)
-        for shard, store in enumerate(self.stores):
-            local = self.local(array, shard)
-            if len(local):
-                for rowid, row in store.hit_rows([int(r) for r in local]).items():
-                    rows[rowid * self.count + shard] = row
+        wanted = [[int(r) for r in self.local(array, i)] for i in range(self.count)]
+        rows: dict[int, dict[str, Any]] = {}
+        for shard, found in self.each("hit_rows", per_shard=lambda i: (wanted[i],)):
+            for rowid, row in found.items():
+                rows[rowid * self.count + shard] = row
         return rows
+
+    # ---- what answering reads -----------------------------------------------------------
+
+    def evidence_of(
+        self, document_ids: list[str], filters: Filters | None = None
+    ) -> list[dict[str, Any]]:
+        """The people and roles on the given documents, in the whole store's order (by
+        document id through its index, then as each document's rows are stored)."""
+        if not document_ids:
+            return []
+        rows = [row for _, found in self.each("evidence_of", document_ids, filters)
+                for row in found]  # fmt: skip
+        return sorted(rows, key=lambda row: row["document_id"])
+
+    def chunks_of(self, document_id: str) -> list[Chunk]:
+        """The chunks of a document, in order, from the shard that holds it."""
+        found = self.each("chunks_of", document_id, only=shard_of(document_id, self.count))
+        return found[0][1] if found else []
+
+    def stats(self, filters: Filters | None = None) -> dict[str, Any]:
+        """Documents (by kind) and chunks summed over the shards; people, the most any
+        shard has evidence for (a person may have evidence in several)."""
+        per_shard = [found for _, found in self.each("stats", filters)]
+        kinds: dict[str, int] = {}
+        for found in per_shard:
+            for kind, n in found.get("documents_by_kind", {}).items():
+                kinds[kind] = kinds.get(kind, 0) + n
+        return {
+            "documents": sum(s["documents"] for s in per_shard),
+            "documents_by_kind": dict(sorted(kinds.items())),
+            "chunks": sum(s["chunks"] for s in per_shard),
+            "people": max((s["people"] for s in per_shard), default=0),
+        }
+
+    def log_question(
+        self, question: str, abstained: bool, best_score: float | None, latency_ms: float,
+        answerer: str, asker_groups: tuple[str, ...] | None = None,
+    ) -> None:  # fmt: skip
+        """Record an asked question in the first shard (for the knowledge-gap report)."""
+        self.each("log_question", question, abstained, best_score, latency_ms, answerer,
+                  asker_groups, only=0)  # fmt: skip
+
+
+class _RowidOrderedReads:
+    """The one read `index.vocabulary` makes on a store's connection (chunk texts after a
+    rowid, `ORDER BY c.rowid LIMIT ?`), made on every shard and merged in rowid order: the
+    rows the whole knowledge base gives, as a shard keeps its chunks' rowids."""
+
+    def __init__(self, store: ShardedStore) -> None:
+        self.store = store
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> _Rows:
+        if not LIMITED.search(sql):
+            raise KenningError("a sharded store answers reads in rowid order with a LIMIT only")
+        rows = [row for _, found in self.store.each("rows", sql, list(params)) for row in found]
+        return _Rows(sorted(rows, key=lambda row: row[0])[: int(params[-1])])
+
+
+class _Rows:
+    def __init__(self, rows: list[tuple[Any, ...]]) -> None:
+        self.rows = rows
+
+    def fetchall(self) -> list[tuple[Any, ...]]:
+        return self.rows
 
 
 class ShardedVectors:
     """Dense search over every shard's vector index; ids are global keys."""
 
-    def __init__(self, caches: Sequence[VectorCache], store: ShardedStore) -> None:
-        self.caches = list(caches)
+    def __init__(self, store: ShardedStore) -> None:
         self.store = store
 
     def search(
         self, vector: np.ndarray, k: int, allowed: np.ndarray | None = None
     ) -> list[tuple[int, float]]:
         """The k nearest chunks of all shards with their scores."""
+        local = [None if allowed is None else self.store.local(allowed, i)
+                 for i in range(self.store.count)]  # fmt: skip
+        asked = [i for i in range(self.store.count) if local[i] is None or len(local[i])]
         merged: list[tuple[int, float]] = []
-        for shard, cache in enumerate(self.caches):
-            local = None if allowed is None else self.store.local(allowed, shard)
-            if local is not None and not len(local):
+        found = self.store.each("dense_search", per_shard=lambda i: (vector, k, local[i]))
+        for shard, pairs in found:
+            if shard not in asked:
                 continue
-            for rowid, score in cache.vectors.search(vector, k, local):
+            for rowid, score in pairs:
                 merged.append((int(rowid) * self.store.count + shard, score))
         # Equal scores, as FAISS treats them in a flat index: the earliest chunks are kept,
         # and listed latest first.
         kept = heapq.nsmallest(k, merged, key=lambda pair: (-pair[1], pair[0]))
         return sorted(kept, key=lambda pair: (-pair[1], -pair[0]))
+
+
+class ReadOnlyShards:
+    """The writes of a service over shards: none (ingest into the original knowledge base and
+    split it again)."""
+
+    REASON = "shards are read-only: ingest into the original knowledge base and split it again"
+
+    def ingest(self, paths: list[str | Path], *, groups: list[str] | None = None) -> IngestReport:
+        """Refused."""
+        raise KenningError(self.REASON)
+
+    def delete(self, document_id: str) -> bool:
+        """Refused."""
+        raise KenningError(self.REASON)
+
+    def accepts(self, name: str) -> str | None:
+        """Nothing is accepted."""
+        return self.REASON
+
+
+def sharded_service(
+    store: ShardedStore, settings: Settings, embedder: Callable[[], Embedder]
+) -> tuple[Retriever, QAService]:
+    """The retriever and the answering service over shards (their reads in `store`)."""
+    retriever = Retriever(
+        store, ShardedVectors(store), embedder(), settings,  # type: ignore[arg-type]
+        query_languages=query_analysers,
+    )  # fmt: skip
+
+    def retrieve(query: str, k: int, filters: Filters) -> Retrieval:
+        if not query or not query.strip():
+            raise InvalidRequest("query is empty")
+        return retriever.retrieve(query, k, search_filters(filters))
+
+    parts = ServiceParts(settings=settings, store=store, retrieve=retrieve,  # type: ignore[arg-type]
+                         embedder=embedder, writer=ReadOnlyShards())  # fmt: skip
+    return retriever, QAService(parts)
+
+
+@contextmanager
+def partial_results(allowed: bool) -> Iterator[list[str] | None]:
+    """Within it, shards that do not answer are skipped when `allowed` (their names are
+    collected in the list it gives), else they fail the request."""
+    token = MISSING_SHARDS.set([] if allowed else None)
+    try:
+        yield MISSING_SHARDS.get()
+    finally:
+        MISSING_SHARDS.reset(token)
 
 
 class ShardedKnowledgeBase:
@@ -186,12 +352,11 @@ class ShardedKnowledgeBase:
         _check_split(self.shards)
         first = self.shards[0]
         self.settings = first.settings
-        self.store = ShardedStore([kb.store for kb in self.shards])
-        self.vectors = ShardedVectors([kb.cache for kb in self.shards], self.store)
-        self.retriever = Retriever(
-            self.store, self.vectors, first.embedder, self.settings,  # type: ignore[arg-type]
-            query_languages=query_analysers,
-        )  # fmt: skip
+        self.store = ShardedStore([ShardReads(kb) for kb in self.shards],
+                                  [kb.path.name for kb in self.shards],
+                                  self.settings.bm25_common_share)  # fmt: skip
+        self.retriever, self.qa = sharded_service(self.store, self.settings,
+                                                  lambda: first.embedder)  # fmt: skip
 
     @classmethod
     def open(
@@ -223,8 +388,6 @@ class ShardedKnowledgeBase:
         """Hits with the scores and people behind them, as `KnowledgeBase.retrieve`."""
         if not query or not query.strip():
             raise InvalidRequest("query is empty")
-        for kb in self.shards:
-            kb.cache.refresh()
         return self.retriever.retrieve(query, k, search_filters(filters))
 
     def search(
@@ -232,6 +395,23 @@ class ShardedKnowledgeBase:
     ) -> list[Hit]:
         """The k best passages for a query over all shards (see `KnowledgeBase.search`)."""
         return self.retrieve(query, k, filters).hits
+
+    def ask(
+        self,
+        question: str,
+        k: int = 5,
+        filters: Filters | dict[str, Any] | None = None,
+        answerer: str | None = None,
+        history: list[dict[str, str]] | None = None,
+    ) -> AskResponse:
+        """An answer with citations and experts, as `KnowledgeBase.ask` gives it."""
+        return self.qa.ask(question, k, _filters(filters), answerer, history)
+
+    def experts(
+        self, topic: str, k: int = 5, filters: Filters | dict[str, Any] | None = None
+    ) -> list[Expert]:
+        """The people most likely to know about a topic, as `KnowledgeBase.experts`."""
+        return self.qa.experts(topic, k, _filters(filters))
 
     def stats(self) -> dict[str, Any]:
         """Documents, chunks and people over all shards."""
@@ -242,6 +422,10 @@ class ShardedKnowledgeBase:
             "chunks": sum(s["chunks"] for s in per_shard),
             "people": max((s["people"] for s in per_shard), default=0),
         }
+
+
+def _filters(filters: Filters | dict[str, Any] | None) -> Filters:
+    return filters if isinstance(filters, Filters) else Filters.from_dict(filters)
 
 
 def _check_split(shards: list[KnowledgeBase]) -> None:

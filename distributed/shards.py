@@ -11,24 +11,20 @@ with the original.
 
 from __future__ import annotations
 
-import hashlib
 import shutil
 import sqlite3
 from pathlib import Path
 
 from kenning.config import Settings
 from kenning.distributed.search import SHARD_META
+from kenning.distributed.shard_reads import shard_of
 from kenning.errors import KenningError
 from kenning.index.embeddings import Embedder
 from kenning.index.manifest import MANIFEST_FILE
 from kenning.kb import DB_FILE, KnowledgeBase
 
+__all__ = ["shard_folder", "shard_of", "split_knowledge_base"]
 CLEAR_LOGS = ("DELETE FROM questions", "DELETE FROM feedback")
-
-
-def shard_of(document_id: str, shards: int) -> int:
-    """The shard a document belongs to: stable, and spread evenly by a hash of its id."""
-    return int(hashlib.sha256(document_id.encode()).hexdigest()[:12], 16) % shards
 
 
 def shard_folder(out: Path, index: int) -> Path:

@@ -159,3 +159,35 @@ def test_cli_shard_then_search_shards(tmp_path: Path, monkeypatch: pytest.Monkey
     assert json.loads(sharded.output) == json.loads(whole.output)
     result = runner.invoke(app, ["search", query, "--shards", str(tmp_path / "none")])
     assert result.exit_code == 2
+
+
+def answer(response: object) -> dict[str, object]:
+    """An answer as a client sees it, timings apart."""
+    data = response.to_dict()  # type: ignore[attr-defined]
+    data.pop("timings_ms")
+    return data
+
+
+@pytest.mark.parametrize("shards", ["2", "3"])
+def test_answers_and_experts_over_shards_are_one_knowledge_bases(
+    split: dict[str, Path], shards: str
+) -> None:
+    settings = hash_settings(split["kb"])
+    with KnowledgeBase(split["kb"], settings, EMBEDDER) as kb, \
+            ShardedKnowledgeBase.open(split[shards], settings, EMBEDDER) as sharded:  # fmt: skip
+        answered = 0
+        for query in queries_with_people(kb):
+            whole = answer(kb.ask(query))
+            assert answer(sharded.ask(query)) == whole, query
+            answered += not whole["abstained"]
+            experts = [e.to_dict() for e in kb.experts(query)]
+            assert [e.to_dict() for e in sharded.experts(query)] == experts, query
+            for filters in ({"groups": ["eng"]}, {"kind": ["meeting"]}):
+                assert answer(sharded.ask(query, filters=filters)) == answer(
+                    kb.ask(query, filters=filters)), (query, filters)  # fmt: skip
+        assert answered >= 5  # the comparison covers answers, not only abstentions
+        history = [{"role": "user", "content": QUERIES[0]},
+                   {"role": "assistant", "content": kb.ask(QUERIES[0]).answer}]  # fmt: skip
+        follow_up = "and who owns it?"
+        assert answer(sharded.ask(follow_up, history=history)) == answer(
+            kb.ask(follow_up, history=history))  # fmt: skip
