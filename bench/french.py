@@ -1,0 +1,186 @@
+"""French and cross-lingual retrieval, per embedding model: one table per run.
+
+Sets (questions in `eval/golden/french/`, documents in `../shared/data`):
+
+- **fiches**: 59 French questions written for 94 public-service sheets; hit = the sheet.
+- **faq**: the 38 questions of the French FAQ over its answers (one document each).
+- **squad fr→en**: 48 French translations of SQuAD questions over the 20 English articles; hit =
+  a passage holding a gold answer. **squad en** is the same 48 in their original English.
+- **guide x→y**: 44 questions about the bilingual guide (French about English paragraphs and
+  English about French ones); hit = the passage holding the evidence. **guide same** asks the
+  same questions in the paragraph's own language.
+
+Cross-lingual ratio = hit@5 across languages / hit@5 in the documents' language.
+
+Run:
+
+    python -m kenning.bench.french ../shared/data --work .eval/french \
+        --models all-MiniLM-L6-v2,multilingual
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import shutil
+import statistics
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from kenning import KnowledgeBase, load_settings
+from kenning.eval.datasets import squad
+from kenning.eval.golden import load_golden
+from kenning.schema import Hit
+
+GOLDEN = Path(__file__).resolve().parent.parent / "eval" / "golden" / "french"
+K = 10
+SPACE = re.compile(r"\s+")
+
+
+@dataclass
+class Question:
+    """One question and how to recognise a hit that answers it."""
+
+    text: str
+    source: str = ""  # the file name of the document that answers (document-level sets)
+    evidence: tuple[str, ...] = ()  # strings of which one must be in the passage
+
+
+def _norm(text: str) -> str:
+    return SPACE.sub(" ", text.replace("\u2019", "'")).strip().lower()
+
+
+def is_hit(question: Question, hit: Hit) -> bool:
+    """The hit answers: it comes from the document, or holds one of the evidence strings."""
+    if question.source:
+        return Path(hit.source).name == question.source
+    text = _norm(hit.text)
+    return any(_norm(e) in text for e in question.evidence)
+
+
+def french_corpus(data: Path, out: Path) -> tuple[list[Question], list[Question]]:
+    """The sheets and the FAQ's answers in one folder; the fiches and FAQ questions."""
+    french = data / "french"
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    faq = json.loads((french / "crpa-faq.json").read_text(encoding="utf-8"))["data"]
+    faq_questions = []
+    for i, item in enumerate(faq):  # the answer only: the title is the question
+        paragraph = item["paragraphs"][0]
+        (out / f"faq-{i:02d}.txt").write_text(paragraph["context"], encoding="utf-8")
+        faq_questions.append(Question(paragraph["qas"][0]["question"], f"faq-{i:02d}.txt"))
+    for path in sorted((french / "dila-fiches").glob("*.md")):
+        shutil.copy(path, out / path.name)
+    fiches = [Question(q["question"], q["fiche"]) for q in
+              json.loads((GOLDEN / "fiches.json").read_text(encoding="utf-8"))]  # fmt: skip
+    return fiches, faq_questions
+
+
+def squad_questions(data: Path, work: Path) -> tuple[Path, list[Question], list[Question]]:
+    """The SQuAD corpus, and the translated answerable questions in French and in English."""
+    golden = {q.id: q for q in load_golden(squad.prepare(data / "squad", work / "squad"))}
+    french, english = [], []
+    for line in (GOLDEN / "squad.jsonl").read_text(encoding="utf-8").splitlines():
+        item = json.loads(line)
+        original = golden[item["id"]]
+        if original.must_abstain:
+            continue
+        evidence = tuple(e.text for e in original.evidence) or (original.answer,)
+        french.append(Question(item["question"], evidence=evidence))
+        english.append(Question(original.question, evidence=evidence))
+    return work / "squad" / "corpus", french, english
+
+
+def guide_questions(data: Path, out: Path) -> tuple[list[Question], list[Question]]:
+    """The guide in its own folder; its questions across languages and in the paragraph's."""
+    shutil.rmtree(out, ignore_errors=True)
+    out.mkdir(parents=True)
+    shutil.copy(data / "french" / "seed-knowledge-sharing.txt", out)
+    across, same = [], []
+    for line in (GOLDEN / "guide.jsonl").read_text(encoding="utf-8").splitlines():
+        item = json.loads(line)
+        across.append(Question(item["question"], evidence=(item["evidence"],)))
+        same.append(Question(item["question_doc_lang"], evidence=(item["evidence"],)))
+    return across, same
+
+
+def score(kb: KnowledgeBase, questions: list[Question]) -> dict[str, float]:
+    """hit@1, hit@5, MRR@10 and the search time's median over the questions."""
+    ranks, times = [], []
+    for question in questions:
+        started = time.perf_counter()
+        hits = kb.search(question.text, k=K)
+        times.append(time.perf_counter() - started)
+        ranks.append(next((i + 1 for i, h in enumerate(hits) if is_hit(question, h)), None))
+    n = len(questions)
+    return {
+        "n": n,
+        "hit@1": sum(1 for r in ranks if r == 1) / n,
+        "hit@5": sum(1 for r in ranks if r and r <= 5) / n,
+        "mrr@10": sum(1 / r for r in ranks if r) / n,
+        "search_ms": 1000 * statistics.median(times),
+    }
+
+
+def build(path: Path, model: str, corpus: Path) -> tuple[KnowledgeBase, float]:
+    """A fresh knowledge base of `corpus` embedded with `model`, and the ingest's seconds."""
+    shutil.rmtree(path, ignore_errors=True)
+    kb = KnowledgeBase(path, load_settings(home=path, embedding_model=model, git_history=False))
+    started = time.perf_counter()
+    kb.ingest([corpus])
+    return kb, time.perf_counter() - started
+
+
+def run(data: Path, work: Path, models: list[str]) -> list[dict[str, object]]:
+    """Every set for every model."""
+    fiches, faq = french_corpus(data, work / "corpus" / "french")
+    squad_corpus, squad_fr, squad_en = squad_questions(data, work / "corpus")
+    plan = [("french", work / "corpus" / "french", (("fiches", fiches), ("faq", faq))),
+            ("squad", squad_corpus, (("squad fr→en", squad_fr), ("squad en", squad_en)))]
+    if (GOLDEN / "guide.jsonl").exists():
+        across, same = guide_questions(data, work / "corpus" / "guide")
+        plan.append(("guide", work / "corpus" / "guide",
+                     (("guide across", across), ("guide same", same))))  # fmt: skip
+    rows: list[dict[str, object]] = []
+    for model in models:
+        slug = model.replace("/", "_")
+        for name, corpus, sets in plan:
+            kb, seconds = build(work / slug / name, model, corpus)
+            with kb:
+                chunks = kb.stats()["chunks"]
+                for label, questions in sets:
+                    rows.append({"model": model, "set": label, "chunks": chunks,
+                                 "ingest_s": seconds, **score(kb, questions)})  # fmt: skip
+                    print(_row(rows[-1]), flush=True)
+    return rows
+
+
+def _row(row: dict[str, object]) -> str:
+    return (f"| {row['model']} | {row['set']} | {row['n']} | {row['hit@1']:.3f} | "
+            f"{row['hit@5']:.3f} | {row['mrr@10']:.3f} | {row['chunks']} | "
+            f"{row['ingest_s']:.1f} | {row['search_ms']:.0f} |")  # fmt: skip
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("data", type=Path, help="the shared data folder (french/, squad/)")
+    parser.add_argument("--work", type=Path, default=Path(".eval/french"))
+    parser.add_argument("--models", default="all-MiniLM-L6-v2,multilingual")
+    args = parser.parse_args()
+    print("| model | set | n | hit@1 | hit@5 | MRR@10 | chunks | ingest s | search ms p50 |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    rows = run(args.data, args.work, args.models.split(","))
+    by = {(r["model"], r["set"]): r for r in rows}
+    for model in args.models.split(","):
+        for across, same in (("squad fr→en", "squad en"), ("guide across", "guide same")):
+            if (model, across) not in by:
+                continue
+            a, s = by[(model, across)]["hit@5"], by[(model, same)]["hit@5"]
+            print(f"{model}: {across} / {same} hit@5 = {a:.3f} / {s:.3f} = "
+                  f"{a / s if s else 0:.2f}x")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()

