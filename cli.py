@@ -355,6 +355,10 @@ def serve(
 
     settings = _settings(kb)
     if ray is not None:
+        if watch:
+            typer.secho("error: --watch is not served with --ray (shards are read-only)",
+                        fg="red", err=True)  # fmt: skip
+            raise typer.Exit(2)
         _serve_on_ray(ray, settings, shards, replicas, host, port, create_app)
         return
     if shards is not None:

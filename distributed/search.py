@@ -84,8 +84,9 @@ class ShardedStore:
                 partial results (`MISSING_SHARDS`).
         """
         pending: list[tuple[int, Callable[[], Any]]] = []
+        skipped = MISSING_SHARDS.get() or ()  # found missing earlier in this request
         for i, shard in enumerate(self.shards):
-            if only is not None and i != only:
+            if (only is not None and i != only) or self.names[i] in skipped:
                 continue
             call_args = per_shard(i) if per_shard is not None else args
             submit = getattr(shard, "submit", None)

@@ -1,0 +1,187 @@
+"""`kenning serve --ray`: the HTTP API through Ray Serve over shard deployments answers as the
+shards answer in one process; a killed shard replica costs no request, a missing shard is a
+503 naming it unless the request allows partial results."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from support import GOOD, free_port, hash_settings
+
+from kenning.api.app import create_app
+from kenning.distributed.search import ShardedKnowledgeBase
+from kenning.distributed.shards import split_knowledge_base
+from kenning.kb import KnowledgeBase
+
+QUESTIONS = [
+    "How do we fail over the payments database?", "What caused customers to be charged twice?",
+    "retrospective action items", "who owns the deploy pipeline", "cache flush runbook steps",
+    "login outage root cause", "zebrafish",
+]  # fmt: skip
+SHARD_TIMEOUT_S = 4.0
+RECOVERY_TIMEOUT_S = 120
+CLIENTS = 3
+
+
+def post(url: str, body: dict[str, Any], timeout: float = 60) -> tuple[int, dict, dict]:
+    """Status, JSON body and headers of a POST."""
+    request = urllib.request.Request(url, json.dumps(body).encode(),
+                                     {"Content-Type": "application/json"})  # fmt: skip
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, json.loads(response.read()), dict(response.headers)
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read() or b"{}"), dict(exc.headers)
+
+
+def get(url: str) -> dict[str, Any]:
+    with urllib.request.urlopen(url, timeout=60) as response:
+        return json.loads(response.read())
+
+
+def answer(data: dict[str, Any]) -> dict[str, Any]:
+    return {key: value for key, value in data.items() if key != "timings_ms"}
+
+
+@pytest.fixture(scope="module")
+def served(ray_cluster: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+    """Two shards of a small knowledge base, each shard with two replicas, behind one ingress
+    replica."""
+    from ray import serve
+
+    from kenning.distributed.serving import serve_on_ray
+
+    root = tmp_path_factory.mktemp("served")
+    home = root / "kb"
+    settings = hash_settings(home)
+    with KnowledgeBase(home, settings) as kb:
+        kb.ingest([GOOD / name for name in ("markdown", "retro", "meeting", "vtt", "text")])
+    split_knowledge_base(home, 2, root / "shards", settings)
+    port = free_port()
+    apps = serve_on_ray(ray_cluster, root / "shards", create_app, replicas=2, ingress_replicas=1,
+                        port=port, settings=settings, timeout_s=SHARD_TIMEOUT_S,
+                        proxy_location="HeadOnly")  # fmt: skip
+    try:
+        yield {"url": apps.url, "shards": root / "shards", "settings": settings, "apps": apps}
+    finally:
+        serve.shutdown()
+
+
+def test_served_answers_are_the_shards_answers(served: dict) -> None:
+    url = served["url"]
+    with ShardedKnowledgeBase.open(served["shards"], served["settings"]) as local:
+        for question in QUESTIONS:
+            status, data, _ = post(f"{url}/v1/ask", {"question": question})
+            assert status == 200, data
+            assert answer(data) == answer(local.ask(question).to_dict()), question
+            status, data, _ = post(f"{url}/v1/search", {"query": question, "k": 10})
+            assert data["hits"] == [h.to_dict() for h in local.search(question, k=10)]
+            found = get(f"{url}/v1/experts?topic={urllib.request.quote(question)}")
+            assert found["experts"] == [e.to_dict() for e in local.experts(question)]
+        status, data, _ = post(f"{url}/v1/ask", {"question": QUESTIONS[0],
+                                                 "filters": {"kind": ["meeting"]}})  # fmt: skip
+        assert answer(data) == answer(local.ask(QUESTIONS[0], filters={"kind": ["meeting"]})
+                                      .to_dict())  # fmt: skip
+    shards = get(f"{url}/v1/shards")["shards"]
+    assert [s["name"] for s in shards] == ["shard-00", "shard-01"]
+    assert all(s["calls"] and not s["failed"] for s in shards), shards
+
+
+def _replicas(app: str) -> list[str]:
+    import ray
+
+    return [a["name"] for a in ray.util.list_named_actors(all_namespaces=True)
+            if a["name"].startswith(f"SERVE_REPLICA::{app}#")]  # fmt: skip
+
+
+def _running(app: str) -> int:
+    from ray import serve
+
+    status = serve.status().applications[app].deployments["shard"]
+    return int(status.replica_states.get("RUNNING", 0)) if status.status == "HEALTHY" else 0
+
+
+def test_a_killed_shard_replica_costs_no_request(served: dict) -> None:
+    """Requests go on (three clients) while a replica of shard-00 is killed (SIGKILL to its
+    process) and Serve replaces it: none fails, every answer is the expected one; the shard
+    calls that went to the dead replica are retried on the other."""
+    import ray
+
+    url, app = served["url"], served["apps"].shard_apps[0]
+    expected = answer(post(f"{url}/v1/ask", {"question": QUESTIONS[0]})[1])
+    before = get(f"{url}/v1/shards")["shards"][0]
+    results: list[tuple[float, int, bool]] = []
+    stop = threading.Event()
+
+    def client() -> None:
+        while not stop.is_set():
+            started = time.monotonic()
+            status, data, _ = post(f"{url}/v1/ask", {"question": QUESTIONS[0]})
+            results.append((started, status, status == 200 and answer(data) == expected))
+
+    threads = [threading.Thread(target=client) for _ in range(CLIENTS)]
+    for thread in threads:
+        thread.start()
+    try:
+        while len(results) < 3:
+            time.sleep(0.05)
+        first = set(_replicas(app))
+        victim = sorted(first)[0]
+        actor = ray.get_actor(victim, namespace="serve")
+        pid = ray.get(actor.__ray_call__.remote(lambda _: os.getpid()))
+        killed_at = time.monotonic()
+        os.kill(pid, signal.SIGKILL)
+        recovered_at = None
+        while time.monotonic() - killed_at < RECOVERY_TIMEOUT_S:
+            now = set(_replicas(app))
+            if victim not in now and now - first and _running(app) == 2:
+                recovered_at = time.monotonic()
+                break
+            time.sleep(0.2)
+        time.sleep(1)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+    after = get(f"{url}/v1/shards")["shards"][0]
+    during = [r for r in results if r[0] >= killed_at]
+    print(f"\nkilled a replica of {app} (pid {pid}): {len(results)} requests "
+          f"({len(during)} after the kill), "
+          f"{sum(not ok for _, _, ok in results)} errors or wrong answers, "
+          f"{after['retried'] - before['retried']} shard calls retried, "
+          f"{after['failed'] - before['failed']} failed; replaced in "
+          f"{(recovered_at or time.monotonic()) - killed_at:.1f} s")  # fmt: skip
+    assert recovered_at is not None, "Serve did not replace the replica"
+    assert during and all(ok for _, _, ok in results), [r for r in results if not r[2]]
+    assert after["failed"] == before["failed"]
+
+
+def test_a_missing_shard_is_a_503_naming_it_unless_partial(served: dict) -> None:
+    from ray import serve
+
+    url, apps = served["url"], served["apps"]
+    serve.delete(apps.shard_apps[1])
+    status, data, _ = post(f"{url}/v1/ask", {"question": QUESTIONS[0]})
+    assert status == 503, data
+    assert "shard-01" in data["error"]["message"]
+    assert data["error"]["type"] == "ShardUnavailableError"
+    status, data, headers = post(f"{url}/v1/ask?allow_partial=true", {"question": QUESTIONS[0]})
+    assert status == 200, data
+    assert {k.lower(): v for k, v in headers.items()}["x-kenning-missing-shards"] == "shard-01"
+    with KnowledgeBase(served["shards"] / "shard-00", served["settings"]) as only:
+        held = set(only.store.sources())
+    assert {c["document_id"] for c in data["citations"]} <= held
+    status, data, headers = post(f"{url}/v1/search?allow_partial=1", {"query": QUESTIONS[1]})
+    assert status == 200 and "x-kenning-missing-shards" in {k.lower() for k in headers}
+    assert data["hits"] and {h["document_id"] for h in data["hits"]} <= held
+    status, data, _ = post(f"{url}/v1/search", {"query": QUESTIONS[0]})
+    assert status == 503 and "shard-01" in data["error"]["message"]
