@@ -24,6 +24,9 @@ START_TIMEOUT = 120
 STOP_GRACE = 5
 
 
+SESSIONS: dict[str, list[int]] = {}  # by address: the session ids of the cluster's nodes
+
+
 def _env() -> dict[str, str]:
     env = dict(os.environ)
     env.update(RAY_USAGE_STATS_ENABLED="0", HF_HUB_OFFLINE="1", DO_NOT_TRACK="true",
@@ -63,6 +66,7 @@ def ray_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
                                           stdout=log, stderr=subprocess.STDOUT, env=_env(),
                                           start_new_session=True))
         _wait(address, 2, nodes, logs)
+        SESSIONS[address] = [node.pid for node in nodes]
         yield address
     finally:
         import ray
@@ -79,6 +83,13 @@ def ray_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             except subprocess.TimeoutExpired:
                 os.killpg(node.pid, signal.SIGKILL)
                 node.wait()
+
+
+@pytest.fixture(scope="session")
+def ray_sessions(ray_cluster: str) -> list[int]:
+    """The session ids of the test cluster's nodes: each node's processes, its workers
+    included, run in the session its `ray start` opened (`start_new_session`)."""
+    return SESSIONS[ray_cluster]
 
 
 def _wait_for_port(port: int, nodes: list[subprocess.Popen[bytes]], logs: Path) -> None:

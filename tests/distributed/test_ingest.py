@@ -3,8 +3,12 @@ a local ingest makes; re-runs are incremental, bad files are reported, not fatal
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 import sqlite3
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +25,7 @@ from kenning.schema import IngestReport
 MINUTES = ROOT.parent / "shared" / "data" / "minutes" / "rust-lang-team"
 # Of each meeting series: 16 files, 21 people (initials, first names, handles), 240 chunks.
 MINUTES_SLICE = slice(40, 48)
+KILL_MARKS = ("parse_files", "EmbedChunks")  # in the titles of the job's worker processes
 BAD_FILES = ("corrupt.docx", "empty.md", "binary.md", "unsupported.xyz")
 
 
@@ -161,3 +166,59 @@ def test_cli_ingest_with_ray(
     assert result.exit_code == 1, result.output  # a file failed; the others are stored
     assert "corrupt.docx" in result.output
     assert "2 added, 0 updated, 0 unchanged, 1 failed" in result.output
+
+
+def _cluster_workers(sessions: list[int], marks: tuple[str, ...]) -> list[tuple[int, str]]:
+    """(pid, title) of this cluster's processes whose title holds one of `marks`."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit():
+            continue
+        try:
+            title = (proc / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            if any(mark in title for mark in marks) and os.getsid(int(proc.name)) in sessions:
+                found.append((int(proc.name), title.strip()))
+        except OSError:
+            continue
+    return found
+
+
+def test_a_worker_killed_mid_ingest_loses_and_repeats_nothing(
+    corpus: Path, tmp_path: Path, ray_cluster: str, ray_sessions: list[int]
+) -> None:
+    """SIGKILL to a worker process running a parse task and to an embedding actor's while the
+    job runs: Ray runs the task again and restarts the actor; the knowledge base is the
+    local ingest's, chunk for chunk."""
+    folders = [corpus / "good", *copy_minutes(tmp_path / "corpus")]
+    local = KnowledgeBase(tmp_path / "local", hash_settings(tmp_path / "local"))
+    remote = KnowledgeBase(tmp_path / "ray", hash_settings(tmp_path / "ray"))
+    killed: list[tuple[int, str, float]] = []
+    stop = threading.Event()
+    started = time.monotonic()
+
+    def killer() -> None:  # one parsing worker and one embedding actor, once it has started
+        wanted = list(KILL_MARKS)
+        while not stop.is_set() and wanted:
+            for pid, title in _cluster_workers(ray_sessions, tuple(wanted)):
+                if title.endswith("__init__"):
+                    continue
+                os.kill(pid, signal.SIGKILL)
+                killed.append((pid, title, round(time.monotonic() - started, 1)))
+                wanted = [mark for mark in wanted if mark not in title]
+                break
+            time.sleep(0.01)
+
+    thread = threading.Thread(target=killer)
+    thread.start()
+    try:
+        report = ingest_on_ray(remote, folders, ray_cluster)
+    finally:
+        stop.set()
+        thread.join()
+    seconds = time.monotonic() - started
+    print(f"\nkilled {killed} mid-ingest; the job finished in {seconds:.1f} s")
+    assert any("EmbedChunks" in title for _, title, _ in killed), killed
+    assert_same_report(local.ingest(folders), report)
+    assert_same_knowledge(local.path, remote.path)
+    local.close()
+    remote.close()
