@@ -45,6 +45,7 @@ ALIAS_HEADERS = frozenset({"handle", "alias", "aliases", "initials", "github", "
                            "login", "email", "e-mail", "nick", "nickname", "id", "abbreviation",
                            "slack", "account"})  # fmt: skip
 MIN_PREFIX = 3  # letters of a first name a handle must start with, and letters left after it
+MIN_SUFFIX = 4  # letters of a name a handle may end with (`pnkfelix` for Felix)
 # Sibling files read to learn a folder's names; more than this and the folder is a dump, not
 # a meeting series.
 MAX_FOLDER_FILES = 400
@@ -155,10 +156,13 @@ class Roster:
     Args:
         mentions: every way the scope names someone (attendees, speakers, owners, ...).
         declared: (alias, full name) pairs the scope declares.
+        known: full names known outside the scope (the people directory): looked for in its
+            text (`names`), never used to expand a short form there.
     """
 
     mentions: Iterable[str] = ()
     declared: Iterable[tuple[str, str]] = ()
+    known: Iterable[str] = ()
     _declared: dict[str, str] = field(default_factory=dict, init=False)
     _full: list[str] = field(default_factory=list, init=False)
     _tokens: set[str] = field(default_factory=set, init=False)
@@ -179,23 +183,31 @@ class Roster:
         self._link_first_names()
 
     def _link_first_names(self) -> None:
-        """`Niko` -> `nikomatsakis` when that handle is the only one starting with it."""
+        """`Niko` -> `nikomatsakis`, `Felix` -> `pnkfelix`, `simulacrum` -> `mark-simulacrum`:
+        a name is linked to the one handle that starts with it, or ends with it (a name of
+        `MIN_SUFFIX` letters or more), when no other handle of the scope does either."""
         lowered = {t.lower() for t in self._tokens if t.isalpha()}
         handles: dict[str, set[str]] = defaultdict(set)
         for handle in self._tokens:
-            key = handle.lower()
-            prefixes = [f for f in lowered if len(f) >= MIN_PREFIX and key.startswith(f)
-                        and len(key) - len(f) >= MIN_PREFIX]  # fmt: skip
+            # Letters left over, so that `mark-i-m` is not Mark's (`im` is too short to be
+            # the rest of a name) while `mark-simulacrum` is.
+            compact = _compact(handle)
+            prefixes = [f for f in lowered if len(f) >= MIN_PREFIX and compact.startswith(f)
+                        and len(compact) - len(f) >= MIN_PREFIX]  # fmt: skip
             if prefixes:
                 handles[max(prefixes, key=len)].add(handle)
+            suffixes = [f for f in lowered if len(f) >= MIN_SUFFIX and compact.endswith(f)
+                        and len(compact) - len(f) >= MIN_PREFIX]  # fmt: skip
+            if suffixes:
+                handles[max(suffixes, key=len)].add(handle)
         for first, found in handles.items():
             if len(found) == 1:
                 self._first_to_handle[first] = next(iter(found))
 
     @property
     def names(self) -> set[str]:
-        """Every full name and single-word name the roster knows."""
-        return set(self._full) | self._tokens
+        """Every full name and single-word name the roster knows, and the `known` names."""
+        return set(self._full) | self._tokens | set(self.known)
 
     def expand(self, mention: str) -> str | None:
         """The fuller name a short mention stands for in this scope, if exactly one fits."""
@@ -220,19 +232,22 @@ class Roster:
         return found[0] if len(found) == 1 else None
 
 
-def folder_roster(folder: Path, read: Callable[[Path], tuple[list[str], str]]) -> Roster:
+def folder_roster(
+    folder: Path, read: Callable[[Path], tuple[list[str], str]], known: Iterable[str] = ()
+) -> Roster:
     """The roster of a folder: the names its text files use and the aliases they declare.
 
     Args:
         folder: the folder (a meeting series, a team's notes).
         read: gives a file's mentions and its text (parsing is the pipeline's business).
+        known: full names known outside it (see `Roster`).
     """
     mentions: list[str] = []
     declared: list[tuple[str, str]] = []
     try:
         files = sorted(p for p in folder.iterdir() if p.suffix.lower() in ROSTER_SUFFIXES)
     except OSError:
-        return Roster()
+        return Roster(known=known)
     for path in files[:MAX_FOLDER_FILES]:
         try:
             if path.stat().st_size > MAX_FOLDER_FILE_BYTES:
@@ -242,7 +257,7 @@ def folder_roster(folder: Path, read: Callable[[Path], tuple[list[str], str]]) -
             continue
         mentions += names
         declared += declared_aliases(text)
-    return Roster(mentions, declared)
+    return Roster(mentions, declared, known)
 
 
 class IdentityResolver:
@@ -261,12 +276,17 @@ class IdentityResolver:
         self.directory = directory
         self.read = read
         self._folders: dict[Path, Roster] = {}
+        # The directory's full names as the ingest starts (`people.yaml`, earlier ingests),
+        # so that "usually Kwame Mensah" names him in any folder; names learnt during this
+        # ingest are left out, so the result does not depend on the order files are read.
+        self._known = sorted({p.name for p in directory.people if is_full_name(p.name)})
 
     def folder(self, path: Path) -> Roster:
         """The roster of the folder holding `path`, learnt once per ingest."""
         folder = path.parent
         if folder not in self._folders:
-            self._folders[folder] = folder_roster(folder, self.read) if self.read else Roster()
+            self._folders[folder] = (folder_roster(folder, self.read, self._known) if self.read
+                                     else Roster(known=self._known))  # fmt: skip
         return self._folders[folder]
 
     def for_document(

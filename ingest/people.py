@@ -37,7 +37,9 @@ LABEL_LINE = re.compile(
     r"incident lead|incident commander|maintained by)\**\s*:\**\s*(?P<value>.+)$",
     re.I,
 )
-PEOPLE_HEADINGS = re.compile(r"^(attendees|attendance|participants|present|who was there)$", re.I)
+PEOPLE_HEADINGS = re.compile(
+    r"^(attendees|attendance|attending|participants|present|who was there)$", re.I
+)
 ACTION_HEADINGS = re.compile(r"action|next step|follow.?up|to.?do", re.I)
 # Sections that say who to go to for what: "## Contacts", "## Ownership", "## Getting help".
 CONTACT_HEADINGS = re.compile(
@@ -62,7 +64,8 @@ NOT_PEOPLE = NOT_NAMES | frozenset(
     "i me you he she it they them us our their someone somebody anyone anybody nobody people "
     "folks others other default design group groups meeting meetings this that these those "
     "who which whom here there time way lang libs compiler rfcbot bot github zulip email "
-    "users user author authors owner owners a an and or but if so then also just maybe".split()
+    "users user author authors owner owners a an and or but if so then also just maybe role "
+    "person one project".split()
 )
 # `Label: text` lines in notes that are not someone speaking.
 NOT_SPEAKERS = frozenset(
@@ -111,20 +114,27 @@ WHO = r"(?<![\w@.'’])@?[A-Za-z][\w.'’-]{0,40}\w(?:\s+[A-Z][\w'’-]{1,40}){0
 TITLE_WITH_PEOPLE = re.compile(
     r"^\s*(?:#+\s*|\*\*|__)(?P<item>[^()]{3,}?)\s*\((?P<who>[^()]{2,60})\)\s*(?:\*\*|__)?\s*$"
 )
+# The verbs in any case, the name as written (`[A-Z]` starts its second and third words).
 BY_PHRASE = re.compile(
-    r"\b(?:presented|proposed|nominated|authored|prepared|raised|written|drafted|led|owned|"
-    rf"championed|suggested)\s+by\s+(?P<who>{WHO})", re.I,
+    r"\b(?i:presented|proposed|nominated|authored|prepared|raised|written|drafted|led|owned|"
+    rf"championed|suggested)\s+(?i:by)\s+(?P<who>{WHO})"
 )
 OWNER_INLINE = re.compile(
     r"\((?:owner|owners|lead|dri|author|presenter)\s*:\s*(?P<who>[^)]{2,60})\)", re.I
 )
 # "for Argo CD ask Tomás Silva", "contact Jonas Becker": the line names who to go to.
 ASK_PHRASE = re.compile(
-    rf"\b(?:ask|contact|ping|reach out to|talk to|speak to)\s+(?P<who>{WHO})", re.I
+    rf"\b(?i:ask|contact|ping|reach out to|talk to|speak to)\s+(?P<who>{WHO})"
 )
+# What comes before "ask X" when it is someone's task rather than advice to the reader.
+ASSIGNED = re.compile(r"\b(?:to|will|should|would|could|can|shall|must|'ll)\s+$", re.I)
+CLAUSE_START = re.compile(r"(?:^|[,;:(]|\band)\s*$")
+# "spastorino as owner", "tmandry will be owner", "pnkfelix willing to serve as liaison".
 AS_ROLE = re.compile(
-    rf"(?P<who>{WHO})\s+(?:as|is|will be|to be|would be)\s+(?:the\s+|a\s+)?"
-    r"(?P<role>owner|liaison|shepherd|lead|champion)\b", re.I,
+    rf"(?P<who>{WHO})\s+(?i:(?:(?:is\s+|was\s+)?(?:willing|volunteered|volunteers|agreed|"
+    r"agrees|offered|offers|happy|glad)\s+to\s+(?:serve\s+|act\s+)?)?"
+    r"(?:as|is|will be|to be|would be|be)\s+(?:the\s+|a\s+)?"
+    r"(?P<role>owner|liaison|shepherd|lead|champion))\b"
 )
 BODY_LABEL = re.compile(
     r"^\s*(?:[-*+]\s*)?\**(?P<label>initiative owner|team liaison|liaisons?|shepherds?|owners?|"
@@ -141,6 +151,7 @@ DIALOGUE = re.compile(
     r"(?P<text>\S.*)$"
 )
 TABLE_ROW = re.compile(r"^\s*\|(.+)\|\s*$")
+HANDLE_WITH_DIGITS = re.compile(r"[A-Za-z][A-Za-z_-]{2,}\d{2,}[A-Za-z]*")  # jackh726, Fishrock123
 ACTION_PREFIX = re.compile(r"^\s*\**(?:action items?|action|ai|todo)\**\s*:\**\s*", re.I)
 LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 URL = re.compile(r"<?https?://\S+>?")
@@ -301,10 +312,17 @@ def _line_roles(line: str, roster: set[str], signed: bool = False) -> list[tuple
     for match in OWNER_INLINE.finditer(line):
         out += [("item_owner", n) for n in _split_people(match.group("who"), roster, True)]
     for match in ASK_PHRASE.finditer(line):
+        if ASSIGNED.search(line[: match.start()]):
+            continue  # "Josh to reach out to Amanieu": Josh's task, not Amanieu's topic
         out += [("item_owner", n) for n in _split_people(match.group("who"), roster, free=True)]
     for match in AS_ROLE.finditer(item):
         role = ITEM_ROLES.get(match.group("role").lower(), "item_owner")
-        out += [(role, n) for n in _split_people(match.group("who"), roster, free=True)]
+        # The role word says a person stands there: a bare handle opening a clause counts
+        # ("Plan: x as the liaison, spastorino as owner"; not "who is meant to be a liaison"),
+        # anything else only as a name the roster knows or a handle-shaped word.
+        who = match.group("who")
+        bare = who.islower() and CLAUSE_START.search(item[: match.start("who")]) is not None
+        out += [(role, n) for n in _split_people(who, roster, labelled=bare, free=not bare)]
     for pattern in (SUBJECT_VERB, SIGNATURE) if signed else (SUBJECT_VERB,):
         match = pattern.search(item)
         if match and person_like(clean_name(match.group("who")), roster, capitalised=False):
@@ -397,10 +415,13 @@ def dialogue_speakers(
                 continue
             words[who] += len(match.group("text").split())
             lines[who] += 1
-    # Outside the roster only an @handle or a full name speaks: "Optional:" twice is not one.
+    # Outside the roster only an @handle, a handle with digits saying sentences (`jackh726:
+    # it could take a year`, not `sha256: 9f2c`) or a full name speaks: "Optional:" or
+    # "Follow-up:" twice is not one.
     kept = {w: n for w, n in words.items()
             if w.lower() in roster or (knows is not None and knows(w))
             or (lines[w] >= 2 and (w.startswith("@") or (
+                HANDLE_WITH_DIGITS.fullmatch(w) and n >= 4 * lines[w]) or (
                 len(w.split()) in (2, 3) and person_like(w, set()))))}  # fmt: skip
     total = sum(kept.values())
     return {w: n / total for w, n in kept.items()} if total else {}
