@@ -65,7 +65,7 @@ NOT_PEOPLE = NOT_NAMES | frozenset(
     "folks others other default design group groups meeting meetings this that these those "
     "who which whom here there time way lang libs compiler rfcbot bot github zulip email "
     "users user author authors owner owners a an and or but if so then also just maybe role "
-    "person one project".split()
+    "person one project act serve".split()
 )
 # `Label: text` lines in notes that are not someone speaking.
 NOT_SPEAKERS = frozenset(
@@ -128,7 +128,7 @@ ASK_PHRASE = re.compile(
 )
 # What comes before "ask X" when it is someone's task rather than advice to the reader.
 ASSIGNED = re.compile(r"\b(?:to|will|should|would|could|can|shall|must|'ll)\s+$", re.I)
-CLAUSE_START = re.compile(r"(?:^|[,;:(]|\band)\s*$")
+CLAUSE_START = re.compile(r"(?:^|[,;:(])\s*$")
 # "spastorino as owner", "tmandry will be owner", "pnkfelix willing to serve as liaison".
 AS_ROLE = re.compile(
     rf"(?P<who>{WHO})\s+(?i:(?:(?:is\s+|was\s+)?(?:willing|volunteered|volunteers|agreed|"

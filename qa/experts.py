@@ -41,8 +41,11 @@ DOC_DECAY = 1.0  # and for roles on a document or an item: 1 / (i + 1)
 NEIGHBOURS = 2  # passages either side of a transcript hit that count for who spoke
 NEIGHBOUR_WEIGHT = 0.6  # per step away
 TURN_FLOOR = 0.3  # a turn sharing nothing with the question still counts this much
-DELEGATE_OVERLAP = 0.5  # a contact line covering this share of the question delegates it
-DELEGATED_SHARE = 0.3  # what the delegating document's general roles keep
+DELEGATE_OVERLAP = 0.5  # a line naming someone that covers this share of the question delegates it
+DELEGATED_SHARE = 0.3  # what other people's roles on the retrieved documents then keep
+# Someone named in a line that covers DELEGATE_OVERLAP of the question ("usually Kwame Mensah,
+# who writes the status page updates") is evidence of the topic, as an action item is.
+ANSWERING_MENTION_WEIGHT = 0.6
 ITEM_MATCH_BOOST = 1.0  # an item line that matches the question counts up to twice as much
 ITEM_FLOOR = 0.2  # and an agenda item in the passage that shares nothing with it
 NAMED_BOOST = 4.0
@@ -71,6 +74,7 @@ NOTE_LINE = re.compile(
     r"^\s*(?:[-*+]\s+)?(?:\*\*|__)?(?P<speaker>@?[A-Za-z][^:*_\n]{0,38}?)(?:\*\*|__)?\s*:\s+"
     r"(?P<text>\S.*)$", re.M,
 )
+SUFFIXES = ("ing", "ed", "es", "s")
 WORD = re.compile(r"[A-Za-z][A-Za-z'-]+")
 HEADING_LINE = re.compile(r"(?m)^(?=#{1,6}\s)")
 QUESTION_WORDS = frozenset(
@@ -134,9 +138,18 @@ def speaker_shares(text: str) -> dict[str, float]:
     return {s: n / total for s, n in words.items()} if total else {}
 
 
+def _stem(word: str) -> str:
+    word = word.lower()
+    for suffix in SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            word = word[: -len(suffix)]
+            break
+    return word[:6]
+
+
 def _terms(text: str) -> list[str]:
     """Word stems (six letters) of a text, for question overlap."""
-    return [w.lower()[:6] for w in WORD.findall(text)]
+    return [_stem(w) for w in WORD.findall(text)]
 
 
 def _format_time(seconds: float | None) -> str:
@@ -282,6 +295,14 @@ def _items(
     return out
 
 
+def _line_overlap(row: dict, line: str, wanted: dict[str, float]) -> float:
+    """The share of the question a line naming someone covers, their own name left out (a
+    question that names "T-lang" is not answered by every line that says "T-lang")."""
+    for name in {row["mention"], row["name"]} - {""}:
+        line = re.sub(rf"(?i)(?<![\w@]){re.escape(name.lstrip('@'))}(?!\w)", " ", line)
+    return _overlap(line, wanted)
+
+
 def _named(question: str, tallies: dict[str, _Tally], mentions: dict[str, set[str]]) -> set[str]:
     """Candidates the question names: a full name, handle or mention as written, or a word of
     exactly one candidate's name written as a name ("What did Grad D say", "the Professor")."""
@@ -321,10 +342,12 @@ def _score(retrieval: Retrieval, store: Store, question: str) -> dict[str, _Tall
     tallies: dict[str, _Tally] = {}
     wanted_of: list[dict[str, float]] = []
     items_of: list[list[tuple[dict, str, float]]] = []
-    # A document that says who to go to for the asked topic ("Database platform and Patroni
-    # upgrades: Tomás Silva", "for Argo CD ask Tomás") delegates it: its general owners,
-    # authors and facilitators count for less there than the person the line names.
-    delegated: dict[str, set[str]] = defaultdict(set)
+    # A line that says who to go to for the asked topic or who does it ("Database platform
+    # and Patroni upgrades: Tomás Silva", "for Argo CD ask Tomás", "Tomás Silva to provision
+    # the new paydb cluster") delegates it: the general owners, authors and facilitators of
+    # the retrieved documents count for less than the people the best such line names (a
+    # runbook's owner is not who provisions the cluster its planning meeting assigned).
+    answering: list[tuple[float, str]] = []  # (share of the question a line covers, person)
     for hit in hits:
         idf = passages.idf(hit.document_id, [hit.text])
         wanted = {t: idf.get(t, idf["__n__"]) for t in terms}
@@ -333,8 +356,11 @@ def _score(retrieval: Retrieval, store: Store, question: str) -> dict[str, _Tall
         wanted_of.append(wanted)
         items_of.append(items)
         for row, line, _ in items:
-            if row["role"] != "mentioned" and _overlap(line, wanted) >= DELEGATE_OVERLAP:
-                delegated[hit.document_id].add(row["person_id"])
+            covered = _line_overlap(row, line, wanted)
+            if covered >= DELEGATE_OVERLAP:
+                answering.append((covered, row["person_id"]))
+    best = max((covered for covered, _ in answering), default=0.0)
+    delegates = {person for covered, person in answering if covered >= best - 1e-9}
     for i, hit in enumerate(hits):
         rows = by_document[hit.document_id]
         wanted = wanted_of[i]
@@ -350,6 +376,11 @@ def _score(retrieval: Retrieval, store: Store, question: str) -> dict[str, _Tall
             kind, reason = _scoped_reason(row["role"], line, row, hit.title)
             tally = tallies.setdefault(row["person_id"], _Tally(row["person_id"], row["name"]))
             base = MENTION_WEIGHT if row["role"] == "mentioned" else row["weight"]
+            if row["role"] == "mentioned" and _line_overlap(row, line, wanted) >= DELEGATE_OVERLAP:
+                # "(usually Kwame Mensah) who writes the status page updates": the line says
+                # what they do, and it is what was asked.
+                kind, base = "item", ANSWERING_MENTION_WEIGHT
+                reason = "named for it" + reason.removeprefix("named")
             amount = (base / (i + 1) ** DOC_DECAY * (ITEM_FLOOR + overlap)
                       * (1 + ITEM_MATCH_BOOST * overlap))
             tally.credit(hit.document_id, row["role"], kind, amount, reason, hit.title)
@@ -367,8 +398,7 @@ def _score(retrieval: Retrieval, store: Store, question: str) -> dict[str, _Tall
         for base, row in strongest.values():
             role = row["role"]
             weight = base / (i + 1) ** DOC_DECAY
-            if delegated.get(hit.document_id) and row["person_id"] not in delegated[
-                    hit.document_id]:  # fmt: skip
+            if delegates and row["person_id"] not in delegates:
                 weight *= DELEGATED_SHARE
             kind = "presence" if role == "attendee" else "owned"
             reason = f"{ROLE_PHRASES.get(role, role)} “{hit.title}”"
