@@ -208,9 +208,11 @@ class ShardedStore:
         found = self.each("chunks_of", document_id, only=shard_of(document_id, self.count))
         return found[0][1] if found else []
 
+    # ---- what the catalog routes read (documents, people, stats, the question log) --------
+
     def stats(self, filters: Filters | None = None) -> dict[str, Any]:
-        """Documents (by kind) and chunks summed over the shards; people, the most any
-        shard has evidence for (a person may have evidence in several)."""
+        """Documents (by kind) and chunks summed over the shards; people with evidence on a
+        document the filters allow, in any shard."""
         per_shard = [found for _, found in self.each("stats", filters)]
         kinds: dict[str, int] = {}
         for found in per_shard:
@@ -220,14 +222,109 @@ class ShardedStore:
             "documents": sum(s["documents"] for s in per_shard),
             "documents_by_kind": dict(sorted(kinds.items())),
             "chunks": sum(s["chunks"] for s in per_shard),
-            "people": max((s["people"] for s in per_shard), default=0),
+            "people": len(self.people_with_counts(filters)),
         }
+
+    def list_documents(
+        self, filters: Filters, limit: int, offset: int
+    ) -> tuple[int, list[dict[str, Any]]]:
+        """A page of documents (newest first, then by title), and the total count."""
+        found = self.each("catalog", "list_documents", filters, offset + limit, 0)
+        rows = [row for _, (_, page) in found for row in page]
+        rows.sort(key=lambda row: row["title"] or "")
+        rows.sort(key=lambda row: row["updated"] or row["created"] or "", reverse=True)
+        return sum(int(total) for _, (total, _) in found), rows[offset : offset + limit]
+
+    def stale_documents(self, today: str, filters: Filters | None = None) -> list[dict[str, Any]]:
+        """Documents whose review date has passed, the oldest date first."""
+        rows = [row for _, found in self.each("catalog", "stale_documents", today, filters)
+                for row in found]  # fmt: skip
+        return sorted(rows, key=lambda row: row["review_by"])
+
+    def document(self, document_id: str, filters: Filters | None = None) -> dict[str, Any] | None:
+        """A document's fields from the shard that holds it, or None."""
+        found = self.each("catalog", "document", document_id, filters,
+                          only=shard_of(document_id, self.count))  # fmt: skip
+        return found[0][1] if found else None
+
+    def person(self, person_id: str) -> Person | None:
+        """One person (every shard holds them all), or None."""
+        return next((p for _, p in self.each("catalog", "person", person_id) if p), None)
+
+    def known_names(self, filters: Filters) -> dict[str, set[str]] | None:
+        """By person id, the names readable documents of any shard (or the directory) give."""
+        if filters.groups is None:
+            return None
+        known: dict[str, set[str]] = {}
+        for _, found in self.each("catalog", "known_names", filters):
+            for person_id, names in (found or {}).items():
+                known.setdefault(person_id, set()).update(names)
+        return known
+
+    def people_with_counts(self, filters: Filters | None = None) -> list[dict[str, Any]]:
+        """People with evidence on readable documents, most documents first: the documents
+        of every shard counted, the aliases any shard shows (in the person's own order)."""
+        merged: dict[str, dict[str, Any]] = {}
+        for _, rows in self.each("catalog", "people_with_counts", filters):
+            for row in rows:
+                have = merged.get(row["id"])
+                if have is None:
+                    merged[row["id"]] = dict(row)
+                    continue
+                have["documents"] += row["documents"]
+                have["aliases"] = have["aliases"] + [
+                    a for a in row["aliases"] if a not in have["aliases"]]  # fmt: skip
+        if filters is not None and filters.groups is not None:
+            order = {p.id: p.aliases for p in self.people()}
+            for row in merged.values():
+                shown = set(row["aliases"])
+                row["aliases"] = [a for a in order.get(row["id"], ()) if a in shown]
+        rows = sorted(merged.values(), key=lambda row: row["name"])
+        return sorted(rows, key=lambda row: row["documents"], reverse=True)
+
+    def evidence_of_person(
+        self, person_id: str, filters: Filters | None = None
+    ) -> list[dict[str, Any]]:
+        """Every document a person has a role on, newest first."""
+        rows = [row for _, found in self.each("catalog", "evidence_of_person", person_id, filters)
+                for row in found]  # fmt: skip
+        return sorted(rows, key=lambda row: row["updated"] or "", reverse=True)
+
+    def question_counts(self, groups: tuple[str, ...] | None = None) -> dict[str, Any]:
+        """Questions asked (the log is kept by the first shard)."""
+        return self._log("question_counts", groups)
+
+    def knowledge_gaps(
+        self, low_score: float, limit: int = 20, groups: tuple[str, ...] | None = None
+    ) -> list[dict[str, Any]]:
+        """Questions abstained on or answered weakly (from the first shard's log)."""
+        return self._log("knowledge_gaps", low_score, limit, groups)
+
+    def feedback_summary(
+        self, recent: int = 10, groups: tuple[str, ...] | None = None
+    ) -> dict[str, Any]:
+        """Ratings of answers (from the first shard's log)."""
+        return self._log("feedback_summary", recent, groups)
+
+    def add_feedback(
+        self, question: str, helpful: bool, comment: str = "",
+        asker_groups: tuple[str, ...] | None = None,
+    ) -> None:  # fmt: skip
+        """Store a rating in the first shard's log."""
+        self._log("add_feedback", question, helpful, comment, asker_groups)
+
+    def _log(self, method: str, *args: Any) -> Any:  # noqa: ANN401
+        found = self.each("catalog", method, *args, only=0)
+        if not found:
+            raise ShardUnavailableError(self.names[0], "it keeps the question log")
+        return found[0][1]
 
     def log_question(
         self, question: str, abstained: bool, best_score: float | None, latency_ms: float,
         answerer: str, asker_groups: tuple[str, ...] | None = None,
     ) -> None:  # fmt: skip
-        """Record an asked question in the first shard (for the knowledge-gap report)."""
+        """Record an asked question in the first shard's log (for the knowledge-gap report);
+        not recorded while that shard is missing from a partial answer."""
         self.each("log_question", question, abstained, best_score, latency_ms, answerer,
                   asker_groups, only=0)  # fmt: skip
 

@@ -22,6 +22,12 @@ from kenning.kb import KnowledgeBase
 from kenning.schema import Chunk, Filters, Person
 
 READ_ONLY = ("SELECT ",)
+# The store's reads behind the catalog routes (documents, people, stats) and its question log.
+CATALOG_READS = frozenset({
+    "list_documents", "stale_documents", "document", "people_with_counts", "person",
+    "known_names", "evidence_of_person", "question_counts", "knowledge_gaps",
+    "feedback_summary", "add_feedback",
+})  # fmt: skip
 # Set per request: None, every shard must answer; a list, the request allows partial results
 # and the names of the shards that did not answer are added to it.
 MISSING_SHARDS: ContextVar[list[str] | None] = ContextVar("kenning_missing_shards", default=None)
@@ -117,6 +123,12 @@ class ShardReads:
             raise KenningError("a shard answers SELECT statements only")
         with self.store._lock:
             return [tuple(row) for row in self.store.conn.execute(sql, params).fetchall()]
+
+    def catalog(self, method: str, *args: Any) -> Any:  # noqa: ANN401 - the read's result
+        """One of the store's catalog or question-log reads (`CATALOG_READS`)."""
+        if method not in CATALOG_READS:
+            raise KenningError(f"not a catalog read: {method!r}")
+        return getattr(self.store, method)(*args)
 
     def stats(self, filters: Filters | None = None) -> dict[str, Any]:
         """Documents by kind, chunks and people, as the filters allow."""

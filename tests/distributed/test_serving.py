@@ -91,6 +91,21 @@ def test_served_answers_are_the_shards_answers(served: dict) -> None:
                                                  "filters": {"kind": ["meeting"]}})  # fmt: skip
         assert answer(data) == answer(local.ask(QUESTIONS[0], filters={"kind": ["meeting"]})
                                       .to_dict())  # fmt: skip
+        reader = local.qa.reader
+        assert get(f"{url}/v1/documents?limit=5&offset=2")["documents"] == \
+            json.loads(json.dumps(reader.documents(None, 5, 2)[1]))  # fmt: skip
+        people = get(f"{url}/v1/people")["people"]
+        assert people == json.loads(json.dumps(reader.people())) and people
+        person = get(f"{url}/v1/people/{people[0]['id']}")
+        evidence = json.loads(json.dumps(reader.person(people[0]["id"])["evidence"]))
+        for listed in (person["documents"], person["meetings"]):  # subsets of the evidence
+            assert listed == [e for e in evidence if e in listed]
+        assert person["documents"] or person["meetings"]
+        assert get(f"{url}/healthz") == {"status": "ok", "chunks": reader.counts()["chunks"]}
+        assert get(f"{url}/v1/stats")["documents"] == reader.counts()["documents"]
+        status, data, _ = post(f"{url}/v1/chat/completions", {
+            "model": "kenning", "messages": [{"role": "user", "content": QUESTIONS[0]}]})
+        assert status == 200, data
     shards = get(f"{url}/v1/shards")["shards"]
     assert [s["name"] for s in shards] == ["shard-00", "shard-01"]
     assert all(s["calls"] and not s["failed"] for s in shards), shards

@@ -14,6 +14,7 @@ from support import GOOD, ROOT, hash_settings
 from typer.testing import CliRunner
 
 from kenning.cli import app
+from kenning.config import Principal
 from kenning.distributed.search import ShardedKnowledgeBase
 from kenning.distributed.shards import split_knowledge_base
 from kenning.errors import KenningError
@@ -191,3 +192,27 @@ def test_answers_and_experts_over_shards_are_one_knowledge_bases(
         follow_up = "and who owns it?"
         assert answer(sharded.ask(follow_up, history=history)) == answer(
             kb.ask(follow_up, history=history))  # fmt: skip
+
+
+@pytest.mark.parametrize("groups", [None, frozenset({"eng"}), frozenset()])
+def test_catalog_reads_over_shards_are_one_knowledge_bases(
+    split: dict[str, Path], groups: frozenset[str] | None
+) -> None:
+    """Documents, people and counts as the routes read them (through a caller's groups)."""
+    settings = hash_settings(split["kb"])
+    caller = Principal("caller", groups)
+    with KnowledgeBase(split["kb"], settings, EMBEDDER) as kb, \
+            ShardedKnowledgeBase.open(split["3"], settings, EMBEDDER) as sharded:  # fmt: skip
+        whole, shards = kb.qa.for_principal(caller).reader, sharded.qa.for_principal(caller).reader
+        assert shards.counts() == whole.counts()
+        for limit, offset in ((50, 0), (5, 3), (10, 100)):
+            assert shards.documents(None, limit, offset) == whole.documents(None, limit, offset)
+        people = whole.people()
+        assert shards.people() == people and people
+        for person in people[:5]:
+            assert shards.person(person["id"]) == whole.person(person["id"])
+        for document in whole.documents(None, 8, 0)[1]:
+            assert shards.document(document["id"]) == whole.document(document["id"])
+        today = "2100-01-01"
+        assert shards.store.stale_documents(today, shards.scope()) == \
+            whole.store.stale_documents(today, whole.scope())  # fmt: skip
