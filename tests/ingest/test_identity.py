@@ -103,3 +103,56 @@ def test_a_table_of_handles_names_people_from_another_file(tmp_path: Path) -> No
     kb.ingest([folder])
     names = {p.name: p for p in kb.store.people()}
     assert "cdiaz" in names["Carla Diaz"].aliases and "cdiaz" not in names
+
+
+@pytest.mark.parametrize(
+    ("names", "mention", "expected"),
+    [
+        (["Felix", "pnkfelix"], "Felix", "pnkfelix"),  # the handle ends with the name
+        (["simulacrum", "mark-simulacrum"], "simulacrum", "mark-simulacrum"),
+        (["Mark", "mark-simulacrum", "mark-i-m"], "Mark", "mark-simulacrum"),  # "im" is no name
+        (["Felix", "pnkfelix", "felixklock"], "Felix", None),  # two handles fit: neither
+        (["Ana", "bigana"], "Ana", None),  # three letters are too few to end a handle with
+    ],
+)  # fmt: skip
+def test_a_name_links_to_the_one_handle_that_starts_or_ends_with_it(
+    names: list[str], mention: str, expected: str | None
+) -> None:
+    assert Roster(names).expand(mention) == expected
+
+
+def test_a_first_name_and_the_handle_ending_with_it_are_one_person(tmp_path: Path) -> None:
+    notes = tmp_path / "minutes"
+    notes.mkdir()
+    (notes / "2024-01-09.md").write_text(
+        "# Triage 2024-01-09\n\n## Attending\n\n* Team: pnkfelix, scottmcm\n\n"
+        "## Borrow checker diagnostics\n\n* **Liaison:** pnkfelix\n"
+        "* The rewrite of the region error messages is half done\n"
+    )
+    (notes / "2024-01-16.md").write_text(
+        "# Triage 2024-01-16\n\n## Attending\n\n* Team: Felix, Scott\n\n"
+        "## Borrow checker diagnostics\n\n"
+        "* Felix: the region error rewrite lands next week, reviews welcome\n"
+        "* Scott: thanks, I will review it\n"
+    )
+    with KnowledgeBase(tmp_path / "kb", hash_settings(tmp_path / "kb")) as kb:
+        kb.ingest([notes])
+        people = {p.name: p for p in kb.store.people()}
+    assert "Felix" in people["pnkfelix"].aliases and "Felix" not in people
+    assert "Scott" in people["scottmcm"].aliases and "Scott" not in people
+
+
+def test_a_name_from_the_people_directory_is_found_in_any_folder(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    (corpus / "platform").mkdir(parents=True)
+    (corpus / "people.yaml").write_text(
+        "people:\n  - name: Kwame Mensah\n    team: Support\n  - name: Tomás Silva\n"
+    )
+    (corpus / "platform" / "incidents.md").write_text(
+        "---\nauthor: Tomás Silva\n---\n# Incident roles\n\n"
+        "Communications lead: someone from Support (usually Kwame Mensah) who writes the\n"
+    )
+    with KnowledgeBase(tmp_path / "kb", hash_settings(tmp_path / "kb")) as kb:
+        kb.ingest([corpus])
+        rows = kb.store.evidence_of(list(kb.store.sources()))
+    assert ("Kwame Mensah", "mentioned") in {(r["name"], r["role"]) for r in rows}

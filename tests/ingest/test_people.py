@@ -9,7 +9,7 @@ from kenning.errors import ParseError
 from kenning.ingest.codeowners import find_codeowners
 from kenning.ingest.directory import PeopleDirectory, load_directory_file
 from kenning.ingest.parsers import parser_for
-from kenning.ingest.people import action_owner, extract_mentions, speaker_shares
+from kenning.ingest.people import _line_roles, action_owner, extract_mentions, speaker_shares
 
 
 @pytest.fixture
@@ -117,3 +117,35 @@ def test_contact_sections_and_ask_phrases_name_who_owns_each_topic(tmp_path) -> 
     assert "Ledger and reconciliation" in found[("item_owner", "Sofia Marchetti")]
     assert "Runbook owner" in found[("item_owner", "Jonas Becker")]
     assert not any(name.startswith("#") or name == "in" for _, name in found)
+
+
+@pytest.mark.parametrize(
+    ("line", "expected"),
+    [
+        ("Plan: nikomatsakis as the liaison, spastorino as owner",
+         {("liaison", "nikomatsakis"), ("item_owner", "spastorino")}),
+        ("pnkfelix willing to serve as liaison", {("liaison", "pnkfelix")}),
+        ("whether I should second (tmandry will be owner).", {("item_owner", "tmandry")}),
+        ("if someone who is meant to be a liaison is busy", set()),
+        ("not obvious how much person serving as liaison needs to do", set()),
+        ("AI: Josh to reach out to Amanieu and prepare a report", set()),  # Josh's task
+        ("For Argo CD ask Tomás Silva", {("item_owner", "Tomás Silva")}),
+        ("Please ask Niko for details", {("item_owner", "Niko")}),
+    ],
+)  # fmt: skip
+def test_roles_written_in_a_line_of_notes(line: str, expected: set[tuple[str, str]]) -> None:
+    assert set(_line_roles(line, {"niko", "josh", "nikomatsakis"})) == expected
+
+
+def test_a_handle_with_digits_that_speaks_in_notes_is_a_speaker(tmp_path) -> None:
+    note = tmp_path / "gats.md"
+    note.write_text(
+        "# GATs meeting\n\n## Questions\n\n"
+        "jackh726: Depends a lot, but it could easily be a year.\n"
+        "jackh726: it is part of the mir-formality work, a very general piece.\n"
+        "sha256: 9f2c01\nsha256: 77ab3e\n\n## Attending\n\n* Team: nikomatsakis, Josh\n"
+    )
+    mentions = {(role, name) for role, name, _ in extract_mentions(parser_for(note)(note))}
+    assert ("speaker", "jackh726") in mentions
+    assert not any(name == "sha256" for _, name in mentions)
+    assert {("attendee", "nikomatsakis"), ("attendee", "Josh")} <= mentions

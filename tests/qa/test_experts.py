@@ -142,3 +142,45 @@ def test_the_contact_a_document_names_for_the_topic_outranks_its_owner(tmp_path)
         assert any("Patroni upgrades" in r for r in experts[0].reasons)
         # The owner still answers for the runbook as a whole.
         assert ask(kb, "Who owns the ledger database runbook?")[0].name == "Jonas Becker"
+
+
+def test_the_person_an_action_item_assigns_outranks_a_document_owner(tmp_path) -> None:
+    docs = tmp_path / "docs"
+    (docs / "runbooks").mkdir(parents=True)
+    (docs / "meetings").mkdir()
+    (docs / "runbooks" / "paydb.md").write_text(
+        "---\ntitle: Payments database runbook\nowner: Jonas Becker\n---\n"
+        "# Payments database runbook\n\n## Cluster\n\n"
+        "paydb runs Postgres 16 on a three node cluster managed by Patroni. To provision a\n"
+        "new paydb cluster node, bootstrap it from the latest base backup.\n"
+    )
+    (docs / "meetings" / "2026-02-18-planning.md").write_text(
+        "# Payments planning\n\nFacilitator: Jonas Becker\n\n## Action items\n\n"
+        "- Tomás Silva to provision the new paydb cluster (3 nodes, Postgres 16) by Feb 27\n"
+        "- Jonas Becker to migrate the ledger by March 14\n"
+    )
+    with KnowledgeBase(tmp_path / "kb", hash_settings(tmp_path / "kb")) as kb:
+        kb.ingest([docs])
+        experts = ask(kb, "Who provisions the new paydb cluster?")
+    assert experts[0].name == "Tomás Silva"
+    assert any("provision the new paydb cluster" in r for r in experts[0].reasons)
+
+
+def test_someone_a_page_names_for_what_was_asked_comes_before_its_author(tmp_path) -> None:
+    corpus = tmp_path / "corpus"
+    (corpus / "platform").mkdir(parents=True)
+    (corpus / "people.yaml").write_text(
+        "people:\n  - name: Kwame Mensah\n    team: Support\n  - name: Tomás Silva\n"
+    )
+    (corpus / "platform" / "incident-roles.md").write_text(
+        "---\nauthor: Tomás Silva\n---\n# Incident roles\n\n"
+        "Incident commander – coordinates, decides and keeps the timeline.\n\n"
+        "Communications lead: someone from Support (usually Kwame Mensah) who writes the "
+        "status page updates and merchant emails.\n"
+    )
+    with KnowledgeBase(tmp_path / "kb", hash_settings(tmp_path / "kb")) as kb:
+        kb.ingest([corpus])
+        ranked = rank_all(kb.qa.retrieve("Who writes the status page updates?", k=EXPERT_HITS),
+                          kb.store, k=5, question="Who writes the status page updates?")
+    assert [e.name for e in ranked[:2]] == ["Kwame Mensah", "Tomás Silva"]
+    assert "usually Kwame Mensah" in ranked[0].reasons[0]
