@@ -7,6 +7,7 @@ import ipaddress
 import json
 import logging
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -393,11 +394,17 @@ def _serve_on_ray(
                f"({len(served.shard_apps)} shard(s), {replicas} replica(s) each; Ctrl-C stops)")
     for line in _exposure_notes(settings, host):
         typer.secho(line, fg="yellow", err=True)
+
+    def stop(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)  # a service manager's stop deletes them too
     try:
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:
         served.delete()
+        typer.echo("Stopped: the applications are deleted from the cluster.")
 
 
 @app.command()

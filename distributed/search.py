@@ -378,6 +378,12 @@ class ShardedVectors:
         return sorted(kept, key=lambda pair: (-pair[1], -pair[0]))
 
 
+class ReadOnlyError(KenningError):
+    """A write to shards (they are read-only)."""
+
+    status = 409
+
+
 class ReadOnlyShards:
     """The writes of a service over shards: none (ingest into the original knowledge base and
     split it again)."""
@@ -386,11 +392,11 @@ class ReadOnlyShards:
 
     def ingest(self, paths: list[str | Path], *, groups: list[str] | None = None) -> IngestReport:
         """Refused."""
-        raise KenningError(self.REASON)
+        raise ReadOnlyError(self.REASON)
 
     def delete(self, document_id: str) -> bool:
         """Refused."""
-        raise KenningError(self.REASON)
+        raise ReadOnlyError(self.REASON)
 
     def accepts(self, name: str) -> str | None:
         """Nothing is accepted."""

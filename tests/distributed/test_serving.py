@@ -92,6 +92,7 @@ def test_served_answers_are_the_shards_answers(served: dict) -> None:
         assert answer(data) == answer(local.ask(QUESTIONS[0], filters={"kind": ["meeting"]})
                                       .to_dict())  # fmt: skip
         reader = local.qa.reader
+        document = reader.documents(None, 1, 0)[1][0]["id"]
         assert get(f"{url}/v1/documents?limit=5&offset=2")["documents"] == \
             json.loads(json.dumps(reader.documents(None, 5, 2)[1]))  # fmt: skip
         people = get(f"{url}/v1/people")["people"]
@@ -106,6 +107,10 @@ def test_served_answers_are_the_shards_answers(served: dict) -> None:
         status, data, _ = post(f"{url}/v1/chat/completions", {
             "model": "kenning", "messages": [{"role": "user", "content": QUESTIONS[0]}]})
         assert status == 200, data
+    request = urllib.request.Request(f"{url}/v1/documents/{document}", method="DELETE")
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(request, timeout=60)
+    assert refused.value.code == 409  # shards are read-only
     shards = get(f"{url}/v1/shards")["shards"]
     assert [s["name"] for s in shards] == ["shard-00", "shard-01"]
     assert all(s["calls"] and not s["failed"] for s in shards), shards
