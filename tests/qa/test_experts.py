@@ -184,3 +184,27 @@ def test_someone_a_page_names_for_what_was_asked_comes_before_its_author(tmp_pat
                           kb.store, k=5, question="Who writes the status page updates?")
     assert [e.name for e in ranked[:2]] == ["Kwame Mensah", "Tomás Silva"]
     assert "usually Kwame Mensah" in ranked[0].reasons[0]
+
+
+def test_a_role_speaker_is_named_only_when_written_as_a_name(tmp_path) -> None:
+    meetings = tmp_path / "meetings"
+    meetings.mkdir()
+    turns = [
+        ("Project Manager", "Let us start with the remote control buttons today."),
+        ("Industrial Designer", "The user interface buttons should be large and rubber, with "
+         "the volume buttons on the side and the channel buttons in the middle."),
+        ("User Interface", "Fine, large buttons are easier to find in the dark."),
+        ("Industrial Designer", "Rubber buttons on the user interface also survive drops."),
+    ]  # fmt: skip
+    cues = [f"00:00:{2 * i:02d}.000 --> 00:00:{2 * i + 2:02d}.000\n<v {who}>{text}\n"
+            for i, (who, text) in enumerate(turns)]  # fmt: skip
+    (meetings / "design.vtt").write_text("WEBVTT\n\n" + "\n".join(cues))
+    with KnowledgeBase(tmp_path / "kb", hash_settings(tmp_path / "kb")) as kb:
+        kb.ingest([meetings])
+        about = "What was said about user interface buttons?"
+        ranked = rank_all(kb.qa.retrieve(about, k=EXPERT_HITS), kb.store, k=3, question=about)
+        assert ranked[0].name == "Industrial Designer" and not ranked[0].reasons[0].startswith(
+            "named in the question")
+        asked = "What did the User Interface say about the buttons?"
+        ranked = rank_all(kb.qa.retrieve(asked, k=EXPERT_HITS), kb.store, k=3, question=asked)
+        assert ranked[0].name == "User Interface"
