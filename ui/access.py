@@ -15,6 +15,7 @@ from fastapi import Request
 from kenning.access import Authenticator, presented_key
 from kenning.config import Principal
 from kenning.qa.service import QAService
+from kenning.ui.catalogues import DEFAULT, request_language, tr
 from kenning.ui.render import esc
 
 # A user the UI cannot identify (never reached while the auth dependency is mounted).
@@ -53,5 +54,6 @@ class UserServices:
         if not self.settings.api_keys:
             return ""
         principal = self.principal(request)
-        return (f'<p class="kn-user">Signed in as <b>{esc(principal.name)}</b> · '
-                '<a href="/logout">Sign out</a></p>')  # fmt: skip
+        lang = DEFAULT if request is None else request_language(request.headers, request.cookies)
+        return (f'<p class="kn-user">{esc(tr("signed_in_as", lang))} <b>{esc(principal.name)}</b>'
+                f' · <a href="/logout">{esc(tr("sign_out", lang))}</a></p>')  # fmt: skip

@@ -16,7 +16,7 @@ from kenning.access import Authenticator
 from kenning.qa.service import QAService
 from kenning.ui.access import UserServices
 from kenning.ui.ask import build_ask_tab
-from kenning.ui.catalogues import DEFAULT
+from kenning.ui.catalogues import DEFAULT, tr
 from kenning.ui.explore import build_explore_tab
 from kenning.ui.i18n import I18N, SWITCH_JS, header_html, label, language, locale_js
 from kenning.ui.library import build_library_tab
@@ -70,6 +70,9 @@ def build_ui(services: UserServices) -> gr.Blocks:
         person_outputs = [tabs, *people.person_outputs]
         for tab_hooks, tab in hooks:
             _wire(tab_hooks, blocks.load, tab.select)
+            if tab_hooks.localise is not None:
+                blocks.load(tab_hooks.localise, None, tab_hooks.localised,
+                            show_progress="hidden")  # fmt: skip
 
         def show_person(event: gr.EventData, request: gr.Request) -> list[Any]:
             """A click on a person's name: their page, in the People tab."""
@@ -84,16 +87,23 @@ def build_ui(services: UserServices) -> gr.Blocks:
             """`/ui/?person=ID` opens that person's page in the People tab."""
             person_id = (request.query_params.get("person") or "").strip()
             if not person_id:
-                return [gr.skip()] * len(person_outputs)
+                return [gr.skip(), *people.open_person("", request)]
             return [gr.Tabs(selected="people"), *people.open_person(person_id, request)]
 
         blocks.load(open_link, None, person_outputs, show_progress="hidden")
         blocks.load(services.signed_in_html, None, user, show_progress="hidden")
 
-        def show_header(request: gr.Request) -> str:
-            return header_html(language(request))
+        named = [(ask_tab, "tab_ask"), (explore_tab, "tab_explore"), (people_tab, "tab_people"),
+                 (library_tab, "tab_library")]  # fmt: skip
 
-        blocks.load(show_header, None, header, show_progress="hidden")
+        def show_header(request: gr.Request) -> list[Any]:
+            """The header, and the tabs' names, in the reader's language. Gradio names the
+            tabs once, as the page is built, in the browser's language: a language chosen
+            with the switch reaches them only through this update."""
+            lang = language(request)
+            return [header_html(lang), *(gr.Tab(label=tr(key, lang)) for _, key in named)]
+
+        blocks.load(show_header, None, [header, *(tab for tab, _ in named)], show_progress="hidden")
     # Several people may ask at once; reads are safe to run side by side (as the API does).
     blocks.queue(default_concurrency_limit=READERS)
     return blocks

@@ -29,14 +29,16 @@ from kenning.ui.render import (
 )
 from kenning.ui.style import panel
 
-EXAMPLES = [
-    "What did Amara say about the solver's memory use?",
-    "How do we fail over the payments database?",
-    "What caused customers to be charged twice?",
-]
+EXAMPLE_KEYS = ("example_1", "example_2", "example_3")
+EXAMPLES = [tr(key) for key in EXAMPLE_KEYS]
 
 
-def parse_date(text: str | None, label: str) -> str | None:
+def examples_in(lang: str = DEFAULT) -> list[list[str]]:
+    """The example questions in a language, as the samples of the examples' dataset."""
+    return [[tr(key, lang)] for key in EXAMPLE_KEYS]
+
+
+def parse_date(text: str | None, label: str, lang: str = DEFAULT) -> str | None:
     """A `YYYY-MM-DD` date, or None when empty; ValueError naming the field otherwise."""
     text = (text or "").strip()
     if not text:
@@ -44,7 +46,7 @@ def parse_date(text: str | None, label: str) -> str | None:
     try:
         return date.fromisoformat(text).isoformat()
     except ValueError:
-        raise ValueError(f"{label} must be a date like 2026-03-31, not {text!r}") from None
+        raise ValueError(tr("bad_date", lang, label=label, text=repr(text))) from None
 
 
 def build_filters(
@@ -54,12 +56,13 @@ def build_filters(
     person: str | None,
     date_from: str | None,
     date_to: str | None,
+    lang: str = DEFAULT,
 ) -> Filters:
     """Filters from the form's values; empty fields do not restrict."""
     return Filters(
         kind=tuple(kinds or ()), tags=tuple(tags or ()), team=team or None,
-        person=person or None, date_from=parse_date(date_from, "From"),
-        date_to=parse_date(date_to, "To"),
+        person=person or None, date_from=parse_date(date_from, tr("date_from", lang), lang),
+        date_to=parse_date(date_to, tr("date_to", lang), lang),
     )  # fmt: skip
 
 
@@ -79,7 +82,7 @@ def run_question(
             yield streaming_html(text), None
         elif event == "answer":
             yield searched_note(question, data, lang) + answer_html(
-                data.answer, data.citations, data.abstained
+                data.answer, data.citations, data.abstained, lang
             ), data
 
 
@@ -131,16 +134,17 @@ def build_ask_tab(services: UserServices) -> TabHooks:
                                 min_width=120)  # fmt: skip
                 gr.Markdown(label("press_enter"),
                             elem_classes="kn-hint")  # fmt: skip
-            gr.Examples(EXAMPLES, inputs=question, label=label("try"))
+            examples = gr.Examples(EXAMPLES, inputs=question, label=label("try"))
         with gr.Column(scale=2, min_width=280), gr.Accordion(label("filters"), open=False):
-            kinds = gr.CheckboxGroup(list(KINDS), label=label("kind"))
-            team = gr.Dropdown([("Any team", "")], label=label("team"), value="")
+            kinds = gr.CheckboxGroup([(label(f"kind_{k}"), k) for k in KINDS], label=label("kind"))
+            team = gr.Dropdown([(tr("any_team"), "")], label=label("team"), value="")
             tags = gr.Dropdown([], label=label("tags"), multiselect=True, value=[])
-            person = gr.Dropdown([("Anyone", "")], label=label("person"), value="")
+            person = gr.Dropdown([(tr("anyone"), "")], label=label("person"), value="")
             with gr.Row():
-                date_from = gr.Textbox(label=label("date_from"), placeholder="YYYY-MM-DD",
+                date_from = gr.Textbox(label=label("date_from"),
+                                       placeholder=label("date_placeholder"),
                                        min_width=120)  # fmt: skip
-                date_to = gr.Textbox(label=label("date_to"), placeholder="YYYY-MM-DD",
+                date_to = gr.Textbox(label=label("date_to"), placeholder=label("date_placeholder"),
                                      min_width=120)  # fmt: skip
     thread = gr.BrowserState([], storage_key=THREAD_KEY)
     with gr.Row():
@@ -182,7 +186,7 @@ def build_ask_tab(services: UserServices) -> TabHooks:
         earlier = thread_html(turns, lang)
         try:
             question_ = service.validate_question(text)
-            filters = build_filters(kinds_, team_, tags_, person_, from_, to_)
+            filters = build_filters(kinds_, team_, tags_, person_, from_, to_, lang)
             yield (message(tr("searching", lang)), "", "", hidden, no_thanks, "",
                    earlier, turns)  # fmt: skip
             history = history_of(turns)
@@ -234,13 +238,17 @@ def build_ask_tab(services: UserServices) -> TabHooks:
         lang = language(request)
         shared = (request.query_params.get("q") or "").strip() if request else ""
         limit = services.settings.max_question_chars
-        return [gr.Dropdown(choices=[("Any team", "")] + [(t, t) for t in found.teams]),
+        return [gr.Dropdown(choices=[(tr("any_team", lang), "")] + [(t, t) for t in found.teams]),
                 gr.Dropdown(choices=found.tags),
-                gr.Dropdown(choices=[("Anyone", "")] + found.people),
+                gr.Dropdown(choices=[(tr("anyone", lang), "")] + found.people),
                 thread_html(thread_, lang),
                 shared[:limit] if shared else gr.skip(),
                 gr.skip() if shown else message(tr("ask_start", lang))]  # fmt: skip
 
+    def on_load(request: gr.Request) -> Any:
+        """The example questions in the reader's language."""
+        return gr.Dataset(samples=examples_in(language(request)))
+
     return TabHooks(on_refresh, [team, tags, person, thread_box, question, answer],
-                    inputs=[thread, answer],
-                    person_links=[experts, thread_box])  # fmt: skip
+                    inputs=[thread, answer], person_links=[experts, thread_box],
+                    localise=on_load, localised=[examples.dataset])  # fmt: skip

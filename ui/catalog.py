@@ -15,6 +15,8 @@ from kenning.errors import NotFoundError
 from kenning.qa.experts import topics_of
 from kenning.qa.service import QAService
 from kenning.schema import OWNED_ROLES, ROLE_WEIGHTS, Filters
+from kenning.ui.catalogues import DEFAULT, tr
+from kenning.ui.render import kind_name
 
 MAX_DOCUMENTS = 500
 MEETING_KINDS = ("meeting", "transcript", "retrospective")
@@ -112,15 +114,21 @@ def person_profile(service: QAService, person_id: str) -> dict[str, Any] | None:
     }
 
 
-def document_table(service: QAService, filters: Filters | None = None) -> list[list[Any]]:
+def document_table(
+    service: QAService, filters: Filters | None = None, lang: str = DEFAULT
+) -> list[list[Any]]:
     """Rows for the documents table: title, kind, team, owners, updated, review-by, stale, id."""
     on = today()
+    stale = tr("stale", lang)
     return [
-        [row["title"], row["kind"], row["team"] or "", ", ".join(row["owners"]),
-         row["updated"] or "", row["review_by"] or "", "stale" if is_stale(row, on) else "",
+        [row["title"], kind_name(row["kind"], lang), row["team"] or "", ", ".join(row["owners"]),
+         row["updated"] or "", row["review_by"] or "", stale if is_stale(row, on) else "",
          row["id"]]
         for row in documents(service, filters)
     ]  # fmt: skip
 
 
-DOCUMENT_HEADERS = ["Title", "Kind", "Team", "Owners", "Updated", "Review by", "Stale", "Id"]
+# The documents table's columns, as catalogue keys.
+DOCUMENT_COLUMNS = ["col_title", "col_kind", "col_team", "col_owners", "col_updated",
+                    "col_review_by", "col_stale", "col_id"]  # fmt: skip
+DOCUMENT_HEADERS = [tr(key) for key in DOCUMENT_COLUMNS]

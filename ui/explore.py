@@ -10,7 +10,7 @@ from kenning.qa.service import QAService
 from kenning.schema import KINDS, Filters
 from kenning.ui import catalog
 from kenning.ui.access import UserServices
-from kenning.ui.catalogues import DEFAULT, tr
+from kenning.ui.catalogues import DEFAULT, EN, tr, tr_or, trn
 from kenning.ui.i18n import label, language
 from kenning.ui.pages import document_list, topics_html
 from kenning.ui.panel import TabHooks
@@ -21,13 +21,27 @@ START_HERE_TAG = "onboarding"
 RECENT = 6
 
 
-def overview_html(service: QAService) -> str:
+def kind_count(kind: str, n: int, lang: str = DEFAULT) -> str:
+    """How many documents of a kind: "1 meeting", "3 transcripts"."""
+    fallback = f"{n} {kind}{'' if n == 1 else 's'}"
+    if f"kind_count_{kind}_one" not in EN:
+        return fallback
+    return trn(f"kind_count_{kind}", n, lang)
+
+
+def overview_html(service: QAService, lang: str = DEFAULT) -> str:
     """One line of counts: readable documents by kind, chunks, people."""
     stats = service.reader.counts()
-    kinds = ", ".join(f"{n} {esc(kind)}{'' if n == 1 else 's'}"
+    kinds = ", ".join(kind_count(kind, n, lang)
                       for kind, n in stats["documents_by_kind"].items())  # fmt: skip
-    return (f'<p class="kn-overview">{stats["documents"]} documents ({kinds or "none yet"}), '
-            f'{stats["chunks"]} passages, {stats["people"]} people.</p>')  # fmt: skip
+    line = tr("overview", lang, documents=stats["documents"], kinds=kinds or tr("none_yet", lang),
+              passages=stats["chunks"], people=stats["people"])  # fmt: skip
+    return f'<p class="kn-overview">{esc(line)}</p>'
+
+
+def kind_choices(lang: str = DEFAULT) -> list[tuple[str, str]]:
+    """The browse filter's kinds, named in the reader's language."""
+    return [(tr("any_kind", lang), "")] + [(tr_or(f"kind_{k}", k, lang), k) for k in KINDS]
 
 
 def browse_html(
@@ -37,8 +51,8 @@ def browse_html(
     filters = Filters(kind=(kind,) if kind else (), team=team or None,
                       tags=(tag,) if tag else ())  # fmt: skip
     rows = catalog.documents(service, filters)
-    heading = f"{len(rows)} document{'s' if len(rows) != 1 else ''}"
-    return document_list(rows, heading, tr("nothing_matches", lang))
+    heading = trn("count_documents", len(rows), lang)
+    return document_list(rows, heading, tr("nothing_matches", lang), lang)
 
 
 def refresh(
@@ -48,14 +62,15 @@ def refresh(
     found = catalog.build_catalog(service)
     start = catalog.documents(service, Filters(tags=(START_HERE_TAG,)))
     return [
-        overview_html(service),
+        overview_html(service, lang),
         document_list(start, tr("start_here", lang),
-                      tr("no_start_here", lang, tag=START_HERE_TAG)),  # fmt: skip
+                      tr("no_start_here", lang, tag=START_HERE_TAG), lang),  # fmt: skip
         document_list(catalog.documents(service, limit=RECENT), tr("recently_updated", lang),
-                      tr("no_documents", lang)),  # fmt: skip
+                      tr("no_documents", lang), lang),  # fmt: skip
         topics_html(catalog.topics(service), lang),
-        gr.Dropdown(choices=[("Any team", "")] + [(t, t) for t in found.teams]),
-        gr.Dropdown(choices=[("Any tag", "")] + [(t, t) for t in found.tags]),
+        gr.Dropdown(choices=kind_choices(lang)),
+        gr.Dropdown(choices=[(tr("any_team", lang), "")] + [(t, t) for t in found.teams]),
+        gr.Dropdown(choices=[(tr("any_tag", lang), "")] + [(t, t) for t in found.tags]),
         browse_html(service, kind, team, tag, lang),
     ]
 
@@ -69,10 +84,9 @@ def build_explore_tab(services: UserServices) -> TabHooks:
     topics = panel("", elem_id="kn-topics", person_links=True)
     gr.Markdown(label("browse"), elem_classes="kn-subheading")
     with gr.Row():
-        kind = gr.Dropdown([("Any kind", "")] + [(k, k) for k in KINDS], value="",
-                           label=label("kind"))  # fmt: skip
-        team = gr.Dropdown([("Any team", "")], value="", label=label("team"))
-        tag = gr.Dropdown([("Any tag", "")], value="", label=label("tag"))
+        kind = gr.Dropdown(kind_choices(), value="", label=label("kind"))
+        team = gr.Dropdown([(tr("any_team"), "")], value="", label=label("team"))
+        tag = gr.Dropdown([(tr("any_tag"), "")], value="", label=label("tag"))
     listing = panel("", elem_id="kn-browse")
 
     def on_browse(
@@ -87,5 +101,5 @@ def build_explore_tab(services: UserServices) -> TabHooks:
     ) -> list[Any]:
         return refresh(services(request), kind_, team_, tag_, language(request))
 
-    outputs = [overview, start_here, recent, topics, team, tag, listing]
+    outputs = [overview, start_here, recent, topics, kind, team, tag, listing]
     return TabHooks(on_refresh, outputs, [kind, team, tag], person_links=[topics])

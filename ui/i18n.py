@@ -5,7 +5,10 @@ into the page's language (the browser's, at first). HTML rendered by the server 
 language of the request its event came with (`language`). The switch in the header stores the
 reader's choice in the `kenning_lang` cookie and reloads the page; the page's start-up script
 (`LOCALE_JS`) then sets Gradio's language to it too, through `changeLocale` of Gradio's own
-front-end module (the one its settings panel calls), so both halves always agree.
+front-end module (the one its settings panel calls), so both halves always agree. Gradio
+names the tabs only once, as it builds the page (often before that change of language), so
+the tabs' names, like the words Gradio does not translate (tables' column names, the example
+questions), come from the server as the page loads, in the request's language.
 """
 
 from __future__ import annotations

@@ -16,23 +16,24 @@ from kenning.qa.uploads import UPLOAD_FOLDER, safe_name
 from kenning.schema import FileReport, IngestReport
 from kenning.ui import catalog
 from kenning.ui.access import UserServices
-from kenning.ui.catalogues import DEFAULT, tr
+from kenning.ui.catalogues import DEFAULT, tr, trn
 from kenning.ui.i18n import label, language
 from kenning.ui.panel import TabHooks
-from kenning.ui.render import message
+from kenning.ui.render import esc, message
 from kenning.ui.style import panel
 
 # People directories go first, so the files uploaded with them resolve names through them.
 DIRECTORY_NAMES = ("people.yaml", "people.yml", "people.csv")
 GROUP_NAME = re.compile(r"[\w.@-]{1,100}")
-REPORT_HEADERS = ["File", "Status", "Chunks", "Reason"]
-GAP_HEADERS = ["Question", "Times asked", "Last asked", "Best match"]
-FEEDBACK_HEADERS = ["When", "Question", "Helpful", "Comment"]
+# The tables' columns, as catalogue keys.
+REPORT_COLUMNS = ["col_file", "col_status", "col_chunks", "col_reason"]
+GAP_COLUMNS = ["col_question", "col_times_asked", "col_last_asked", "col_best_match"]
+FEEDBACK_COLUMNS = ["col_when", "col_question", "col_helpful", "col_comment"]
+REPORT_HEADERS = [tr(key) for key in REPORT_COLUMNS]
+GAP_HEADERS = [tr(key) for key in GAP_COLUMNS]
+FEEDBACK_HEADERS = [tr(key) for key in FEEDBACK_COLUMNS]
 DOCUMENT_WIDTHS = ["26%", "10%", "8%", "16%", "9%", "9%", "6%", "16%"]
-UPLOAD_HELP = (
-    "### Add documents\nMarkdown, text, HTML, PDF, DOCX, PPTX, WebVTT, SRT, speaker-labelled "
-    "transcripts, and `people.yaml`/`people.csv` directories."
-)
+STATUSES = ("added", "updated", "unchanged", "failed", "skipped")
 
 
 def store_uploads(service: QAService, uploads: list[str]) -> list[Path]:
@@ -47,41 +48,53 @@ def store_uploads(service: QAService, uploads: list[str]) -> list[Path]:
     return sorted(stored, key=lambda p: p.name.lower() not in DIRECTORY_NAMES)
 
 
-def parse_groups(text: str | None) -> list[str]:
+def parse_groups(text: str | None, lang: str = DEFAULT) -> list[str]:
     """Group names from a comma-separated field; ValueError naming a bad one."""
     groups = [g.strip() for g in (text or "").split(",") if g.strip()]
     for group in groups:
         if not GROUP_NAME.fullmatch(group):
-            raise ValueError(f"group {group!r} may hold only letters, digits and . _ @ -")
+            raise ValueError(tr("bad_group", lang, group=repr(group)))
     return groups
 
 
 def ingest_files(
-    service: QAService, paths: list[Path], progress: gr.Progress, groups: list[str] | None = None
+    service: QAService, paths: list[Path], progress: gr.Progress, groups: list[str] | None = None,
+    lang: str = DEFAULT,
 ) -> IngestReport:
     """Ingest files one at a time so the progress bar can name each (admins only)."""
     total = IngestReport()
     for done, path in enumerate(paths):
-        progress(done / len(paths), desc=f"Ingesting {path.name}")
+        progress(done / len(paths), desc=tr("ingesting", lang, name=path.name))
         report = service.ingest([path], groups=groups or None)
         total.files.extend(report.files)
         total.chunks += report.chunks
-    progress(1.0, desc="Done")
+    progress(1.0, desc=tr("done", lang))
     return total
 
 
-def report_rows(files: list[FileReport]) -> list[list[Any]]:
+def status_name(status: str, lang: str = DEFAULT) -> str:
+    """What happened to a file, in words."""
+    return tr(f"status_{status}", lang) if status in STATUSES else status
+
+
+def report_rows(files: list[FileReport], lang: str = DEFAULT) -> list[list[Any]]:
     """The per-file report as table rows."""
-    return [[Path(f.path).name, f.status, f.chunks, f.reason] for f in files]
+    return [[Path(f.path).name, status_name(f.status, lang), f.chunks, f.reason] for f in files]
 
 
-def report_summary(report: IngestReport, seconds: float) -> str:
+def report_summary(report: IngestReport, seconds: float, lang: str = DEFAULT) -> str:
     """One line: how many files were added, updated, unchanged or failed, and how long."""
     counts = report.to_dict()["counts"]
-    parts = ", ".join(f"{n} {status}" for status, n in counts.items() if n)
-    passages = f"{report.chunks} passage{'' if report.chunks == 1 else 's'}"
+    parts = ", ".join(trn(f"status_count_{status}", n, lang) if status in STATUSES
+                      else f"{n} {status}" for status, n in counts.items() if n)  # fmt: skip
+    passages = trn("count_passages", report.chunks, lang)
     tone = "error" if counts["failed"] else "ok"
-    return message(f"{parts or 'nothing to do'} · {passages} · {seconds:.1f} s", tone)
+    return message(f"{parts or tr('nothing_to_do', lang)} · {passages} · {seconds:.1f} s", tone)
+
+
+def headed(columns: list[str], rows: list[list[Any]], lang: str = DEFAULT) -> dict[str, Any]:
+    """A table's value with its column names in the reader's language."""
+    return {"headers": [tr(key, lang) for key in columns], "data": rows}
 
 
 def when(timestamp: str | None) -> str:
@@ -107,92 +120,105 @@ def gap_rows(service: QAService, lang: str = DEFAULT) -> list[list[Any]]:
     ]  # fmt: skip
 
 
-def feedback_html(summary: dict[str, Any]) -> str:
+def feedback_html(summary: dict[str, Any], lang: str = DEFAULT) -> str:
     """Helpful and unhelpful answer counts."""
-    plural = "" if summary["total"] == 1 else "s"
-    return (f'<p class="kn-overview">{summary["total"]} rating{plural}: '
-            f'{summary["helpful"]} helpful, {summary["unhelpful"]} not helpful.</p>')  # fmt: skip
+    line = trn("ratings", summary["total"], lang, total=summary["total"],
+               helpful=summary["helpful"], unhelpful=summary["unhelpful"])  # fmt: skip
+    return f'<p class="kn-overview">{esc(line)}</p>'
 
 
-def table(headers: list[str], label: str, elem_id: str, **kwargs: Any) -> gr.Dataframe:
+def table(headers: list[str], name: gr.I18nData, elem_id: str, **kwargs: Any) -> gr.Dataframe:
     """A read-only table that wraps long cells."""
-    return gr.Dataframe(headers=headers, value=[], label=label, elem_id=elem_id,
+    return gr.Dataframe(headers=headers, value=[], label=name, elem_id=elem_id,
                         interactive=False, wrap=True, elem_classes="kn-data", **kwargs)  # fmt: skip
 
 
 def build_library_tab(services: UserServices) -> TabHooks:
     """Lay out the Library tab and wire its events; call inside a `gr.Tab`."""
-    gr.Markdown(UPLOAD_HELP)
+    gr.Markdown(label("upload_help"))
     with gr.Row(equal_height=False):
         with gr.Column(scale=2):
             files = gr.File(label=label("files_to_ingest"), file_count="multiple", type="filepath",
                             elem_id="kn-upload")  # fmt: skip
-            groups = gr.Textbox(label="Readable by groups", elem_id="kn-groups",
+            groups = gr.Textbox(label=label("readable_by_groups"), elem_id="kn-groups",
                                 placeholder=label("groups_placeholder"))  # fmt: skip
         with gr.Column(scale=3):
             ingest = gr.Button(label("ingest"), variant="primary", elem_id="kn-ingest")
             summary = panel("", elem_id="kn-ingest-summary")
-            report = table(REPORT_HEADERS, "Ingest report", "kn-report",
+            report = table(REPORT_HEADERS, label("ingest_report"), "kn-report",
                            column_widths=["35%", "13%", "13%", "39%"])  # fmt: skip
-    gr.Markdown("### Documents")
-    documents = table(catalog.DOCUMENT_HEADERS, "Documents", "kn-documents", max_height=420,
-                      show_search="search", column_widths=DOCUMENT_WIDTHS)  # fmt: skip
+    gr.Markdown(label("documents_heading"))
+    documents = table(catalog.DOCUMENT_HEADERS, label("documents"), "kn-documents",
+                      max_height=420, show_search="search",
+                      column_widths=DOCUMENT_WIDTHS)  # fmt: skip
     with gr.Row():
-        chosen = gr.Dropdown([], label="Document to delete", scale=3, elem_id="kn-delete-choice")
+        chosen = gr.Dropdown([], label=label("document_to_delete"), scale=3,
+                             elem_id="kn-delete-choice")  # fmt: skip
         delete = gr.Button(label("delete"), variant="stop", scale=1, elem_id="kn-delete")
     deleted = panel("")
     with gr.Row(equal_height=False):
         with gr.Column():
-            gr.Markdown("### Knowledge gaps\nQuestions answered with little or no evidence.")
-            gaps = table(GAP_HEADERS, "Knowledge gaps", "kn-gaps",
+            gr.Markdown(label("knowledge_gaps_heading"))
+            gaps = table(GAP_HEADERS, label("knowledge_gaps"), "kn-gaps",
                          column_widths=["52%", "14%", "20%", "14%"])  # fmt: skip
         with gr.Column():
-            gr.Markdown("### Feedback")
+            gr.Markdown(label("feedback_heading"))
             feedback = panel("", elem_id="kn-feedback-summary")
-            recent = table(FEEDBACK_HEADERS, "Recent feedback", "kn-recent-feedback",
+            recent = table(FEEDBACK_HEADERS, label("recent_feedback"), "kn-recent-feedback",
                            column_widths=["21%", "42%", "15%", "22%"])  # fmt: skip
 
     def on_refresh(request: gr.Request) -> list[Any]:
         service = services(request)
+        lang = language(request)
         votes = service.reader.feedback_summary()
-        recent_rows = [[when(f["created"]), f["question"], "yes" if f["helpful"] else "no",
-                        f["comment"]] for f in votes["recent"]]  # fmt: skip
+        recent_rows = [[when(f["created"]), f["question"],
+                        tr("yes" if f["helpful"] else "no", lang), f["comment"]]
+                       for f in votes["recent"]]  # fmt: skip
         choices = [(f"{r['title']} — {r['id']}", r["id"]) for r in catalog.documents(service)]
-        return [catalog.document_table(service), gr.Dropdown(choices=choices, value=None),
-                gap_rows(service, language(request)), feedback_html(votes),
-                recent_rows]  # fmt: skip
+        return [headed(catalog.DOCUMENT_COLUMNS, catalog.document_table(service, lang=lang), lang),
+                gr.Dropdown(choices=choices, value=None),
+                headed(GAP_COLUMNS, gap_rows(service, lang), lang), feedback_html(votes, lang),
+                headed(FEEDBACK_COLUMNS, recent_rows, lang)]  # fmt: skip
 
     def on_ingest(
         uploads: list[str] | None, groups_: str | None, request: gr.Request,
         progress: gr.Progress = gr.Progress(),  # noqa: B008 (Gradio's API)
     ) -> list[Any]:
+        lang = language(request)
         if not uploads:
-            return [message("Choose one or more files first.", "error"), [],
+            return [message(tr("choose_files", lang), "error"), headed(REPORT_COLUMNS, [], lang),
                     *on_refresh(request)]  # fmt: skip
         service = services(request)
         started = time.perf_counter()
         try:
             service.require_admin("adding documents")
-            wanted = parse_groups(groups_)
-            done = ingest_files(service, store_uploads(service, uploads), progress, wanted)
+            wanted = parse_groups(groups_, lang)
+            done = ingest_files(service, store_uploads(service, uploads), progress, wanted, lang)
         except (ForbiddenError, ValueError) as exc:
-            return [message(str(exc), "error"), [], *on_refresh(request)]
-        summary_ = report_summary(done, time.perf_counter() - started)
-        return [summary_, report_rows(done.files), *on_refresh(request)]
+            return [message(str(exc), "error"), headed(REPORT_COLUMNS, [], lang),
+                    *on_refresh(request)]  # fmt: skip
+        summary_ = report_summary(done, time.perf_counter() - started, lang)
+        return [summary_, headed(REPORT_COLUMNS, report_rows(done.files, lang), lang),
+                *on_refresh(request)]  # fmt: skip
 
     def on_delete(document_id: str | None, request: gr.Request) -> list[Any]:
+        lang = language(request)
         if not document_id:
-            return [message("Choose a document to delete.", "error"), *on_refresh(request)]
+            return [message(tr("choose_document", lang), "error"), *on_refresh(request)]
         service = services(request)
         try:
             title = service.reader.document(document_id)["title"]
             service.delete(document_id)
         except NotFoundError:
-            return [message(f"No document with id {document_id}.", "error"),
+            return [message(tr("no_document_with_id", lang, id=document_id), "error"),
                     *on_refresh(request)]  # fmt: skip
         except ForbiddenError as exc:
             return [message(str(exc), "error"), *on_refresh(request)]
-        return [message(f"Deleted “{title}”."), *on_refresh(request)]
+        return [message(tr("deleted", lang, title=title)), *on_refresh(request)]
+
+    def on_load(request: gr.Request) -> dict[str, Any]:
+        """The ingest report's (empty) table, headed in the reader's language."""
+        return headed(REPORT_COLUMNS, [], language(request))
 
     panels = [documents, chosen, gaps, feedback, recent]
     # Writes to the knowledge base go one at a time, whoever sends them.
@@ -200,4 +226,4 @@ def build_library_tab(services: UserServices) -> TabHooks:
                  concurrency_id="kb-writes")  # fmt: skip
     delete.click(on_delete, chosen, [deleted, *panels], concurrency_limit=1,
                  concurrency_id="kb-writes")  # fmt: skip
-    return TabHooks(on_refresh, panels)
+    return TabHooks(on_refresh, panels, localise=on_load, localised=[report])

@@ -16,12 +16,13 @@ from starlette.middleware import Middleware
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from kenning.access import COOKIE, Authenticator, presented_key
+from kenning.ui.catalogues import DEFAULT, request_language, tr
 from kenning.ui.render import esc
 
 LOGIN_PATH = "/login"
 COOKIE_DAYS = 30
 PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Sign in · Kenning</title>
+<html lang="{lang}"><head><meta charset="utf-8"><title>{title}</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>
 body {{ font-family: system-ui, sans-serif; background: #f8fafc; color: #0f172a; }}
@@ -35,13 +36,13 @@ button {{ padding: .6rem; font-size: 1rem; background: #4f46e5; color: white; bo
 </style></head>
 <body><main>
 <h1>Kenning</h1>
-<p>Sign in with your API key.</p>
+<p>{intro}</p>
 {error}
 <form method="post" action="{action}">
-<label for="key">API key</label>
+<label for="key">{key_label}</label>
 <input id="key" name="key" type="password" autocomplete="current-password" required autofocus>
 <input type="hidden" name="next" value="{next}">
-<button type="submit" id="kn-sign-in">Sign in</button>
+<button type="submit" id="kn-sign-in">{sign_in}</button>
 </form>
 </main></body></html>
 """
@@ -54,10 +55,13 @@ def safe_next(target: str | None, default: str) -> str:
     return target
 
 
-def login_page(next_path: str, error: str = "") -> str:
-    """The sign-in form."""
+def login_page(next_path: str, error: str = "", lang: str = DEFAULT) -> str:
+    """The sign-in form, in `lang`."""
     shown = f'<p class="error" role="alert">{esc(error)}</p>' if error else ""
-    return PAGE.format(error=shown, action=LOGIN_PATH, next=esc(next_path))
+    return PAGE.format(error=shown, action=LOGIN_PATH, next=esc(next_path), lang=esc(lang),
+                       title=esc(tr("sign_in_title", lang)), intro=esc(tr("sign_in_intro", lang)),
+                       key_label=esc(tr("api_key", lang)),
+                       sign_in=esc(tr("sign_in", lang)))  # fmt: skip
 
 
 class LoginRedirect:
@@ -85,8 +89,9 @@ def add_login_routes(app: FastAPI, auth: Authenticator, ui_path: str) -> None:
     home = ui_path + "/"
 
     @app.get(LOGIN_PATH, include_in_schema=False)
-    def login_form(next: str | None = None) -> HTMLResponse:  # noqa: A002 (the query name)
-        return HTMLResponse(login_page(safe_next(next, home)))
+    def login_form(request: Request, next: str | None = None) -> HTMLResponse:  # noqa: A002
+        lang = request_language(request.headers, request.cookies)
+        return HTMLResponse(login_page(safe_next(next, home), lang=lang))
 
     @app.post(LOGIN_PATH, include_in_schema=False)
     def login(
@@ -96,7 +101,9 @@ def add_login_routes(app: FastAPI, auth: Authenticator, ui_path: str) -> None:
     ) -> Response:
         target = safe_next(next, home)
         if auth.principal_for(key.strip() or None) is None or not key.strip():
-            return HTMLResponse(login_page(target, "That key is not valid."), status_code=401)
+            lang = request_language(request.headers, request.cookies)
+            return HTMLResponse(login_page(target, tr("key_not_valid", lang), lang),
+                                status_code=401)  # fmt: skip
         response = RedirectResponse(target, status_code=303)
         response.set_cookie(
             COOKIE, key.strip(), max_age=COOKIE_DAYS * 86400, httponly=True, samesite="strict",

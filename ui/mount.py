@@ -14,12 +14,13 @@ import logging
 import threading
 from typing import Any
 
-from fastapi import FastAPI, Response
+from fastapi import FastAPI, Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
 from starlette.types import Receive, Scope, Send
 
 from kenning.access import Authenticator
 from kenning.qa.service import QAService
+from kenning.ui.catalogues import request_language, tr
 from kenning.ui.login import add_login_routes
 from kenning.ui.render import esc
 
@@ -38,11 +39,11 @@ FAVICON_SVG = (
     "<path d='M11 7v18M11 17l10-10M14 14l8 11' stroke='white' stroke-width='3.5' fill='none'/>"
     "</svg>"
 )
-STARTING_PAGE = """<!doctype html><html lang="en"><head><meta charset="utf-8">
-<meta http-equiv="refresh" content="{retry}"><title>Kenning is starting</title>
+STARTING_PAGE = """<!doctype html><html lang="{lang}"><head><meta charset="utf-8">
+<meta http-equiv="refresh" content="{retry}"><title>{title}</title>
 <link rel="icon" type="image/svg+xml" href="/favicon.ico"></head>
 <body style="font-family:system-ui,sans-serif;max-width:40rem;margin:4rem auto;color:#27272a">
-<h1>Kenning</h1><p>{message}</p><p><a href="/docs">HTTP API</a></p></body></html>"""
+<h1>Kenning</h1><p>{message}</p><p><a href="/docs">{api}</a></p></body></html>"""
 
 
 class PlaceholderUI:
@@ -56,12 +57,16 @@ class PlaceholderUI:
         if scope["type"] != "http":
             await send({"type": "websocket.close", "code": 1013})  # try again later
             return
+        request = Request(scope)
+        lang = request_language(request.headers, request.cookies)
         if self.error:
-            message, status, headers = f"The UI could not start: {esc(self.error)}", 500, {}
+            message, status, headers = esc(tr("could_not_start", lang, error=self.error)), 500, {}
         else:
-            message = "The interface is starting; this page reloads itself in a moment."
+            message = esc(tr("starting", lang))
             status, headers = 503, {"Retry-After": str(RETRY_SECONDS)}
-        page = STARTING_PAGE.format(retry=RETRY_SECONDS, message=message)
+        page = STARTING_PAGE.format(retry=RETRY_SECONDS, message=message, lang=esc(lang),
+                                    title=esc(tr("starting_title", lang)),
+                                    api=esc(tr("http_api", lang)))  # fmt: skip
         await HTMLResponse(page, status_code=status, headers=headers)(scope, receive, send)
 
 

@@ -60,7 +60,7 @@ def build_people_tab(services: UserServices) -> PeopleTab:
             found = panel("", elem_id="kn-found", person_links=True)
             directory = panel("", elem_id="kn-directory", person_links=True)
         with gr.Column(scale=3, min_width=360):
-            person = gr.Dropdown([("Choose a person", "")], value="", label="Person",
+            person = gr.Dropdown([(tr("choose_a_person"), "")], value="", label=label("person"),
                                  elem_id="kn-person")  # fmt: skip
             page = panel(person_html(None), elem_id="kn-person-page")
 
@@ -70,27 +70,35 @@ def build_people_tab(services: UserServices) -> PeopleTab:
     gr.on([find.click, topic.submit], on_find, topic, found, show_progress="minimal")
 
     def on_person(person_id: str | None, request: gr.Request) -> str:
+        lang = language(request)
         if not person_id:
-            return person_html(None)
+            return person_html(None, lang)
         profile = person_page(services(request), person_id)
-        return person_html(profile) if profile else message("No such person.", "error")
+        return person_html(profile, lang) if profile else message(tr("no_such_person", lang),
+                                                                   "error")  # fmt: skip
 
     person.change(on_person, person, page)
 
-    def choices(service: QAService) -> list[tuple[str, str]]:
-        return [("Choose a person", "")] + catalog.build_catalog(service).people
+    def choices(service: QAService, lang: str) -> list[tuple[str, str]]:
+        return [(tr("choose_a_person", lang), "")] + catalog.build_catalog(service).people
 
     def on_refresh(request: gr.Request) -> list[Any]:
         service = services(request)
-        return [gr.Dropdown(choices=choices(service)),
-                directory_html(service.reader.people())]  # fmt: skip
+        lang = language(request)
+        return [gr.Dropdown(choices=choices(service, lang)),
+                directory_html(service.reader.people(), lang)]  # fmt: skip
 
     def open_person(person_id: str, request: gr.Request) -> list[Any]:
+        """The person's page; with no id, the page's starting notice (in the reader's
+        language), the choice left as it is."""
+        lang = language(request)
+        if not person_id:
+            return [gr.skip(), person_html(None, lang)]
         service = services(request)
         if person_page(service, person_id) is None:
-            return [gr.Dropdown(choices=choices(service), value=""),
-                    message(f"No person with id “{person_id}”.", "error")]  # fmt: skip
-        return [gr.Dropdown(choices=choices(service), value=person_id),
+            return [gr.Dropdown(choices=choices(service, lang), value=""),
+                    message(tr("no_person_with_id", lang, id=person_id), "error")]  # fmt: skip
+        return [gr.Dropdown(choices=choices(service, lang), value=person_id),
                 on_person(person_id, request)]  # fmt: skip
 
     hooks = TabHooks(on_refresh, [person, directory], person_links=[found, directory])

@@ -13,7 +13,7 @@ from html import escape
 from urllib.parse import quote
 
 from kenning.schema import Citation, Expert
-from kenning.ui.catalogues import DEFAULT, EN, tr
+from kenning.ui.catalogues import DEFAULT, tr, tr_or
 from kenning.ui.passage import passage_html
 
 MARKER = re.compile(r"\[(\d+)\]")
@@ -54,14 +54,19 @@ def message(text: str, tone: str = "info") -> str:
     return f'<div class="kn-note kn-{esc(tone)}"{role}>{esc(text)}</div>'
 
 
-def role_label(role: str) -> str:
-    """A role as people write it: `action_owner` is "action owner"."""
-    return role.replace("_", " ")
+def role_label(role: str, lang: str = DEFAULT) -> str:
+    """A role as people say it: `action_owner` is "action owner"."""
+    return tr_or(f"role_{role}", role.replace("_", " "), lang)
 
 
-def kind_badge(kind: str) -> str:
+def kind_name(kind: str, lang: str = DEFAULT) -> str:
+    """A document kind in the reader's language."""
+    return tr_or(f"kind_{kind}", kind, lang)
+
+
+def kind_badge(kind: str, lang: str = DEFAULT) -> str:
     """A coloured label for a document kind."""
-    return f'<span class="kn-badge kn-kind-{esc(kind)}">{esc(kind)}</span>'
+    return f'<span class="kn-badge kn-kind-{esc(kind)}">{esc(kind_name(kind, lang))}</span>'
 
 
 def query_terms(question: str) -> list[str]:
@@ -77,7 +82,9 @@ def term_pattern(terms: list[str]) -> re.Pattern[str] | None:
     return re.compile(r"\b(?:" + "|".join(re.escape(t) for t in terms) + r")\w*", re.IGNORECASE)
 
 
-def answer_html(text: str, citations: list[Citation], abstained: bool = False) -> str:
+def answer_html(
+    text: str, citations: list[Citation], abstained: bool = False, lang: str = DEFAULT
+) -> str:
     """The answer with each `[n]` turned into a link to source card n."""
     known = {c.n for c in citations}
 
@@ -86,7 +93,7 @@ def answer_html(text: str, citations: list[Citation], abstained: bool = False) -
         if n not in known:
             return match.group(0)
         return (f'<a class="kn-cite" href="#kn-source-{n}" '
-                f'aria-label="source {n}">[{n}]</a>')  # fmt: skip
+                f'aria-label="{esc(tr("source_n", lang, n=n))}">[{n}]</a>')  # fmt: skip
 
     body = MARKER.sub(link, esc(text))
     css = "kn-answer kn-abstained" if abstained else "kn-answer"
@@ -129,7 +136,7 @@ def source_card(
     return f"""
 <article class="kn-card kn-source" id="kn-source-{citation.n}" tabindex="-1">
   <header><span class="kn-num">[{citation.n}]</span>
-    <span class="kn-title">{esc(citation.title)}</span> {kind_badge(citation.kind)}
+    <span class="kn-title">{esc(citation.title)}</span> {kind_badge(citation.kind, lang)}
     <span class="kn-badge kn-relevance">{esc(relevance)}</span></header>
   <div class="kn-location">{esc(location_label(citation, lang))}</div>
   {speakers}
@@ -154,7 +161,7 @@ EXPERTS_SHOWN = 3  # people shown by default: more reads as a list of everyone i
 
 def level_badge(expert: Expert, lang: str = DEFAULT) -> str:
     """How sure Kenning is about a person, in words (and the confidence on hover)."""
-    label = tr(f"level_{expert.level}", lang) if f"level_{expert.level}" in EN else expert.level
+    label = tr_or(f"level_{expert.level}", expert.level, lang)
     confidence = tr("confidence", lang, value=f"{expert.confidence:.0%}")
     return (f'<span class="kn-badge kn-level kn-level-{esc(expert.level)}" '
             f'title="{esc(confidence)}">{esc(label)}</span>')  # fmt: skip
@@ -170,9 +177,10 @@ def expert_card(expert: Expert, lang: str = DEFAULT) -> str:
         if item.document_id in seen:
             continue
         seen.add(item.document_id)
+        role = esc(role_label(item.role, lang))
         evidence.append(
             f'<li><a href="{esc(source_url(item.document_id))}" target="_blank" rel="noopener">'
-            f'{esc(item.title)}</a> <span class="kn-role">{esc(role_label(item.role))}</span></li>'
+            f'{esc(item.title)}</a> <span class="kn-role">{role}</span></li>'
         )
     name = person_link(expert.name, expert.person_id, "kn-title")
     return f"""

@@ -11,12 +11,20 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import BrowserContext, ConsoleMessage, Page, expect, sync_playwright
+from playwright.sync_api import (
+    BrowserContext,
+    ConsoleMessage,
+    Page,
+    Route,
+    expect,
+    sync_playwright,
+)
 from support import served
 
 pytestmark = pytest.mark.slow
@@ -347,3 +355,111 @@ def test_ui_in_french_and_the_switch(
         screenshot(tab, "switch")
     finally:
         french.close()
+
+
+def language_context(
+    browser_context: tuple[BrowserContext, list[str]], server: str, locale: str
+) -> BrowserContext:
+    """A browser profile of its own (its own language cookie) whose browser speaks `locale`;
+    its page errors join the module's."""
+    context, problems = browser_context
+    assert context.browser is not None
+    other = context.browser.new_context(locale=locale, base_url=server,
+                                        viewport={"width": 1366, "height": 900})  # fmt: skip
+    other.set_default_timeout(TIMEOUT_MS)
+    other.on("page", lambda tab: tab.on(
+        "pageerror", lambda error: problems.append(f"page error ({locale}): {error}")))  # fmt: skip
+    return other
+
+
+def expect_tabs(page: Page, names: list[str]) -> None:
+    expect(page.get_by_role("tab")).to_have_text(names)
+
+
+FRENCH_TABS = ["Demander", "Explorer", "Personnes", "Bibliothèque"]
+ENGLISH_TABS = ["Ask", "Explore", "People", "Library"]
+
+
+def test_every_page_in_french_then_english(
+    browser_context: tuple[BrowserContext, list[str]], server: str,
+) -> None:
+    french = language_context(browser_context, server, "fr-FR")
+    tab = french.new_page()
+    try:
+        open_ui(tab, "?person=mei-lin")
+        expect_tabs(tab, FRENCH_TABS)
+        # The person's page (the link opened it in the People tab).
+        person = tab.locator("#kn-person-page")
+        expect(person.locator("h2")).to_have_text("Mei Lin")
+        expect(person.locator("h3")).to_have_text(["Documents possédés ou écrits",
+                                                   "Réunions et présentations, avec son rôle"])
+        expect(person).to_contain_text("Équipe :")
+        expect(person).to_contain_text("Sujets :")
+        expect(tab.locator("#kn-find")).to_have_text("Trouver des personnes")
+        expect(tab.locator("#kn-directory caption")).to_have_text("Annuaire")
+        expect(tab.locator("#kn-directory th")).to_have_text(["Nom", "Équipes", "Documents"])
+        # Explore.
+        open_tab(tab, "Explorer")
+        expect(tab.locator("#kn-start-here h3")).to_have_text("Pour commencer")
+        expect(tab.locator("#kn-recent h3")).to_have_text("Mis à jour récemment")
+        expect(tab.locator("#kn-topics h3")).to_have_text("Sujets")
+        expect(tab.locator("#kn-topics .kn-meta").first).to_contain_text("Personnes :")
+        expect(tab.get_by_text("Parcourir", exact=True)).to_be_visible()
+        expect(tab.locator("#kn-browse h3")).to_have_text(re.compile(r"^\d+ documents?$"))
+        expect(tab.get_by_role("tabpanel").get_by_text(re.compile(r"\d+ personnes\."))
+               ).to_be_visible()  # fmt: skip
+        # Library.
+        open_tab(tab, "Bibliothèque")
+        expect(tab.get_by_role("heading", name="Ajouter des documents")).to_be_visible()
+        expect(tab.get_by_role("heading", name="Lacunes de connaissances")).to_be_visible()
+        expect(tab.get_by_role("heading", name="Avis", exact=True)).to_be_visible()
+        expect(tab.locator("#kn-ingest")).to_have_text("Ajouter")
+        expect(tab.locator("#kn-delete")).to_have_text("Supprimer")
+        expect(tab.locator("#kn-groups")).to_contain_text("Lisible par les groupes")
+        wait_for_cell(tab, "#kn-documents", "Titre")
+        wait_for_cell(tab, "#kn-report", "Fichier")
+        expect(tab.locator("#kn-feedback-summary")).to_contain_text("avis")
+        screenshot(tab, "library-fr")
+        # The switch to English renames the tabs too, and every page follows.
+        tab.locator("#kn-header button[data-lang=en]").click()
+        tab.wait_for_load_state()
+        expect_tabs(tab, ENGLISH_TABS)
+        open_tab(tab, "Library")
+        expect(tab.get_by_role("heading", name="Add documents")).to_be_visible()
+        expect(tab.locator("#kn-ingest")).to_have_text("Ingest")
+        wait_for_cell(tab, "#kn-documents", "Title")
+        open_tab(tab, "Explore")
+        expect(tab.locator("#kn-start-here h3")).to_have_text("Start here")
+        open_ui(tab, "?person=mei-lin")
+        expect(tab.locator("#kn-person-page")).to_contain_text("Team:")
+        expect(tab.locator("#kn-find")).to_have_text("Find people")
+    finally:
+        french.close()
+
+
+def test_the_switch_to_french_renames_the_tabs(
+    browser_context: tuple[BrowserContext, list[str]], server: str,
+) -> None:
+    english = language_context(browser_context, server, "en-GB")
+    tab = english.new_page()
+
+    def slowly(route: Route) -> None:
+        time.sleep(3)
+        route.continue_()
+
+    # Gradio's own French words arrive late, as on a slow network: the tabs are named by then.
+    tab.route(re.compile(r"/assets/fr-[\w-]+\.js$"), slowly)
+    try:
+        open_ui(tab)
+        expect_tabs(tab, ENGLISH_TABS)
+        tab.locator("#kn-header button[data-lang=fr]").click()
+        tab.wait_for_load_state()
+        expect_tabs(tab, FRENCH_TABS)
+        expect(tab.locator("#kn-ask")).to_have_text("Demander")
+        open_tab(tab, "Personnes")
+        expect(tab.locator("#kn-person-page")).to_contain_text("Choisissez une personne")
+        tab.locator("#kn-header button[data-lang=en]").click()
+        tab.wait_for_load_state()
+        expect_tabs(tab, ENGLISH_TABS)
+    finally:
+        english.close()

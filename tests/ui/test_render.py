@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from kenning.schema import Citation, Expert, ExpertEvidence
+from kenning.schema import Citation, Expert, ExpertEvidence, FileReport, IngestReport
 from kenning.ui.catalog import is_stale
 from kenning.ui.catalogues import best_language, request_language, tr
-from kenning.ui.library import gap_match
-from kenning.ui.pages import document_item, person_html
+from kenning.ui.library import feedback_html, gap_match, report_rows, report_summary
+from kenning.ui.login import login_page
+from kenning.ui.pages import directory_html, document_item, person_html
 from kenning.ui.passage import excerpt, passage_html
 from kenning.ui.render import (
     answer_html,
@@ -143,3 +144,41 @@ def test_document_item_flags_overdue_reviews() -> None:
     html = document_item(row, on="2026-01-01")
     assert "review overdue" in html and "<script" not in html
     assert not is_stale({"review_by": None}, on="2026-01-01")
+
+
+def test_pages_in_french() -> None:
+    row = {"id": "d", "title": "Runbook", "kind": "meeting", "updated": "2026-01-20",
+           "review_by": "2020-01-01", "roles": ["speaker"]}  # fmt: skip
+    item = document_item(row, on="2026-01-01", lang="fr")
+    assert "réunion" in item and "mis à jour le 2026-01-20" in item
+    assert "revue en retard" in item and "a pris la parole" in item
+    profile = {"id": "p", "name": "Ana", "aliases": ["AP"], "teams": [], "topics": [],
+               "owned": [], "meetings": [], "last_active": "2026-01-20"}  # fmt: skip
+    page = person_html(profile, "fr")
+    assert "Équipe : aucune équipe connue" in page and "Autres noms : AP" in page
+    assert "Dernière activité : 2026-01-20" in page and "Aucun document possédé" in page
+    assert "Choisissez une personne" in person_html(None, "fr")
+    people = [{"id": "p", "name": "Ana", "teams": ["ops"], "documents": 2}]
+    assert "<caption>Annuaire</caption>" in directory_html(people, "fr")
+    assert "<caption>People directory</caption>" in directory_html(people)
+    report = IngestReport(files=[FileReport(path="/a.md", status="added", chunks=3)], chunks=3)
+    assert "1 ajouté · 3 passages" in report_summary(report, 1.0, "fr")
+    assert "1 added · 3 passages" in report_summary(report, 1.0)
+    assert report_rows(report.files, "fr")[0][1] == "ajouté"
+    assert "1 avis" in feedback_html({"total": 1, "helpful": 1, "unhelpful": 0}, "fr")
+    assert feedback_html({"total": 2, "helpful": 1, "unhelpful": 1}) == (
+        '<p class="kn-overview">2 ratings: 1 helpful, 1 not helpful.</p>')
+    evidence = [ExpertEvidence(document_id="d", title="T", role="action_owner")]
+    expert = Expert(person_id="p", name="P", score=1.0, reasons=[], evidence=evidence,
+                    level="possible")  # fmt: skip
+    assert "responsable d&#x27;action" in experts_html([expert], lang="fr")
+    assert "action owner" in experts_html([expert])
+
+
+def test_sign_in_page_follows_the_language() -> None:
+    english = login_page("/ui/")
+    assert '<html lang="en">' in english and "<title>Sign in · Kenning</title>" in english
+    assert "Sign in with your API key." in english and ">Sign in</button>" in english
+    french = login_page("/ui/", tr("key_not_valid", "fr"), "fr")
+    assert '<html lang="fr">' in french and ">Se connecter</button>" in french
+    assert "Cette clé n&#x27;est pas valide." in french and "Clé d&#x27;API" in french
