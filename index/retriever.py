@@ -10,7 +10,7 @@ import numpy as np
 
 from kenning.config import Settings
 from kenning.index.analysers import ANALYSERS
-from kenning.index.embeddings import Embedder
+from kenning.index.embeddings import Embedder, calibrated
 from kenning.index.filters import PERSON_CHUNKS
 from kenning.index.hybrid import FusionMethod, fuse
 from kenning.index.people_in_query import PersonMatcher
@@ -93,7 +93,8 @@ class Retriever:
             weights += [PERSON_WEIGHT, PERSON_WEIGHT]
         fused = fuse(rankings, weights, FusionMethod.from_str(self.settings.fusion),
                      self.settings.rrf_k)  # fmt: skip
-        dense_scores = dict(dense)
+        # On the packaged model's scale: abstention and the floors read these cosines.
+        dense_scores = {rowid: calibrated(self.embedder, score) for rowid, score in dense}
         rows = self.store.hit_rows([rowid for rowid, _ in fused[: n * 2]])
         hits: list[Hit] = []
         rowids: list[int] = []

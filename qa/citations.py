@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from kenning.index.embeddings import Embedder
+from kenning.index.embeddings import Embedder, calibrated
 from kenning.qa.extractive import SENTENCE_END
 from kenning.schema import Hit
 
@@ -52,7 +52,7 @@ def check_answer(
     plain = [MARKER.sub("", s).strip() for s in sentences]
     sentence_vectors = embedder.embed_documents(plain)
     passage_vectors = embedder.embed_documents([h.text for h in hits])
-    similarity = np.asarray(sentence_vectors @ passage_vectors.T)
+    similarity = calibrated(embedder, np.asarray(sentence_vectors @ passage_vectors.T))
     kept: list[str] = []
     dropped: list[str] = []
     cited: list[int] = []

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from kenning.index.embeddings import Embedder
+from kenning.index.embeddings import Embedder, calibrated
 from kenning.qa.question import (
     AnswerType,
     QuestionAnalysis,
@@ -360,7 +360,7 @@ def choose_units(
     cheap = cheap[keep]
     vectors = UNIT_VECTORS.embed(embedder, [_embedded(analysis, hits[c.hit_index], c)
                                             for c in candidates])  # fmt: skip
-    cosines = vectors @ embedder.embed_query(analysis.question)
+    cosines = calibrated(embedder, vectors @ embedder.embed_query(analysis.question))
     scores = cosines + cheap
     order = [int(i) for i in np.argsort(-scores, kind="stable")]
     best = order[0]
