@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from ray import serve
+from ray.exceptions import RayTaskError
 from ray.serve.exceptions import DeploymentUnavailableError
 
 from kenning.config import Settings
@@ -122,7 +123,7 @@ class RemoteShard:
                 if response is not None and left > 0:
                     try:
                         return response.result(timeout_s=left)
-                    except KenningError:  # the shard's own answer: not a failure of the shard
+                    except (KenningError, RayTaskError):  # the shard's own error: not retried
                         raise
                     except Exception as exc:  # noqa: BLE001 - any failure to reach a replica
                         reason = f"{type(exc).__name__}: {str(exc).splitlines()[0][:200]}"

@@ -20,6 +20,7 @@ from support import GOOD, free_port, hash_settings
 from kenning.api.app import create_app
 from kenning.distributed.search import ShardedKnowledgeBase
 from kenning.distributed.shards import split_knowledge_base
+from kenning.errors import KenningError
 from kenning.kb import KnowledgeBase
 
 QUESTIONS = [
@@ -113,6 +114,18 @@ def test_served_answers_are_the_shards_answers(served: dict) -> None:
     assert refused.value.code == 409  # shards are read-only
     shards = get(f"{url}/v1/shards")["shards"]
     assert [s["name"] for s in shards] == ["shard-00", "shard-01"]
+    # A shard's own error is the caller's at once, not a shard's unavailability.
+    from ray import serve
+
+    from kenning.distributed.serving import SHARD_DEPLOYMENT, RemoteShard
+
+    handle = serve.get_deployment_handle(SHARD_DEPLOYMENT, app_name="kenning-shard-00")
+    shard = RemoteShard(handle, "shard-00", SHARD_TIMEOUT_S)
+    assert shard.submit("generation")() >= 0
+    started = time.monotonic()
+    with pytest.raises(KenningError, match="unknown shard read"):
+        shard.submit("close")()
+    assert time.monotonic() - started < SHARD_TIMEOUT_S and shard.counters.retried == 0
     assert all(s["calls"] and not s["failed"] for s in shards), shards
 
 

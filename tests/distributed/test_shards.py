@@ -169,7 +169,7 @@ def answer(response: object) -> dict[str, object]:
     return data
 
 
-@pytest.mark.parametrize("shards", ["2", "3"])
+@pytest.mark.parametrize("shards", ["3"])  # search is compared over 2 shards too
 def test_answers_and_experts_over_shards_are_one_knowledge_bases(
     split: dict[str, Path], shards: str
 ) -> None:
