@@ -439,7 +439,9 @@ def named_in_text(doc: ParsedDocument, names: set[str]) -> list[tuple[str, str, 
                 spellings[key] = name
     if not spellings:
         return []
-    pattern = re.compile(r"(?<![\w@-])@?(" + "|".join(
+    # A full name may follow a lowercase letter with no space: a PDF table's cells run
+    # together ("move to per-service keysMei Lin").
+    pattern = re.compile(r"(?:(?<![\w@-])|(?<=[a-z]))@?(" + "|".join(
         re.escape(n) for n in sorted(spellings, key=len, reverse=True)) + r")(?![\w-])", re.I)
     anchors: dict[str, list[str]] = {}
     for block in doc.blocks:
@@ -458,6 +460,9 @@ def named_in_text(doc: ParsedDocument, names: set[str]) -> list[tuple[str, str, 
                     continue  # their own line: what they said counts as said
                 if not spellings[key].islower() and not match.group(1)[:1].isupper():
                     continue
+                glued = match.start() > 0 and text[match.start() - 1].isalnum()
+                if glued and not (" " in key and match.group(1)[:1].isupper()):
+                    continue  # "Jimmy" is not Jim; only a whole full name may be glued on
                 line_anchor = anchor(line)
                 kept = anchors.setdefault(key, [])
                 if line_anchor and line_anchor not in kept and len(kept) < MAX_ANCHORS:

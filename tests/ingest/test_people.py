@@ -149,3 +149,13 @@ def test_a_handle_with_digits_that_speaks_in_notes_is_a_speaker(tmp_path) -> Non
     assert ("speaker", "jackh726") in mentions
     assert not any(name == "sha256" for _, name in mentions)
     assert {("attendee", "nikomatsakis"), ("attendee", "Josh")} <= mentions
+
+
+def test_a_full_name_run_together_with_a_table_cell_is_still_named(tmp_path) -> None:
+    note = tmp_path / "review.txt"  # as a PDF table's cells come out of the PDF
+    note.write_text("Remediation plan\nMapforge\nRotate production API key; move to per-service "
+                    "keysMei Lin\n2026-04-30\nJimmy checked the rest\n")  # fmt: skip
+    found = {(role, name): detail for role, name, detail in
+             extract_mentions(parser_for(note)(note), {"Mei Lin", "Jim"})}  # fmt: skip
+    assert "Rotate production API key" in found[("mentioned", "Mei Lin")]
+    assert ("mentioned", "Jim") not in found  # a first name is never read inside a word
