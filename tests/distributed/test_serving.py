@@ -12,6 +12,7 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -31,6 +32,9 @@ QUESTIONS = [
 SHARD_TIMEOUT_S = 4.0
 RECOVERY_TIMEOUT_S = 120
 CLIENTS = 3
+SLOW_ROWS = 8_000_000  # a read that keeps a replica busy for seconds
+SLOW_READ = (f"SELECT (WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c "
+             f"WHERE x < {SLOW_ROWS}) SELECT count(*) FROM c)")
 
 
 def post(url: str, body: dict[str, Any], timeout: float = 60) -> tuple[int, dict, dict]:
@@ -196,6 +200,37 @@ def test_a_killed_shard_replica_costs_no_request(served: dict) -> None:
     assert recovered_at is not None, "Serve did not replace the replica"
     assert during and all(ok for _, _, ok in results), [r for r in results if not r[2]]
     assert after["failed"] == before["failed"]
+
+
+def _cpu_ticks(pid: int) -> int:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime + stime
+
+
+def test_a_call_in_flight_on_a_killed_replica_is_retried(served: dict) -> None:
+    """Two slow shard reads in flight, one per replica of shard-00; the busy replica's
+    process is killed: its call is sent again, to the other replica, and both answer."""
+    import ray
+    from ray import serve
+
+    from kenning.distributed.serving import SHARD_DEPLOYMENT, RemoteShard
+
+    app = served["apps"].shard_apps[0]
+    handle = serve.get_deployment_handle(SHARD_DEPLOYMENT, app_name=app)
+    shard = RemoteShard(handle, "shard-00", RECOVERY_TIMEOUT_S)
+    pids = [ray.get(ray.get_actor(name, namespace="serve").__ray_call__.remote(
+        lambda _: os.getpid())) for name in _replicas(app)]  # fmt: skip
+    assert len(pids) == 2
+    fetches = [shard.submit("rows", SLOW_READ, []) for _ in range(2)]
+    before = {pid: _cpu_ticks(pid) for pid in pids}
+    time.sleep(1.0)
+    busy = max(pids, key=lambda pid: _cpu_ticks(pid) - before[pid])
+    os.kill(busy, signal.SIGKILL)
+    started = time.monotonic()
+    assert [fetch() for fetch in fetches] == [[(SLOW_ROWS,)]] * 2
+    print(f"\n{shard.counters.retried} shard call(s) retried after the kill; answered "
+          f"{time.monotonic() - started:.1f} s after it")
+    assert shard.counters.retried >= 1 and shard.counters.failed == 0
 
 
 def test_a_missing_shard_is_a_503_naming_it_unless_partial(served: dict) -> None:
