@@ -172,14 +172,6 @@ def test_every_must_abstain_demo_question_abstains(responses) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "measured 0.80 (12 of 15 strong experts right): the PDF author outranks the action "
-        "owner of a table row (mapforge-key-rotation), an HTML page's owner outranks the person "
-        "its text names (who-status-page)"
-    ),
-)
 def test_strong_experts_are_right_on_who_to_ask_demo_questions(responses) -> None:
     strong = [(q["id"], name in q["experts"]) for q in WHO
               for name in strong_names(responses[q["id"]])]  # fmt: skip
