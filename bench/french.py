@@ -124,16 +124,18 @@ def score(kb: KnowledgeBase, questions: list[Question]) -> dict[str, float]:
     }
 
 
-def build(path: Path, model: str, corpus: Path) -> tuple[KnowledgeBase, float]:
-    """A fresh knowledge base of `corpus` embedded with `model`, and the ingest's seconds."""
-    shutil.rmtree(path, ignore_errors=True)
+def build(path: Path, model: str, corpus: Path, reuse: bool = False) -> tuple[KnowledgeBase, float]:
+    """A knowledge base of `corpus` embedded with `model`, fresh unless `reuse` (an earlier
+    run's, brought up to date), and the ingest's seconds."""
+    if not reuse:
+        shutil.rmtree(path, ignore_errors=True)
     kb = KnowledgeBase(path, load_settings(home=path, embedding_model=model, git_history=False))
     started = time.perf_counter()
     kb.ingest([corpus])
     return kb, time.perf_counter() - started
 
 
-def run(data: Path, work: Path, models: list[str]) -> list[dict[str, object]]:
+def run(data: Path, work: Path, models: list[str], reuse: bool = False) -> list[dict[str, object]]:
     """Every set for every model."""
     fiches, faq = french_corpus(data, work / "corpus" / "french")
     squad_corpus, squad_fr, squad_en = squad_questions(data, work / "corpus")
@@ -147,7 +149,7 @@ def run(data: Path, work: Path, models: list[str]) -> list[dict[str, object]]:
     for model in models:
         slug = model.replace("/", "_")
         for name, corpus, sets in plan:
-            kb, seconds = build(work / slug / name, model, corpus)
+            kb, seconds = build(work / slug / name, model, corpus, reuse)
             with kb:
                 chunks = kb.stats()["chunks"]
                 for label, questions in sets:
@@ -168,10 +170,12 @@ def main() -> None:
     parser.add_argument("data", type=Path, help="the shared data folder (french/, squad/)")
     parser.add_argument("--work", type=Path, default=Path(".eval/french"))
     parser.add_argument("--models", default="all-MiniLM-L6-v2,multilingual")
+    parser.add_argument("--reuse", action="store_true",
+                        help="bring an earlier run's knowledge bases up to date (ingest s: that)")
     args = parser.parse_args()
     print("| model | set | n | hit@1 | hit@5 | MRR@10 | chunks | ingest s | search ms p50 |")
     print("|---|---|---|---|---|---|---|---|---|")
-    rows = run(args.data, args.work, args.models.split(","))
+    rows = run(args.data, args.work, args.models.split(","), args.reuse)
     by = {(r["model"], r["set"]): r for r in rows}
     for model in args.models.split(","):
         for across, same in (("squad fr→en", "squad en"), ("guide across", "guide same")):

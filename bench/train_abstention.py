@@ -142,22 +142,26 @@ def qmsum_examples(data: Path, work: Path, meetings: int, seed: int) -> list[Exa
         return examples_of(kb, asked)
 
 
-def french_examples(data: Path, questions: Path, work: Path, seed: int) -> list[Example]:
+def french_examples(data: Path, questions: Path, work: Path, seed: int,
+                    built: tuple[Path, Path] | None = None) -> list[Example]:  # fmt: skip
     """French questions: over the FAQ's answers and the sheets, and over SQuAD's articles.
 
     `questions` holds `fiches.json` (question, fiche), `offtopic.txt` (one a line) and
-    `squad.jsonl` (id and question: French translations of SQuAD questions).
+    `squad.jsonl` (id and question: French translations of SQuAD questions). `built` is the
+    (corpus, knowledge base) of the same documents built already (`bench/french.py` builds
+    them the same way): the slow multilingual model then embeds them once.
     """
     french = data / "french"
     faq = json.loads((french / "crpa-faq.json").read_text(encoding="utf-8"))["data"]
-    corpus = work / "french" / "corpus"
-    shutil.rmtree(corpus, ignore_errors=True)
-    corpus.mkdir(parents=True)
-    for i, item in enumerate(faq):  # the answer only: the title is the question
-        (corpus / f"faq-{i:02d}.txt").write_text(item["paragraphs"][0]["context"],
-                                                 encoding="utf-8")  # fmt: skip
-    for path in sorted((french / "dila-fiches").glob("*.md")):
-        shutil.copy(path, corpus / path.name)
+    corpus, kb_path = built or (work / "french" / "corpus", work / "french" / "kb")
+    if built is None:
+        shutil.rmtree(corpus, ignore_errors=True)
+        corpus.mkdir(parents=True)
+        for i, item in enumerate(faq):  # the answer only: the title is the question
+            (corpus / f"faq-{i:02d}.txt").write_text(item["paragraphs"][0]["context"],
+                                                     encoding="utf-8")  # fmt: skip
+        for path in sorted((french / "dila-fiches").glob("*.md")):
+            shutil.copy(path, corpus / path.name)
     pairs = [(item["paragraphs"][0]["qas"][0]["question"], f"faq-{i:02d}.txt")
              for i, item in enumerate(faq)]  # fmt: skip
     pairs += [(q["question"], q["fiche"])
@@ -171,7 +175,6 @@ def french_examples(data: Path, questions: Path, work: Path, seed: int) -> list[
         asked.append((question, {"source_prefix": str(corpus / away)}, False, name, "fr"))
     offtopic = (questions / "offtopic.txt").read_text(encoding="utf-8").splitlines()
     asked += [(q, {}, False, f"offtopic-{i}", "fr") for i, q in enumerate(offtopic) if q]
-    kb_path = work / "french" / "kb"
     with _knowledge_base(kb_path) as kb:
         kb.ingest([corpus])
         out = examples_of(kb, asked)
@@ -316,6 +319,9 @@ def main() -> None:
     parser.add_argument("--embedding-model", default=None,
                         help=f"train for this embedding model (e.g. {MULTILINGUAL_MODEL}); "
                              "its models go to their own file")
+    parser.add_argument("--french-built", type=Path, nargs=2, default=None,
+                        metavar=("CORPUS", "KB"),
+                        help="the French corpus and its knowledge base, built already")
     parser.add_argument("--write", action="store_true", help="write qa/abstention_model.py")
     args = parser.parse_args()
     EMBEDDING[0] = args.embedding_model
@@ -332,7 +338,8 @@ def main() -> None:
         if saved.is_file():
             french = [Example(**e) for e in json.loads(saved.read_text(encoding="utf-8"))]
         else:
-            french = french_examples(args.data, args.french, args.work, seed=13)
+            french = french_examples(args.data, args.french, args.work, seed=13,
+                                     built=tuple(args.french_built) if args.french_built else None)
             saved.write_text(json.dumps([e.__dict__ for e in french]), encoding="utf-8")
         results["fr"] = train(french, FRENCH_FEATURES)
     print(json.dumps(results, indent=1))
