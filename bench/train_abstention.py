@@ -267,8 +267,9 @@ def write_model(models: dict[str, dict[str, Any]], reports: dict[str, dict[str, 
                             f"{language.upper()}_MODEL") for language in models)  # fmt: skip
     embedding = EMBEDDING[0]
     text = (
-        '"""The abstention models' + (f" of the {embedding} embedding model" if embedding else "")
-        + ', written by `bench/train_abstention.py` (do not edit).\n\n'
+        '"""The abstention models' + (f" of the {embedding} embedding model,\n" if embedding
+                                      else ", ")  # fmt: skip
+        + 'written by `bench/train_abstention.py` (do not edit).\n\n'
         "Thresholds chosen out of fold for at most 5% wrong abstentions on answerable\n"
         "development questions of each language; rates on articles, meetings and documents\n"
         "never seen in training:\n\n"
@@ -342,6 +343,11 @@ def main() -> None:
                                      built=tuple(args.french_built) if args.french_built else None)
             saved.write_text(json.dumps([e.__dict__ for e in french]), encoding="utf-8")
         results["fr"] = train(french, FRENCH_FEATURES)
+        if args.embedding_model:
+            # A multilingual model's cosines mean the same in both languages: its English
+            # calibration learns from the French questions too (their off-topic ones above
+            # all). Held out, QMSum abstention recall 0.00 -> 0.54 at 4% wrong abstentions.
+            results["en"] = train(examples + french, FRENCH_FEATURES)
     print(json.dumps(results, indent=1))
     if args.write:
         write_model({k: r["model"] for k, r in results.items()},

@@ -16,7 +16,8 @@ on questions in that language, the English one on English questions only.
 It was trained offline with scikit-learn by `bench/train_abstention.py` on SQuAD 2.0 (its
 unanswerable questions as negatives) and QMSum train (a query asked of its own meeting, or of a
 meeting of another series), the French one on French questions over French and English passages;
-the coefficients and the thresholds live in `abstention_model.py`.
+the coefficients and the thresholds live in `abstention_model.py`. The multilingual embedding
+model has its own calibration (`abstention_model_multilingual.py`), trained the same way.
 Nothing here needs scikit-learn. Pure functions.
 """
 
@@ -28,7 +29,9 @@ from dataclasses import astuple, dataclass, fields
 from typing import Any
 
 from kenning.index.analysers import french_terms
+from kenning.index.embeddings import MULTILINGUAL_MODEL
 from kenning.qa.abstention_model import MODELS
+from kenning.qa.abstention_model_multilingual import MODELS as MULTILINGUAL
 from kenning.qa.extractive import Extract, candidate_units
 from kenning.qa.question import (
     QuestionAnalysis,
@@ -211,11 +214,18 @@ class LogisticModel:
 
 LANGUAGE_MODELS = {language: LogisticModel.from_dict(m) for language, m in MODELS.items()}
 DEFAULT_MODEL = LANGUAGE_MODELS["en"]
+# Cosines depend on the embedding model: the multilingual one's run higher and closer together.
+EMBEDDING_MODELS = {
+    MULTILINGUAL_MODEL: {lang: LogisticModel.from_dict(m) for lang, m in MULTILINGUAL.items()},
+}
 
 
-def model_for(language: str) -> LogisticModel:
-    """The calibration of questions in this language (the English one for any other)."""
-    return LANGUAGE_MODELS.get(language, DEFAULT_MODEL)
+def model_for(language: str, embedding_model: str = "") -> LogisticModel:
+    """The calibration of questions in this language (the English one for any other), for
+    passages and questions embedded with `embedding_model` (the packaged model when it has
+    no calibration of its own)."""
+    models = EMBEDDING_MODELS.get(embedding_model, LANGUAGE_MODELS)
+    return models.get(language) or models.get("en") or DEFAULT_MODEL
 
 
 def abstain_probability(

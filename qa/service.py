@@ -23,7 +23,12 @@ from kenning.index.retriever import Retrieval
 from kenning.index.store import Store
 from kenning.ingest.language import detect_language
 from kenning.qa import llm as llm_answerer
-from kenning.qa.abstention import crosses_languages, features_of_answer, should_abstain
+from kenning.qa.abstention import (
+    crosses_languages,
+    features_of_answer,
+    model_for,
+    should_abstain,
+)
 from kenning.qa.citations import check_answer, renumber
 from kenning.qa.conversation import (
     PREVIOUS_WEIGHT,
@@ -415,7 +420,9 @@ class QAService:
         )
         if extract.analysis is not None and self.settings.abstain_model:
             scores = [retrieval.dense_scores.get(r, 0.0) for r in retrieval.rowids]
-            if should_abstain(features_of_answer(extract.analysis, hits, scores, extract)):
+            features = features_of_answer(extract.analysis, hits, scores, extract)
+            if should_abstain(features, model_for(features.language,
+                                                  self.settings.embedding_model)):  # fmt: skip
                 return "", []
         numbers: dict[int, int] = {}
         spans: dict[int, list[str]] = {}

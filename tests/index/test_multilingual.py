@@ -116,3 +116,32 @@ def test_a_mostly_french_corpus_is_advised_the_multilingual_model(tmp_path: Path
     home = tmp_path / "kb-en"
     with KnowledgeBase(home, load_settings(home=home, git_history=False)) as kb:
         assert kb.ingest([english]).advice == []
+
+
+@pytest.mark.parametrize(
+    ("question", "message"),
+    [
+        ("What is the capital of Peru?", "I could not find"),
+        ("Quelle est la capitale du Pérou ?", "Je n'ai pas trouvé"),
+        ("Who won the football world cup in 1998?", "I could not find"),
+    ],
+)
+def test_off_topic_questions_abstain_in_their_language(
+    multilingual_kb: KnowledgeBase, question: str, message: str
+) -> None:
+    response = multilingual_kb.ask(question)
+    assert response.abstained and response.answer.startswith(message)
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Comment basculer la base de données des paiements ?", "promote the standby replica"),
+        ("Quand la cantine ferme-t-elle ?", "14 h"),
+    ],
+)
+def test_answers_come_from_the_passage_in_either_language(
+    multilingual_kb: KnowledgeBase, question: str, expected: str
+) -> None:
+    response = multilingual_kb.ask(question)
+    assert not response.abstained and expected in response.answer
