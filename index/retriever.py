@@ -78,11 +78,14 @@ class Retriever:
         languages = [lang for lang in self.query_languages(query) if lang in ANALYSERS] or ["en"]
         rankings = [dense]
         weights = [self.settings.dense_weight]
+        # An embedder may weigh lexical search less (a multilingual one matches across
+        # languages where words do not).
+        lexical_weight = self.settings.lexical_weight * getattr(self.embedder, "lexical_share", 1.0)
         for i, lang in enumerate(languages):
             rankings.append(self.store.lexical_search(query, n, filters, analyser=lang,
                                                       language=languages[0]))  # fmt: skip
             share = 1.0 if i == 0 else SECOND_LANGUAGE_SHARE
-            weights.append(self.settings.lexical_weight * share)
+            weights.append(lexical_weight * share)
         people = self.people_in(query) if not filters.person else []
         for person_id in people[:2]:
             params = [person_id, person_id]
