@@ -288,6 +288,9 @@ class ShardedStore:
         """Every document a person has a role on, newest first."""
         rows = [row for _, found in self.each("catalog", "evidence_of_person", person_id, filters)
                 for row in found]  # fmt: skip
+        # As the SQL orders them: newest first, then by document, role and detail (NULL first).
+        rows.sort(key=lambda row: (row["document_id"], row["role"],
+                                   row["detail"] is not None, row["detail"] or ""))  # fmt: skip
         return sorted(rows, key=lambda row: row["updated"] or "", reverse=True)
 
     def question_counts(self, groups: tuple[str, ...] | None = None) -> dict[str, Any]:

@@ -73,7 +73,7 @@ SELECT d.id AS document_id, d.title, d.kind, d.source, d.updated, d.tags, e.role
        e.detail
 FROM evidence e JOIN documents d ON d.id = e.document_id
 WHERE e.person_id = ? {where}
-ORDER BY COALESCE(d.updated, d.created) DESC
+ORDER BY COALESCE(d.updated, d.created) DESC, d.id, e.role, e.detail
 """
 DIRECTORY_ALIASES = "SELECT id, directory_aliases FROM people"
 # How readable documents name people ({where} from filter_clause): what a caller may learn of
