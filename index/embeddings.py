@@ -68,11 +68,15 @@ class QueryCache:
     def embed_documents(self, texts: list[str]) -> np.ndarray:
         raise NotImplementedError
 
+    def _embed_question(self, text: str) -> np.ndarray:
+        """One question's vector, not remembered (as a passage unless a model tells them apart)."""
+        return self.embed_documents([text])[0]
+
     def embed_query(self, text: str) -> np.ndarray:
         """Embed a question; the last few are remembered (retrieval and answering both ask)."""
         vector = self._queries.get(text)
         if vector is None:
-            vector = self.embed_documents([text])[0]
+            vector = self._embed_question(text)
             vector.setflags(write=False)
             with self._lock:
                 self._queries[text] = vector
@@ -191,18 +195,10 @@ class MultilingualEmbedder(QueryCache):
                 len(texts), self.dimension
             )
 
-    def embed_query(self, text: str) -> np.ndarray:
-        """Embed a question (E5's "query: " side); the last few are remembered."""
-        vector = self._queries.get(text)
-        if vector is None:
-            with self._engine_lock:
-                vector = np.asarray(self.model.query(text), dtype=np.float32).reshape(-1)
-            vector.setflags(write=False)
-            with self._lock:
-                self._queries[text] = vector
-                while len(self._queries) > QUERY_CACHE_SIZE:
-                    self._queries.popitem(last=False)
-        return vector
+    def _embed_question(self, text: str) -> np.ndarray:
+        """A question's vector (E5's "query: " side)."""
+        with self._engine_lock:
+            return np.asarray(self.model.query(text), dtype=np.float32).reshape(-1)
 
 
 class HashEmbedder:
