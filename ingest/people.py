@@ -37,6 +37,11 @@ LABEL_LINE = re.compile(
     r"incident lead|incident commander|maintained by)\**\s*:\**\s*(?P<value>.+)$",
     re.I,
 )
+# "Attendance:" alone on its line: the lines under it list who was there.
+PEOPLE_LABEL = re.compile(
+    r"^\s*(?:[-*]\s*)?\**(?:attendees|attendance|attending|participants|present)\**\s*:\**\s*$",
+    re.I,
+)
 PEOPLE_HEADINGS = re.compile(
     r"^(attendees|attendance|attending|participants|present|who was there)$", re.I
 )
@@ -50,6 +55,15 @@ TOPIC_LINE = re.compile(r"^(?P<topic>[^:]{3,80}):\s*(?P<who>.{2,120})$")
 BULLET = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+(?:\[[ xX]\]\s*)?")
 NAME = r"[A-Z][\w'’.-]+(?: [A-Z][\w'’.-]+){0,2}"
 SENTENCE_END = re.compile(r"(?<=[a-z)\]])\.\s+(?=[A-Z])")
+# What a label's value may hold for it to name people (`reads_as_names`).
+NAME_SEPARATORS = re.compile(r"\s*(?:[,;/&]|\band\b)\s*")
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+BRACKETED_EMAIL = re.compile(r"<\s*[\w.+-]+@[\w.-]+\s*>")  # "Jane Doe <jane@corp.example>"
+HANDLE = re.compile(r"@?[^\W\d_][\w.'’-]*")  # scottmcm, @bstone, mark-simulacrum, the8472
+NAME_WORD = re.compile(r"[^\W\d_][\w'’.-]*")
+# Lower-case words inside a name: "Ludwig van Beethoven", "Maria da Silva".
+PARTICLES = frozenset("van von der den de da di du del della la le bin ibn al dos das ten ter y"
+                      .split())  # fmt: skip
 ACTION_PATTERNS: tuple[re.Pattern[str], ...] = (
     re.compile(r"^@(?P<who>[\w.-]+)\b"),
     re.compile(r"^\**(?P<who>" + NAME + r")\**\s*(?::|[-–]|will|to)\s", re.U),
@@ -191,6 +205,33 @@ def without_notes(value: object) -> object:
     return re.sub(r"\([^)]*\)", "", value) if isinstance(value, str) else value
 
 
+def name_form(part: str) -> bool:
+    """Whether one item of a list is written as someone: an e-mail address, a handle or single
+    name (`scottmcm`, `@bstone`, `Priya`), or two to four capitalised words ("Tomás Silva",
+    "Ludwig van Beethoven"); not words of a sentence ("coordinates the rollout")."""
+    if EMAIL.fullmatch(part) or HANDLE.fullmatch(part):
+        return True
+    words = part.split()
+    return (
+        1 < len(words) <= 4
+        and words[0].lower() not in NOT_NAMES
+        and all(NAME_WORD.fullmatch(w) for w in words)
+        and words[0][0].isupper()
+        and words[-1][0].isupper()
+        and all(w[0].isupper() or w in PARTICLES for w in words)
+    )
+
+
+def reads_as_names(value: str) -> bool:
+    """Whether a label's value lists people ("Jane Doe, @bob and carla@corp.example",
+    "Amara Okafor (AO)", "scottmcm") rather than saying something ("coordinates the rollout
+    with the depots", "the team will meet again next week"): every item of it is a name."""
+    value = SENTENCE_END.split(readable(value), maxsplit=1)[0]
+    value = BRACKETED_EMAIL.sub(" ", str(without_notes(value)))
+    parts = [p for p in (clean_name(p) for p in NAME_SEPARATORS.split(value)) if p]
+    return bool(parts) and all(name_form(p) for p in parts)
+
+
 def split_names(value: str) -> list[str]:
     """`Jane, Bob and Carla` -> three names; a sentence after them is not one of them
     ("Owner: Dmitri Volkov (Platform). Contributors: Mei Lin" names the owner only)."""
@@ -304,7 +345,7 @@ def _line_roles(line: str, roster: set[str], signed: bool = False) -> list[tuple
     if title:
         out += [("item_owner", n) for n in _split_people(title.group("who"), roster, True)]
     label = BODY_LABEL.match(line)
-    if label:
+    if label and reads_as_names(label.group("who")):
         role = ITEM_ROLES.get(label.group("label").lower(), "item_owner")
         out += [(role, n) for n in _split_people(label.group("who"), roster, True)]
     for match in BY_PHRASE.finditer(line):
@@ -357,27 +398,38 @@ def mentions_from_text(
                         for n in _split_people(title.group("who"), roster, True)]  # fmt: skip
         lines = block.text.splitlines()
         out += _table_roles(lines, roster)
+        listing = False  # under an "Attendance:" line, while its lines are lists of names
         for line in lines:
+            if PEOPLE_LABEL.match(line):
+                listing = True
+                continue
             label = LABEL_LINE.match(line)
             item = BULLET.sub("", line).strip()
             if label:
+                # A sentence after the label ("Owner: coordinates the rollout") names nobody.
+                value = label.group("value")
+                names = split_names(value) if reads_as_names(value) else []
                 role = META_ROLES.get(label.group("label").lower().replace(" ", "_"), "attendee")
                 if first or in_people or role in ("attendee", "facilitator"):
-                    out.extend((role, n, "") for n in split_names(label.group("value")))
+                    out.extend((role, n, "") for n in names)
                 else:  # "Owner: Felix" under one agenda item owns that item, not the notes
-                    out.extend(("item_owner", n, anchor(line))
-                               for n in split_names(label.group("value")))  # fmt: skip
+                    out.extend(("item_owner", n, anchor(line)) for n in names)
                 continue
             is_bullet = bool(BULLET.match(line))
+            if (in_people or listing) and item:
+                # "* Team: Niko, Josh", "Other attendees: Mark, the8472", "Jane Doe (PM)"
+                value = item.split(":", 1)[1] if ":" in item else item
+                if reads_as_names(value):
+                    out.extend(("attendee", n, "") for n in split_names(value))
+                    continue
+                listing = False
             topic = TOPIC_LINE.match(readable(item)) if in_contacts and is_bullet else None
             if topic:  # "- Ledger and reconciliation: Sofia Marchetti (@smarchetti)"
                 out.extend(("item_owner", n, anchor(line))
                            for n in _split_people(topic.group("who"), roster, labelled=True))
                 continue
             if in_people and is_bullet:
-                value = item.split(":", 1)[1] if ":" in item else item
-                out.extend(("attendee", n, "") for n in split_names(value))
-                continue
+                continue  # a line of the list that names nobody
             if (in_actions and is_bullet) or re.search(r"\bACTION\b", line):
                 who = action_owner(item)
                 if who:

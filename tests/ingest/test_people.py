@@ -2,14 +2,23 @@
 
 from __future__ import annotations
 
-import pytest
-from support import GOOD
+from pathlib import Path
 
+import pytest
+from support import GOOD, hash_settings
+
+from kenning import KnowledgeBase
 from kenning.errors import ParseError
 from kenning.ingest.codeowners import find_codeowners
 from kenning.ingest.directory import PeopleDirectory, load_directory_file
 from kenning.ingest.parsers import parser_for
-from kenning.ingest.people import _line_roles, action_owner, extract_mentions, speaker_shares
+from kenning.ingest.people import (
+    _line_roles,
+    action_owner,
+    extract_mentions,
+    reads_as_names,
+    speaker_shares,
+)
 
 
 @pytest.fixture
@@ -159,3 +168,108 @@ def test_a_full_name_run_together_with_a_table_cell_is_still_named(tmp_path) -> 
              extract_mentions(parser_for(note)(note), {"Mei Lin", "Jim"})}  # fmt: skip
     assert "Rotate production API key" in found[("mentioned", "Mei Lin")]
     assert ("mentioned", "Jim") not in found  # a first name is never read inside a word
+
+
+def stored_people(tmp_path, notes: dict[str, str]) -> dict[str, set[tuple[str, str]]]:
+    """Ingest notes into a real knowledge base: the (role, name as written) pairs stored per
+    file."""
+    folder = tmp_path / "notes"
+    folder.mkdir()
+    for name, text in notes.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    with KnowledgeBase(tmp_path / "kb", hash_settings(tmp_path / "kb")) as kb:
+        assert not kb.ingest([folder]).failed
+        sources = kb.store.sources()
+        rows = kb.store.evidence_of(list(sources))
+    found: dict[str, set[tuple[str, str]]] = {Path(s).name: set() for s in sources.values()}
+    for row in rows:
+        written = row["mention"] or row["name"]
+        found[Path(sources[row["document_id"]]).name].add((row["role"], written))
+    return found
+
+
+# Shapes from the rust-lang lang-team minutes (../shared/data/minutes/rust-lang-team), and
+# label lines whose value is a sentence.
+RUST_PLANNING = """# Planning meeting 2021-06-01
+
+Attendance:
+
+* Team: Niko, Scott, Josh, Taylor, Felix
+* Others: simulacrum, Mara
+
+## Design meeting proposals
+
+* 2021 edition lints overview (2020-02-24)
+    * Author: scottmcm
+    * For each idiom lint: summarize current state
+"""
+RUST_LIBS = """# Libs most wanted
+
+We went through the list.
+
+# Attendees
+
+Lang: Niko, Josh Triplett, Felix, Taylor, Scott
+Other attendees: Mark, Michael Goulet, the8472
+
+# Discussion / Question queue
+
+Nothing recorded.
+"""
+RUST_DETAILS = """# T-Lang Meeting: Current meeting
+
+# Meeting details
+- Date: 2019.10.03
+- People in attendance: forgot to record :)
+- Host: the team will meet again next week
+"""
+DEPOTS = """# Depot rollout
+
+## Status
+
+- Owner: coordinates the rollout with the depots and drivers
+- Presenter: Ana Pereira will walk through the migration
+- Facilitator: Carla Diaz (CD)
+- Owner: Jane Doe <jane.doe@corp.example>, @bstone and ops.lead@corp.example
+- **Shepherd:** coordinates and then reports back to the steering group
+"""
+
+
+def test_label_lines_store_the_people_they_list_and_nobody_for_a_sentence(tmp_path) -> None:
+    found = stored_people(tmp_path, {"2021-06-02-planning-meeting.md": RUST_PLANNING,
+                                     "2022-02-16-libs-most-wanted.md": RUST_LIBS,
+                                     "2019-10-03.md": RUST_DETAILS, "depots.md": DEPOTS})
+    planning = found["2021-06-02-planning-meeting.md"]
+    # "Attendance:" alone on its line opens a list of who was there.
+    assert {("attendee", n) for n in ("Niko", "Scott", "Josh", "Taylor", "Felix", "simulacrum",
+                                      "Mara")} <= planning  # fmt: skip
+    assert ("item_owner", "scottmcm") in planning  # "* Author: scottmcm" under an agenda item
+    libs = found["2022-02-16-libs-most-wanted.md"]
+    assert {("attendee", n) for n in ("Josh Triplett", "Michael Goulet", "the8472")} <= libs
+    # A sentence after the label names nobody.
+    assert found["2019-10-03.md"] == set()
+    # Only the lines that list people name anyone: no "coordinates", "drivers", "Ana Pereira".
+    assert found["depots.md"] == {
+        ("facilitator", "Carla Diaz"), ("owner", "Jane Doe <jane.doe@corp.example>"),
+        ("owner", "@bstone"), ("owner", "ops.lead@corp.example"),
+    }
+
+
+@pytest.mark.parametrize(
+    ("value", "names"),
+    [
+        ("Jane Doe, Bob Stone and Carla Diaz", True),
+        ("Amara Okafor (AO)", True),
+        ("scottmcm", True),
+        ("@bstone & jane.doe@corp.example", True),
+        ("Ludwig van Beethoven / Niko", True),
+        ("Dmitri Volkov (Platform). Contributors: Mei Lin", True),
+        ("coordinates the rollout with the depots", False),
+        ("the team will meet again next week", False),
+        ("Priya will look into it", False),
+        ("The Platform Team", False),
+        ("forgot to record :)", False),
+    ],
+)
+def test_a_label_value_reads_as_names_or_as_a_sentence(value: str, names: bool) -> None:
+    assert reads_as_names(value) is names
