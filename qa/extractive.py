@@ -39,6 +39,7 @@ SPEAKER_LINE = re.compile(r"^(?P<speaker>[^:\n]{1,60}):\s+(?P<text>.+)$")
 MARKUP = re.compile(r"^\s*(?:[-*+]|\d+[.)]|#{1,6}|>)\s*(?:\[[ xX]\]\s*)?|\*\*|__|`")
 BLOCK_START = re.compile(r"^\s*(?:[-*+]\s|\d+[.)]\s|#{1,6}\s|\||>)")
 WORD = re.compile(r"\w+")
+NUMBERING = re.compile(r"^\s*\d{1,3}(?:\.\d{1,3})*[.)]?\s+")
 MIN_WORDS = 3
 MAX_WORDS = 60  # a sentence of `split_sentences` is cut past this many words
 
@@ -142,12 +143,14 @@ CLAUSE_WORD = re.compile(r"(?:which|where|who|whose|when|while|whereas|although|
                          r"including|because|after|before)$", re.I)  # fmt: skip
 UNIT_WORDS = 80  # a longer unit is cut at a sentence (a whole turn, a long list)
 KIND_BONUS: dict[QuestionType, dict[UnitKind, float]] = {
-    QuestionType.procedure: {UnitKind.procedure: 0.2, UnitKind.list: 0.08},
+    QuestionType.procedure: {UnitKind.procedure: 0.2, UnitKind.list: 0.08,
+                             UnitKind.paragraph: 0.1, UnitKind.turn: 0.1},
     QuestionType.cause: {UnitKind.section: 0.12},
     QuestionType.quantity: {UnitKind.table_row: 0.04},
 }
 STRUCTURED = {UnitKind.procedure, UnitKind.list, UnitKind.item, UnitKind.table_row,
-              UnitKind.section, UnitKind.decision, UnitKind.action_item}  # fmt: skip
+              UnitKind.section, UnitKind.decision, UnitKind.action_item,
+              UnitKind.paragraph}  # fmt: skip
 # A whole list answers a procedure question or one asking for several things; otherwise the
 # item that answers reads better (and the list's words, pooled over items, overstate it).
 LIST_QUESTION = re.compile(r"(?i)\b(?:what|which) (?:are|were)\b|\blist\b|\ball (?:the )?\w+s\b"
@@ -158,6 +161,16 @@ AFTERMATH_HEADING = re.compile(r"(?i)^(?:\d+[.)]?\s*)?(?:after(?:wards)?|once|po
                                r"follow[- ]?ups?|clean[- ]?up|wrap[- ]?up)\b")  # fmt: skip
 CAUSE_HEADING = re.compile(r"(?i)\b(?:causes?|why|contributing|trigger|cause racine)\b")
 SPEAKER_BONUS = 0.3  # for the turns of a speaker the question names
+# A sentence about the document itself ("This runbook describes how to fail over paydb")
+# describes the answer instead of giving it: it leads only when nothing else comes close.
+ABOUT_DOCUMENT = re.compile(
+    r"(?i)^(?:this|the present|the following) (?:guide|runbook|document|doc|page|policy|"
+    r"section|article|faq|note|notes|plan|handbook|manual|readme|report|review|playbook|"
+    r"procedure|process|proposal|memo|checklist|template|wiki)\b.{0,40}\b(?:describes?|"
+    r"explains?|covers?|walks?|sets? out|outlines?|summari[sz]es?|documents?|lists?|"
+    r"is (?:for|about|meant|intended)|tells?|shows?|contains?|gives?|provides?)\b"
+)
+ABOUT_DOCUMENT_PENALTY = 0.3
 # For the units of a section whose heading (of two words or more) the question names in full:
 # "What was the root cause …" and a "Root cause" section, "What went well?".
 NAMED_HEADING_BONUS = 0.4
@@ -325,7 +338,8 @@ def choose_units(
     every = candidate_units(hits)
     candidates = every
     if analysis.type is not QuestionType.procedure and not LIST_QUESTION.search(analysis.question):
-        candidates = [c for c in candidates if c.kind not in (UnitKind.list, UnitKind.procedure)]
+        candidates = [c for c in candidates if c.kind not in (UnitKind.list, UnitKind.procedure,
+                                                              UnitKind.paragraph)]
     if not candidates:
         return Extract([], 0.0, analysis=analysis, type_found=False, candidates=every)
     passages = [stems_of(hit.text) for hit in hits]
@@ -353,6 +367,7 @@ def choose_units(
         + _kind_bonus(analysis, c.kind, c.heading) + SPEAKER_BONUS * (c.speaker in named)
         + HEADING_WEIGHT * coverage(weights, h)
         + NAMED_HEADING_BONUS * _names_heading(asked, hits[c.hit_index], c)
+        - ABOUT_DOCUMENT_PENALTY * bool(ABOUT_DOCUMENT.search(c.plain))
         for c, s, x, t, h in zip(candidates, stems, context, typed, headings, strict=True)
     ])  # fmt: skip
     keep = sorted(np.argsort(-cheap, kind="stable")[:EMBED_CANDIDATES].tolist())
@@ -405,6 +420,7 @@ def _names_heading(asked: frozenset[str], hit: Hit, candidate: Sentence) -> bool
     if hit.kind == "transcript":
         return False
     heading = candidate.heading or hit.location.rsplit(" > ", 1)[-1]
+    heading = NUMBERING.sub("", heading)  # "3. A customer was charged twice."
     named = stems_of(" ".join(content_terms(heading)))
     return len(named) >= 2 and named <= asked
 

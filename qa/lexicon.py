@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from kenning.index.store import Store
 from kenning.index.vocabulary import readable_chunk_texts
 from kenning.qa.acronyms import Acronyms
+from kenning.qa.question import content_terms, stems_of
 from kenning.qa.spelling import Speller, count_words
 from kenning.schema import Filters
 
@@ -34,6 +35,18 @@ class Lexicon:
     speller: Speller
     acronyms: Acronyms
     people: tuple[str, ...]  # full names, longest first
+    stems: frozenset[str] = frozenset()  # the stems of every word (`question.stems_of`)
+
+    def unknown_share(self, question: str) -> float:
+        """The share of a question's content words that no readable passage holds, in any
+        inflection: words of three letters or more, hyphenated ones taken apart, numbers
+        left out ("parental" and "leave" of "How many weeks of parental leave do we offer?"
+        over a corpus that never mentions them: 2 of 5)."""
+        words = [part for term in content_terms(question) for part in term.split("-")
+                 if len(part) >= 3 and not any(c.isdigit() for c in part)]  # fmt: skip
+        unknown = [w for w in words
+                   if not self.speller.knows(w) and not stems_of(w) <= self.stems]  # fmt: skip
+        return len(unknown) / len(words) if words else 0.0
 
 
 def build_lexicon(store: Store, groups: tuple[str, ...] | None) -> Lexicon:
@@ -50,7 +63,7 @@ def build_lexicon(store: Store, groups: tuple[str, ...] | None) -> Lexicon:
     people = store.people()
     acronyms.add_aliases((p.name, p.aliases) for p in people)
     names = tuple(sorted({p.name for p in people if " " in p.name}, key=len, reverse=True))
-    return Lexicon(Speller(counts), acronyms, names)
+    return Lexicon(Speller(counts), acronyms, names, stems_of(" ".join(counts)))
 
 
 @dataclass(frozen=True)

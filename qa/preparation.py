@@ -28,6 +28,7 @@ class PreparedQuestion:
     corrected: str | None  # the standalone question with its typos corrected, if any were
     search: str  # what retrieval searches: standalone + original words + expansions
     previous: str | None  # the previous question, standalone, when this one is a follow-up
+    unknown_share: float = 0.0  # of its content words, the share the corpus never uses
     timings_ms: dict[str, float] = field(default_factory=dict)
 
 
@@ -70,7 +71,7 @@ def prepare_question(
     return PreparedQuestion(
         question=question, standalone=corrected, rewritten=rewritten,
         corrected=corrected if corrections else None, search=search, previous=previous,
-        timings_ms=timings,
+        unknown_share=lexicon.unknown_share(corrected), timings_ms=timings,
     )  # fmt: skip
 
 

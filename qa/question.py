@@ -85,10 +85,13 @@ PATTERNS: dict[str, list[tuple[re.Pattern[str], QuestionType, AnswerType]]] = {
         (re.compile(r"\bhow (?:do|can|should|would|could|must|did) (?:i|we|you|one|they)\b"
                     r"|^how to\b|\bhow is (?:\w+ ){0,3}(?:done|set up|configured|deployed)\b"
                     r"|\bwhat (?:are|were) the steps\b|\bsteps? (?:to|for)\b|\bprocedure\b"
-                    r"|\bwhat (?:is|'s) the (?:process|procedure) (?:to|for)\b"),
+                    r"|\bwhat (?:is|'s) the (?:process|procedure) (?:to|for)\b"
+                    r"|\bwhat (?:should|must) (?:[\w-]+ ){1,4}do\b"),
          Q.procedure, A.steps),  # fmt: skip
         (re.compile(rf"\bhow much\b.*\b(?:{MONEY_WORDS})\b|\bhow much money\b|\bwhat "
                     rf"(?:is|was|are|were) (?:the |our )?(?:[\w-]+ ){{0,3}}(?:{MONEY_WORDS})\b"
+                    r"|\bhow much (?:does|do|did|will|would) .* (?:adds?|saves?)\b.*\bper "
+                    r"(?:month|year|week|day|night|person|head)\b"
                     r"|\bhow much (?:does|do|did|will|would) .* (?:cost|pay|spend|charge)"),
          Q.quantity, A.money),  # fmt: skip
         # "How long is the Rhine?" asks for a length; "how long do we keep..." for a duration.

@@ -42,9 +42,10 @@ from kenning.qa.extractive import Sentence, choose_sentences
 from kenning.qa.lexicon import LexiconCache
 from kenning.qa.messages import abstain_text
 from kenning.qa.preparation import PreparedQuestion, prepare_question
-from kenning.qa.question import content_terms, stems_of
+from kenning.qa.question import QuestionType, analyse, content_terms, stems_of
 from kenning.qa.reader import LOCAL, ScopedReader
 from kenning.qa.spelling import english_words
+from kenning.qa.units import holds_steps
 from kenning.qa.uploads import save_uploads
 from kenning.schema import (
     AskResponse,
@@ -59,6 +60,7 @@ from kenning.schema import (
 
 Answerer = Literal["extractive", "llm"]
 MIN_NAMED_HEADING_WORDS = 2  # a one-word heading ("Steps") is named by too many questions
+MORE_STEPS = 2
 ANSWERERS: tuple[str, ...] = ("extractive", "llm")
 
 
@@ -119,18 +121,30 @@ def _first(retrieval: Retrieval, k: int) -> Retrieval:
 
 
 def _answer_passages(wide: Retrieval, k: int, question: str) -> Retrieval:
-    """The first k hits, and the first lower-ranked one whose own section heading the
-    question names in full ("What was the root cause of …" and a "Root cause" section that
-    ranked 6th): that section is what the question asks for."""
+    """The first k hits, then lower-ranked ones that hold what the question asks for: the
+    first whose own section heading the question names in full ("What was the root cause of
+    …" and a "Root cause" section that ranked 6th), and for a how-to question up to
+    `MORE_STEPS` sections of the best document that hold steps (a runbook's "Before you
+    start" and "Unplanned failover" rank below its introduction, which names the task)."""
     first = _first(wide, k)
+    hits, rowids = list(first.hits), list(first.rowids)
     asked = stems_of(question)
+    procedure = analyse(question).type is QuestionType.procedure
+    top = wide.hits[0].document_id if wide.hits else None
+    named_found, steps_found = False, 0
     for hit, rowid in zip(wide.hits[k:], wide.rowids[k:], strict=True):
         heading = hit.location.rsplit(" > ", 1)[-1] if " > " in hit.location else ""
         named = stems_of(" ".join(content_terms(heading)))
-        if len(named) >= MIN_NAMED_HEADING_WORDS and named <= asked:
-            return replace(first, hits=[*first.hits, replace(hit, rank=len(first.hits) + 1)],
-                           rowids=[*first.rowids, rowid])  # fmt: skip
-    return first
+        if not named_found and len(named) >= MIN_NAMED_HEADING_WORDS and named <= asked:
+            named_found = True
+        elif not (procedure and steps_found < MORE_STEPS and hit.document_id == top
+                  and holds_steps(hit.text)):  # fmt: skip
+            continue
+        else:
+            steps_found += 1
+        hits.append(replace(hit, rank=len(hits) + 1))
+        rowids.append(rowid)
+    return replace(first, hits=hits, rowids=rowids)
 
 
 def _abstain_text(experts: list[Expert], question: str) -> str:
@@ -380,19 +394,20 @@ class QAService:
             # A cosine across languages runs low: the question language's model decides.
             floor = 0.0
         mark = time.perf_counter()
+        unknown = prepared.unknown_share
         if not retrieval.hits or best < floor:
             text, citations, abstained = _abstain_text(experts, question), [], True
             yield "token", text
         elif chosen == "llm":
             text, citations = yield from self._answer_llm(question, retrieval.hits)
             if not citations:  # the reply failed the citation check: the extractive answer
-                text, citations = self._answer_extractive(question, retrieval)
+                text, citations = self._answer_extractive(question, retrieval, unknown)
                 yield "token", "\n\n" + (text or _abstain_text(experts, question))
             abstained = not citations
             if abstained:
                 text = _abstain_text(experts, question)
         else:
-            text, citations = self._answer_extractive(question, retrieval)
+            text, citations = self._answer_extractive(question, retrieval, unknown)
             abstained = not citations
             if abstained:
                 text = _abstain_text(experts, question)
@@ -411,9 +426,12 @@ class QAService:
             corrected_question=prepared.corrected,
         )  # fmt: skip
 
-    def _answer_extractive(self, question: str, retrieval: Retrieval) -> tuple[str, list[Citation]]:
+    def _answer_extractive(
+        self, question: str, retrieval: Retrieval, unknown_share: float = 0.0
+    ) -> tuple[str, list[Citation]]:
         """The answer units that answer the question, each with its `[n]`; nothing (no text,
-        no citations) when the abstention model judges that the passages do not answer."""
+        no citations) when the abstention model judges that the passages do not answer
+        (`unknown_share`: of the question's words, the share no readable passage uses)."""
         hits = retrieval.hits
         extract = choose_sentences(
             question, hits, self.parts.embedder(), self.settings.answer_sentences
@@ -421,8 +439,8 @@ class QAService:
         if extract.analysis is not None and self.settings.abstain_model:
             scores = [retrieval.dense_scores.get(r, 0.0) for r in retrieval.rowids]
             features = features_of_answer(extract.analysis, hits, scores, extract)
-            if should_abstain(features, model_for(features.language,
-                                                  self.settings.embedding_model)):  # fmt: skip
+            model = model_for(features.language, self.settings.embedding_model)
+            if should_abstain(features, model, unknown_share):
                 return "", []
         numbers: dict[int, int] = {}
         spans: dict[int, list[str]] = {}

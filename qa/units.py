@@ -5,9 +5,11 @@ list items, `|` table rows and code fences; plain lines from DOCX, HTML and PDF;
 lines for transcripts) becomes units a person can act on:
 
 - `procedure`: a numbered list, whole and renumbered ("1. … 2. …"), up to `MAX_STEPS` steps;
+  or numbered headings ("## 2. Promote to staging"), each step its heading and first paragraph;
 - `list`: a bulleted list, whole; `item`: one of its items;
 - `table_row`: a row with its column headers ("Location: Munich, Cap per night: €180");
-- `sentence`: a sentence of prose;
+- `sentence`: a sentence of prose; `paragraph`: a short paragraph of prose, whole (a how-to
+  answer often states the case in one sentence and what to do in the next);
 - `turn`: a speaker's turn in a transcript (`question` is set when the turn only asks);
 - `decision`, `action_item`: an item (or sentence) of a meeting's decisions or actions;
 - `section`: a post-mortem section (root cause, impact, lessons...) as its first paragraph.
@@ -31,6 +33,7 @@ class UnitKind(StrEnum):
     item = "item"
     table_row = "table_row"
     sentence = "sentence"
+    paragraph = "paragraph"
     turn = "turn"
     decision = "decision"
     action_item = "action_item"
@@ -61,6 +64,17 @@ class Unit:
 
 
 MAX_STEPS = 12
+PARAGRAPH_WORDS = 60  # a longer paragraph is no unit of its own (its sentences are)
+STEP_WORDS = 30  # a numbered heading's step shows its first paragraph up to about this
+# A step's heading ("2. Promote to staging"), not a numbered question or sentence ("3. A
+# customer was charged twice.", "4. Why did the ETA change?").
+NUMBERED_HEADING = re.compile(r"^(?P<number>\d{1,2})[.)]\s+\S.*(?<![.?!])$")
+RULE_LINE = re.compile(r"^\s*(?:-{3,}|={3,}|_{3,}|\*{3,})\s*$")
+# HTML elements an export leaves inline; anything else in angle brackets is text
+# ("lark promote <service>", "a <= b") and stays.
+HTML_TAGS = (r"a|abbr|b|big|blockquote|br|center|cite|code|col|colgroup|dd|del|details|dfn|div|"
+             r"dl|dt|em|font|h[1-6]|hr|i|img|ins|kbd|li|mark|ol|p|pre|q|s|samp|small|span|"
+             r"strike|strong|sub|summary|sup|table|tbody|td|tfoot|th|thead|tr|tt|u|ul|var")
 SECTION_WORDS = 90  # a post-mortem section unit is cut (at a sentence) past this many words
 # A sentence ends at . ! ? before a capital or a digit, but not after an initial ("John B.
 # Weller"), a common abbreviation or a step number ("1. Open a shell"); in an answer, the `[n]`
@@ -116,7 +130,7 @@ ACTION_TEXT = re.compile(
 MARKDOWN_SUBS = (
     (re.compile(r"!\[([^\]]*)\]\([^)]*\)"), r"\1"),  # images
     (re.compile(r"\[([^\]]+)\]\((?:[^()\s]|\([^)]*\))+\)"), r"\1"),  # links
-    (re.compile(r"</?[a-zA-Z][^>]{0,80}>"), " "),  # inline HTML tags
+    (re.compile(rf"</?(?:{HTML_TAGS})\b[^<>]{{0,80}}/?>", re.I), " "),  # inline HTML tags
     (re.compile(r"^\s*>\s?", re.M), ""),  # block quotes
     (re.compile(r"^\s*#{1,6}\s+", re.M), ""),  # headings
     (re.compile(r"\[[ xX]\]\s*"), ""),  # task boxes
@@ -159,6 +173,22 @@ def clean_speech(text: str) -> str:
 def sentences_of(text: str) -> list[str]:
     """The sentences of one paragraph (split after . ! ? before a capital or a digit)."""
     return [s.strip() for s in SENTENCE_END.split(" ".join(text.split())) if s.strip()]
+
+
+def underlined_headings(text: str) -> str:
+    """Plain-text headings made Markdown ones: a line underlined with dashes or equals signs
+    (Markdown's setext headings, as plain-text FAQs write them) becomes "## line"; any other
+    rule line goes (it separates, it says nothing)."""
+    lines = text.split("\n")
+    for i, line in enumerate(lines):
+        if not RULE_LINE.match(line):
+            continue
+        above = lines[i - 1] if i else ""
+        if above.strip() and not RULE_LINE.match(above) and not TABLE_ROW.match(above) and (
+                not HEADING.match(above)):  # fmt: skip
+            lines[i - 1] = f"## {above.strip()}"
+        lines[i] = ""
+    return "\n".join(lines)
 
 
 def trim_fragments(text: str) -> str:
@@ -311,13 +341,60 @@ def split_units(text: str, kind: str = "document", location: str = "") -> list[U
         return _transcript_units(text)
     heading = heading_of(location)
     units: list[Unit] = []
-    for block in _blocks(trim_fragments(text), heading):
+    blocks = _blocks(underlined_headings(trim_fragments(text)), heading)
+    steps = _heading_steps(blocks)
+    if steps is not None:
+        shown, raw, under = steps
+        units.append(Unit(UnitKind.procedure, shown, 0, under, raw=raw))
+    for block in blocks:
         for unit_kind, shown, raw in _block_units(block):
             shown = shown.strip()
             if len(shown.split()) >= 2 or unit_kind in (UnitKind.table_row, UnitKind.item):
                 units.append(Unit(unit_kind, shown, len(units), block.heading,
                                   question=shown.endswith("?"), raw=raw))  # fmt: skip
     return units
+
+
+def _heading_steps(blocks: list[_Block]) -> tuple[str, str, str] | None:
+    """(clean text, raw text, first heading) of the procedure that numbered headings make
+    ("## 2. Promote to staging" …), each step its heading and the start of its first
+    paragraph (with the command a paragraph ending in ":" introduces); None when fewer than
+    two numbered headings follow each other."""
+    steps: list[str] = []
+    raws: list[str] = []
+    seen: list[str] = []
+    first = ""
+    for i, block in enumerate(blocks):
+        match = NUMBERED_HEADING.match(block.heading)
+        if not match or block.heading in seen:
+            continue
+        if seen and int(match.group("number")) != int(NUMBERED_HEADING.match(
+                seen[-1]).group("number")) + 1:  # fmt: skip
+            break
+        seen.append(block.heading)
+        first = first or block.heading
+        body = clean_text(" ".join(block.lines))
+        if block.kind == "paragraph" and body.endswith(":") and i + 1 < len(blocks) and (
+                blocks[i + 1].kind == "code" and blocks[i + 1].heading == block.heading):
+            body = f"{body} {clean_text(' '.join(blocks[i + 1].lines))}"  # fmt: skip
+        kept: list[str] = []
+        for sentence in sentences_of(body):
+            if kept and len(" ".join(kept).split()) + len(sentence.split()) > STEP_WORDS:
+                break
+            kept.append(sentence)
+        # Numbered as the document numbers them: a chunk may start at step 2.
+        steps.append(f"{block.heading}: {' '.join(kept)}" if kept else block.heading)
+        raws.append(block.heading)
+        if len(steps) >= MAX_STEPS:
+            break
+    if len(steps) < 2:
+        return None
+    return "\n".join(steps), "\n".join(raws), first
+
+
+def holds_steps(text: str) -> bool:
+    """Whether a passage holds a procedure: a numbered list or numbered headings."""
+    return any(u.kind is UnitKind.procedure for u in split_units(text))
 
 
 def heading_of(location: str) -> str:
@@ -351,6 +428,8 @@ def _block_units(block: _Block) -> list[tuple[UnitKind, str, str]]:
     in_section = SECTION_HEADING.search(block.heading)
     for number, line in enumerate(block.lines):
         sentences = sentences_of(line)
+        if 2 <= len(sentences) and len(line.split()) <= PARAGRAPH_WORDS and not in_section:
+            out.append((UnitKind.paragraph, clean_text(line), line))
         if in_section and number == 0 and len(sentences) > 1:
             kept: list[str] = []
             for sentence in sentences:

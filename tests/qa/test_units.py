@@ -152,6 +152,9 @@ def test_wrapped_markdown_lines_are_joined_but_exported_elements_are_not() -> No
         ("| Munich | €180 |", "Munich €180"),
         ("keep snake_case_names and 2*3*4 as they are", "keep snake_case_names and 2*3*4 as "
                                                         "they are"),  # fmt: skip
+        ("Run `lark promote <service> --to production`", "Run lark promote <service> --to "
+                                                         "production"),  # fmt: skip
+        ("A <b>bold</b> move<br/>then <span class='x'>this</span>", "A bold move then this"),
     ],
 )
 def test_clean_text(raw: str, clean: str) -> None:
@@ -177,3 +180,33 @@ def test_page_footers_never_reach_a_unit() -> None:
 )
 def test_heading_of_location(location: str, heading: str) -> None:
     assert heading_of(location) == heading
+
+
+def test_numbered_headings_are_one_procedure_numbered_as_the_document_numbers_them() -> None:
+    # A chunk of a deploy guide that starts at its second step.
+    text = ("## 2. Promote to staging\nCI opens a merge request. Merge it; Argo CD syncs staging."
+            "\n\n## 3. Promote to production\nRun:\n```\nlark promote <service> --to production"
+            "\n```\nThis opens a second merge request.\n\n## 4. Watch the canary\nThe rollout "
+            "aborts by itself if errors rise.")  # fmt: skip
+    procedure = split_units(text, location="Deploying > Steps")[0]
+    assert procedure.kind is UnitKind.procedure
+    assert procedure.text.splitlines() == [
+        "2. Promote to staging: CI opens a merge request. Merge it; Argo CD syncs staging.",
+        "3. Promote to production: Run: lark promote <service> --to production",
+        "4. Watch the canary: The rollout aborts by itself if errors rise.",
+    ]
+
+
+def test_underlined_plain_text_headings_head_their_paragraphs() -> None:
+    # A plain-text FAQ: each question underlined, its answer a paragraph below.
+    faq = ("-" * 40 + "\n3. A customer was charged twice.\n" + "-" * 40 + "\nLook up both "
+           "captures in the admin tool. Do not refund manually: the reconciliation job does.\n\n"
+           + "-" * 40 + "\n4. Why did the ETA change?\n" + "-" * 40 + "\nETAs are recalculated "
+           "every two minutes.")  # fmt: skip
+    units = split_units(faq)
+    paragraph = next(u for u in units if u.kind is UnitKind.paragraph)
+    assert paragraph.heading == "3. A customer was charged twice."
+    assert paragraph.text.startswith("Look up both captures") and "---" not in paragraph.text
+    assert not any("---" in u.text for u in units)
+    # Numbered questions are headings, not the steps of a procedure.
+    assert not any(u.kind is UnitKind.procedure for u in units)
