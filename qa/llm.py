@@ -1,6 +1,10 @@
 """The optional LLM answerer: any LangChain chat model, or a local GGUF model.
 
-The prompt numbers the passages; the reply is checked by `kenning.qa.citations`.
+The prompt numbers the passages; the reply is checked by `kenning.qa.citations`. Each passage
+is given as the extractive answerer reads it: its answer units in order (`qa/units.py`), in
+clean text — a table row with its column headers, a list or procedure whole, a paragraph or a
+speaker's turn once — so a small model reads "Location: Munich, Cap per night: €180" rather
+than Markdown pipes.
 """
 
 from __future__ import annotations
@@ -9,6 +13,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from kenning.config import Settings
+from kenning.qa.units import heading_of, split_units
 from kenning.schema import Hit
 
 SYSTEM_PROMPT = (
@@ -27,9 +32,27 @@ def build_messages(question: str, hits: list[Hit]) -> list[Any]:
     passages = []
     for n, hit in enumerate(hits, start=1):
         where = f" — {hit.location}" if hit.location else ""
-        passages.append(f"[{n}] {hit.title}{where}\n{hit.text[:MAX_PASSAGE_CHARS]}")
+        passages.append(f"[{n}] {hit.title}{where}\n{passage_text(hit)[:MAX_PASSAGE_CHARS]}")
     user = "Passages:\n\n" + "\n\n".join(passages) + f"\n\nQuestion: {question}\nAnswer:"
     return [SystemMessage(content=SYSTEM_PROMPT), HumanMessage(content=user)]
+
+
+def passage_text(hit: Hit) -> str:
+    """A passage as its answer units, one per line, each said once: a unit inside the one
+    before (an item of its list, a sentence of its paragraph or turn) is left out."""
+    lines: list[str] = []
+    container = ""
+    heading = heading_of(hit.location)
+    for unit in split_units(hit.text, hit.kind, hit.location):
+        if container and unit.text.rstrip(" …") in container:
+            continue
+        if unit.heading and unit.heading != heading:  # a heading inside the passage
+            heading = unit.heading
+            lines.append(f"{heading}:")
+        shown = f"{unit.speaker}: {unit.text}" if unit.speaker else unit.text
+        lines.append(shown)
+        container = unit.text
+    return "\n".join(lines) or hit.text
 
 
 def create_chat_model(settings: Settings) -> Any:

@@ -9,7 +9,9 @@ import pytest
 from fastapi.testclient import TestClient
 
 from kenning.api.app import create_app
+from kenning.qa.llm import build_messages
 from kenning.qa.llm_local import create_local_chat_model, smollm2_path
+from kenning.schema import Hit
 
 
 @pytest.fixture(scope="module")
@@ -79,3 +81,19 @@ def test_a_follow_up_is_condensed_by_the_real_model_or_rewritten_without_it(good
     if sane_rewrite(condensed, "and who restarted it?", history):
         assert response.rewritten_question == condensed
     assert "wombat" in response.rewritten_question.lower()
+
+
+def test_the_prompt_gives_each_passage_as_clean_answer_units() -> None:
+    hotels = Hit(1, 1.0, "d1", "Travel policy", "travel.md", "document",
+                 "Nightly caps, including taxes:\n| Location | Cap per night |\n|---|---|\n"
+                 "| Munich, Vienna | €180 |\n\n## Steps\n1. Open a **shell**.\n2. Run `make`.",
+                 "Travel policy > Hotels", None, None, [])  # fmt: skip
+    sync = Hit(2, 0.9, "d2", "Sync", "sync.vtt", "transcript",
+               "Ana: Hello there. We ship on Monday.", "00:00:01–00:00:09", 1.0, 9.0, ["Ana"])
+    prompt = build_messages("What is the hotel cap in Munich?", [hotels, sync])[1].content
+    assert "[1] Travel policy — Travel policy > Hotels\nNightly caps, including taxes:\n" in prompt
+    assert ("Location: Munich, Vienna, Cap per night: €180\nSteps:\n1. Open a shell.\n2. Run make."
+            in prompt)
+    assert "|" not in prompt and "**" not in prompt and "`" not in prompt
+    # A turn is given once, not again sentence by sentence.
+    assert prompt.count("We ship on Monday.") == 1 and "Ana: Hello there." in prompt
