@@ -167,6 +167,8 @@ DIALOGUE = re.compile(
 TABLE_ROW = re.compile(r"^\s*\|(.+)\|\s*$")
 HANDLE_WITH_DIGITS = re.compile(r"[A-Za-z][A-Za-z_-]{2,}\d{2,}[A-Za-z]*")  # jackh726, Fishrock123
 ACTION_PREFIX = re.compile(r"^\s*\**(?:action items?|action|ai|todo)\**\s*:\**\s*", re.I)
+# The date an action item was given: "[2021-03-30]: Taylor to write up a summary".
+DATED = re.compile(r"^\s*\[?\d{4}[-./]\d{1,2}[-./]\d{1,2}\]?\s*[:–-]?\s*")
 LINK = re.compile(r"\[([^\]]*)\]\([^)]*\)")
 URL = re.compile(r"<?https?://\S+>?")
 
@@ -253,12 +255,14 @@ def mentions_from_meta(meta: dict[str, object]) -> list[tuple[str, str, str]]:
 def action_owner(item: str) -> str | None:
     """Who an action item is assigned to, if it says ("Invite Ryan to present" names the
     person invited, not the owner)."""
-    item = ACTION_PREFIX.sub("", item)
+    item = DATED.sub("", ACTION_PREFIX.sub("", item))
     for pattern in ACTION_PATTERNS:
         match = pattern.search(item)
         if match:
             who = clean_name(match.group("who"))
-            if plausible(who) and who.split()[0].lower() not in IMPERATIVES:
+            # "Allow: helps you retain ...", "Reason to do so: ..." are not assignments.
+            if (plausible(who) and who.split()[0].lower() not in IMPERATIVES
+                    and who.lower() not in NOT_SPEAKERS | STATUS_WORDS | NOT_PEOPLE):  # fmt: skip
                 return who
     return None
 
@@ -433,11 +437,12 @@ def mentions_from_text(
             if (in_actions and is_bullet) or re.search(r"\bACTION\b", line):
                 who = action_owner(item)
                 if who:
-                    out.append(("action_owner", who, item[:200]))
+                    out.append(("action_owner", who, anchor_text(item)[:200]))
                     continue
-            subject = ACTION_SUBJECT.match(ACTION_PREFIX.sub("", item))
+            subject = ACTION_SUBJECT.match(DATED.sub("", ACTION_PREFIX.sub("", item)))
             if subject and clean_name(subject.group("who")).lower() in roster:
-                out.append(("action_owner", clean_name(subject.group("who")), item[:200]))
+                out.append(("action_owner", clean_name(subject.group("who")),
+                            anchor_text(item)[:200]))
             out += [(role, name, anchor(line))
                     for role, name in _line_roles(line, roster, signed=first)]  # fmt: skip
         first = False

@@ -74,6 +74,9 @@ def test_meeting_notes_name_attendees_facilitator_and_action_owners() -> None:
         ("ACTION (Amara Okafor): benchmark the solver", "Amara Okafor"),
         ("Migrate the ledger (owner: Bob Stone)", "Bob Stone"),
         ("We should look into it", None),
+        ("[2021-03-30]: Taylor to write up a summary of the ptr cast discussion", "Taylor"),
+        ("Allow: Helps you retain compatibility with older versions of Rust", None),
+        ("Reason to do so: it would create an inconsistency", None),
     ],
 )
 def test_action_item_owners(item: str, owner: str | None) -> None:
@@ -223,6 +226,23 @@ RUST_DETAILS = """# T-Lang Meeting: Current meeting
 - People in attendance: forgot to record :)
 - Host: the team will meet again next week
 """
+RUST_TRIAGE = """# T-lang meeting agenda
+
+## Attendance
+
+* Team members: Niko, Josh, Scott, Taylor, Felix
+
+## Action item review
+
+- [ ] [2021-03-17]: Taylor to close RFC 2375
+    - Question though: would we want to lint on trait imports?
+        - Warn by default: Keeps you compatible with the newest version
+        - Allow: Helps you retain compatibility with older versions of Rust
+
+### "Implement new lint for detecting buggy pointer-to-int casts" rust#81789
+
+- [ ] [2021-03-30]: Taylor to write up a summary of the `ptr` cast discussion
+"""
 DEPOTS = """# Depot rollout
 
 ## Status
@@ -233,6 +253,21 @@ DEPOTS = """# Depot rollout
 - Owner: Jane Doe <jane.doe@corp.example>, @bstone and ops.lead@corp.example
 - **Shepherd:** coordinates and then reports back to the steering group
 """
+
+
+def test_dated_action_items_name_their_owner_and_option_labels_name_nobody(tmp_path) -> None:
+    with KnowledgeBase(tmp_path / "kb", hash_settings(tmp_path / "kb")) as kb:
+        note = tmp_path / "notes" / "2021-04-20.md"
+        note.parent.mkdir()
+        note.write_text(RUST_TRIAGE, encoding="utf-8")
+        assert not kb.ingest([note.parent]).failed
+        rows = kb.store.evidence_of(list(kb.store.sources()))
+    actions = {(r["name"], r["detail"]) for r in rows if r["role"] == "action_owner"}
+    # The detail is the item as a passage's anchors are compared (no markup), so that
+    # ranking finds it in the passage that holds it.
+    assert ("Taylor", "[2021-03-30]: Taylor to write up a summary of the ptr cast discussion"
+            ) in actions  # fmt: skip
+    assert not {r["name"] for r in rows} & {"Allow", "Warn", "Question", "Reason"}
 
 
 def test_label_lines_store_the_people_they_list_and_nobody_for_a_sentence(tmp_path) -> None:
