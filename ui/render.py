@@ -8,6 +8,7 @@ the catalogues (`kenning.ui.catalogues`) in the reader's language.
 
 from __future__ import annotations
 
+import mimetypes
 import re
 from html import escape
 from urllib.parse import quote
@@ -33,6 +34,31 @@ def esc(value: object) -> str:
 def source_url(document_id: str) -> str:
     """The API address that serves a document's stored source file."""
     return f"/v1/documents/{quote(document_id, safe='')}/source"
+
+
+PAGE = re.compile(r"\bpage (\d+)\b")
+FRAGMENT_WORDS = 6
+
+
+def passage_url(citation: Citation) -> str:
+    """The source file opened at the passage: a PDF at its page (`#page=N`), a recording at
+    its start (a media fragment, `#t=SECONDS`, which the browser's player seeks to), any other
+    text at the passage's first words (a text fragment, `#:~:text=…`, which the browser
+    scrolls to and highlights; a file type it cannot show opens as a download)."""
+    url = source_url(citation.document_id)
+    kind = mimetypes.guess_type(citation.source)[0] or ""
+    page = PAGE.search(citation.location)
+    if kind == "application/pdf":
+        return f"{url}#page={page.group(1)}" if page else url
+    if kind.startswith(("audio/", "video/")):
+        return f"{url}#t={int(citation.start)}" if citation.start is not None else url
+    quoted = (citation.highlights or [citation.text])[0]
+    if citation.kind == "transcript":  # a cue's first words, after its "Speaker:" label
+        quoted = re.sub(r"^[^:\n]{1,60}:\s+", "", quoted.strip())
+    words = quoted.split()[:FRAGMENT_WORDS]
+    if not words:
+        return url
+    return f"{url}#:~:text={quote(' '.join(words), safe='')}"
 
 
 def person_url(person_id: str) -> str:
@@ -141,7 +167,7 @@ def source_card(
   <div class="kn-location">{esc(location_label(citation, lang))}</div>
   {speakers}
   <blockquote class="kn-snippet">{passage}</blockquote>
-  <a class="kn-open" href="{esc(source_url(citation.document_id))}" target="_blank"
+  <a class="kn-open" href="{esc(passage_url(citation))}" target="_blank"
      rel="noopener">{esc(tr("open_source", lang, title=citation.title))}</a>
 </article>"""
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import mimetypes
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Query, UploadFile
@@ -51,9 +52,13 @@ def get_document(document_id: str, service: ServiceDep) -> dict[str, object]:
 
 @router.get("/{document_id}/source", response_class=FileResponse)
 def get_source(document_id: str, service: ServiceDep) -> FileResponse:
-    """The stored source file of a document (text formats as plain text)."""
+    """The stored source file of a document: text formats as plain text, a recording as
+    audio or video (so the browser's player opens it, at `#t=SECONDS` when a citation links
+    there)."""
     path = service.reader.source_path(document_id)
-    media_type = BINARY_MEDIA_TYPES.get(path.suffix.lower(), "text/plain; charset=utf-8")
+    guessed = mimetypes.guess_type(path.name)[0] or ""
+    media_type = BINARY_MEDIA_TYPES.get(path.suffix.lower()) or (
+        guessed if guessed.startswith(("audio/", "video/")) else "text/plain; charset=utf-8")
     return FileResponse(
         path, media_type=media_type, filename=path.name, content_disposition_type="inline",
         headers={"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "sandbox"},

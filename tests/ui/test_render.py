@@ -14,6 +14,7 @@ from kenning.ui.passage import excerpt, passage_html
 from kenning.ui.render import (
     answer_html,
     experts_html,
+    passage_url,
     query_terms,
     sources_html,
     term_pattern,
@@ -182,3 +183,21 @@ def test_sign_in_page_follows_the_language() -> None:
     french = login_page("/ui/", tr("key_not_valid", "fr"), "fr")
     assert '<html lang="fr">' in french and ">Se connecter</button>" in french
     assert "Cette clé n&#x27;est pas valide." in french and "Clé d&#x27;API" in french
+
+
+def test_open_source_links_go_to_the_passage_not_the_top_of_the_file() -> None:
+    base = "/v1/documents/doc-1/source"
+    pdf = citation(source="/docs/review.pdf", location="page 2", text="Mapforge (High risk)")
+    assert passage_url(pdf) == f"{base}#page=2"
+    recording = citation(source="/rec/sync.m4a", kind="transcript", start=121.6, end=180.0,
+                         location="00:02:01–00:03:00", text="Hannah: Agents never delete.")
+    assert passage_url(recording) == f"{base}#t=121"
+    # Text: the first words of what the answer quotes (else of the passage), as a text
+    # fragment the browser scrolls to; a transcript cue without its speaker label.
+    quoted = citation(highlights=["Fail over the payments database, then fence it"])
+    words = "Fail%20over%20the%20payments%20database%2C%20then"
+    assert passage_url(quoted) == f"{base}#:~:text={words}"
+    vtt = citation(source="/t/review.vtt", kind="transcript", start=3.0,
+                   text="Mei Lin: The catch is memory, again.")  # fmt: skip
+    assert passage_url(vtt) == f"{base}#:~:text=The%20catch%20is%20memory%2C%20again."
+    assert 'href="/v1/documents/doc-1/source#page=2"' in sources_html([pdf], "risk")

@@ -16,12 +16,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
 from support import DATA, hash_settings
 
 from kenning import KnowledgeBase
+from kenning.api.app import create_app
 from kenning.errors import ParseError
 from kenning.ingest.parsers import audio, parser_for
 from kenning.ingest.sources import discover
+from kenning.ui.render import passage_url
 
 SIDECARS = DATA / "audio"
 SENTENCE = (
@@ -115,6 +118,19 @@ def test_speech_is_found_with_timestamps_inside_the_clip(transcribed) -> None:
     assert document is not None and document["title"] == "Budget review"
     assert document["meta"]["language"] == "en"
     assert document["meta"]["duration"] == pytest.approx(duration, abs=0.05)
+
+
+@pytest.mark.slow
+def test_a_cited_recording_opens_in_the_player_at_its_passage(transcribed) -> None:
+    kb, wav = transcribed
+    answer = kb.ask("What about the warehouse batteries before winter?")
+    citation = next(c for c in answer.citations if c.source == str(wav))
+    url = passage_url(citation)
+    assert url.endswith(f"#t={int(citation.start)}")
+    with TestClient(create_app(kb=kb, ui=False)) as client:
+        served = client.get(url.split("#")[0])
+    assert served.status_code == 200 and served.headers["content-type"] == "audio/x-wav"
+    assert served.content == wav.read_bytes()
 
 
 @pytest.mark.slow
