@@ -30,9 +30,18 @@ from kenning.index.retriever import Retrieval
 from kenning.index.store import Store
 from kenning.schema import SCOPED_ROLES, Expert, ExpertEvidence, Hit, anchor_text
 
-# Passages the ranking was tuned on: the service retrieves this many for experts (answers use
-# their own k). QMSum val expert@1 0.64 with 5, 0.69 with 10, 0.67 with 15.
-EXPERT_HITS = 10
+# Passages the ranking reads: the service retrieves this many for experts (answers use their
+# own k). Notes need depth: an agenda item's owner is named in one passage of one meeting among
+# many that discussed the topic, and BM25's best passage often fuses below 10th (rust-lang
+# minutes expert@3 0.706 with 10, 0.824 with 20, 0.853 with 30 and 40); a passage's weight
+# decays with its rank, so lower ones add little unless they hold the item asked about.
+EXPERT_HITS = 30
+# Transcripts count only in the first TRANSCRIPT_HITS passages: there, who spoke lower down is
+# more noise than evidence (QMSum val expert@1 0.64 with 5, 0.69 with 10, 0.67 with 15).
+TRANSCRIPT_HITS = 10
+# The query's similarity to its best passage (a confidence feature) is read over the first
+# SIMILARITY_HITS passages, as it was when the confidence model was fitted.
+SIMILARITY_HITS = 10
 SAY_DECAY = 0.25  # weight of the i-th passage for what was said: 1 / (i + 1) ** SAY_DECAY
 # In notes, people who talk in every meeting would outvote the owner of the matched item if
 # lower passages counted as much as in a transcript (where they are the same discussion).
@@ -341,7 +350,8 @@ def _named(question: str, tallies: dict[str, _Tally], mentions: dict[str, set[st
 
 
 def _score(retrieval: Retrieval, store: Store, question: str) -> dict[str, _Tally]:
-    hits = retrieval.hits
+    hits = [h for i, h in enumerate(retrieval.hits)
+            if i < TRANSCRIPT_HITS or h.kind != "transcript"]  # fmt: skip
     evidence = store.evidence_of(list(dict.fromkeys(h.document_id for h in hits)))
     by_document: dict[str, list[dict]] = defaultdict(list)
     mentions: dict[str, set[str]] = defaultdict(set)
@@ -477,7 +487,8 @@ def rank_all(retrieval: Retrieval, store: Store, k: int = 5, question: str = "")
     total = sum(t.score for t in ordered)
     top = ordered[0].score if ordered else 0.0
     runner_up = ordered[1].score if len(ordered) > 1 else 0.0
-    similarity = retrieval.best_dense_score()
+    similarity = max((retrieval.dense_scores.get(r, 0.0)
+                      for r in retrieval.rowids[:SIMILARITY_HITS]), default=0.0)  # fmt: skip
     experts: list[Expert] = []
     for position, tally in enumerate(ordered[:k]):
         items = sorted(tally.items.items(), key=lambda kv: -kv[1][0])

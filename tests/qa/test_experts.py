@@ -208,3 +208,29 @@ def test_a_role_speaker_is_named_only_when_written_as_a_name(tmp_path) -> None:
         asked = "What did the User Interface say about the buttons?"
         ranked = rank_all(kb.qa.retrieve(asked, k=EXPERT_HITS), kb.store, k=3, question=asked)
         assert ranked[0].name == "User Interface"
+
+
+def test_an_item_owner_in_a_passage_below_the_tenth_is_found(tmp_path) -> None:
+    """Fourteen meetings discuss the ledger freeze; the one that names its owner ranks 15th."""
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    for i in range(14):
+        (notes / f"2026-02-{i + 1:02d}-sync.md").write_text(
+            f"# Platform sync {i + 1}\n\n## Ledger freeze\n\n"
+            "Bob Stone: the ledger freeze window slipped again, the freeze checks are slow.\n"
+            "Carla Diaz: the ledger freeze window needs the freeze checks before the ledger copy.\n"
+            "Bob Stone: agreed, the ledger freeze stays on the agenda.\n"
+        )
+    (notes / "2026-01-05-planning.md").write_text(
+        "# Planning\n\n## Shepherded items\n\n**ledger freeze window (Mara Lind)**\n\n"
+        "- Mara drafted the runbook for the window; next step is a dry run in staging.\n\n"
+        "**cache eviction (Ana Pereira)**\n\n- No progress this week.\n"
+    )
+    with KnowledgeBase(tmp_path / "kb", hash_settings(tmp_path / "kb")) as kb:
+        assert not kb.ingest([notes]).failed
+        question = "Who should I ask about the ledger freeze window?"
+        retrieval = kb.qa.retrieve(question, k=EXPERT_HITS)
+        ranks = [i for i, h in enumerate(retrieval.hits) if h.source.endswith("planning.md")]
+        assert ranks and ranks[0] >= 10  # below the first ten passages
+        names = [e.name for e in rank_all(retrieval, kb.store, k=3, question=question)]
+    assert "Mara Lind" in names[:2] and "Ana Pereira" not in names[:2]
