@@ -247,21 +247,32 @@ def shard(
     out: Annotated[
         Path, typer.Option("--out", help="Folder for the shard-NN folders.")
     ] = Path("shards"),
+    publish: Annotated[
+        bool, typer.Option("--publish", help="Publish the split as OUT's next snapshot and make "
+                           "it current (servers of OUT switch to it).")
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Split a knowledge base by document into shards, each an ordinary knowledge base;
     `kenning search --shards OUT` searches them as one."""
     from kenning.distributed.shards import split_knowledge_base
+    from kenning.distributed.snapshots import publish_snapshot
 
     settings = _settings(kb)
     try:
-        summary = split_knowledge_base(settings.home, shards, out, settings)
+        if publish:
+            published = publish_snapshot(settings.home, out, shards, settings)
+            summary = published["shards"]
+        else:
+            summary = split_knowledge_base(settings.home, shards, out, settings)
     except KenningError as exc:
         typer.secho(f"error: {exc}", fg="red", err=True)
         raise typer.Exit(2) from exc
     if as_json:
-        typer.echo(json.dumps({"shards": summary}, indent=2))
+        typer.echo(json.dumps(published if publish else {"shards": summary}, indent=2))
         return
+    if publish:
+        typer.echo(f"published snapshot {published['version']} of {out}")
     for part in summary:
         typer.echo(f"{part['folder']}: {part['documents']} documents, {part['chunks']} chunks")
 
@@ -348,6 +359,14 @@ def serve(
         int, typer.Option("--replicas", min=1, help="With --ray: replicas of each shard and "
                           "of the server."),
     ] = 1,
+    min_replicas: Annotated[
+        int | None, typer.Option("--min-replicas", min=1, help="With --ray and --max-replicas: "
+                                 "the fewest replicas autoscaling keeps (default 1)."),
+    ] = None,
+    max_replicas: Annotated[
+        int | None, typer.Option("--max-replicas", min=1, help="With --ray: autoscale each "
+                                 "shard and the server up to this many replicas."),
+    ] = None,
 ) -> None:
     """Serve the HTTP API (and the UI) on HOST:PORT."""
     import uvicorn
@@ -360,7 +379,8 @@ def serve(
             typer.secho("error: --watch is not served with --ray (shards are read-only)",
                         fg="red", err=True)  # fmt: skip
             raise typer.Exit(2)
-        _serve_on_ray(ray, settings, shards, replicas, host, port, create_app)
+        _serve_on_ray(ray, settings, shards, (replicas, min_replicas, max_replicas), host, port,
+                      create_app)  # fmt: skip
         return
     if shards is not None:
         typer.secho("error: --shards is served with --ray", fg="red", err=True)
@@ -377,21 +397,26 @@ def serve(
 
 
 def _serve_on_ray(
-    address: str, settings: Settings, shards: Path | None, replicas: int, host: str, port: int,
+    address: str, settings: Settings, shards: Path | None,
+    counts: tuple[int, int | None, int | None], host: str, port: int,
     create_app: Any,  # noqa: ANN401
 ) -> None:  # fmt: skip
     """Deploy the server on Ray Serve and keep it until Ctrl-C (then delete it)."""
     from kenning.distributed.serving import serve_on_ray
 
+    replicas, low, high = counts
     try:
         served = serve_on_ray(address, shards, create_app, kb=settings.home, replicas=replicas,
-                              host=host, port=port, settings=settings)  # fmt: skip
+                              min_replicas=low, max_replicas=high, host=host, port=port,
+                              settings=settings)  # fmt: skip
     except (KenningError, OSError) as exc:
         typer.secho(f"error: {exc}", fg="red", err=True)
         raise typer.Exit(2) from exc
     what = shards if shards is not None else settings.home
     typer.echo(f"Kenning is serving {what} through Ray Serve on {served.url}  "
-               f"({len(served.shard_apps)} shard(s), {replicas} replica(s) each; Ctrl-C stops)")
+               f"({len(served.shard_apps)} shard(s), "
+               f"{replicas if high is None else f'{low or 1}-{high}'} replica(s) each; "
+               "Ctrl-C stops)")
     for line in _exposure_notes(settings, host):
         typer.secho(line, fg="yellow", err=True)
 

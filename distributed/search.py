@@ -58,13 +58,16 @@ class ShardedStore:
             `submit(method, *args)` that starts a call and returns a function awaiting it).
         names: the shards' names, for errors (default: shard-00, shard-01, ...).
         common_term_share: the common-term pruning's share (the `bm25_common_share` setting).
+        snapshot: the snapshot the shards' calls read now, when served from published
+            snapshots (part of the generation, so caches built from another are rebuilt).
     """
 
     def __init__(
         self, shards: Sequence[Any], names: Sequence[str] | None = None,
-        common_term_share: float = 1.0,
+        common_term_share: float = 1.0, snapshot: Callable[[], str | None] = lambda: None,
     ) -> None:  # fmt: skip
         self.shards = list(shards)
+        self.snapshot = snapshot
         self.count = len(self.shards)
         self.names = list(names) if names else [f"shard-{i:02d}" for i in range(self.count)]
         self.common_term_share = common_term_share
@@ -116,8 +119,9 @@ class ShardedStore:
 
     @property
     def generation(self) -> int:
-        """Changes whenever a shard's generation does (or a shard stops answering)."""
-        return hash(tuple(self.each("generation")))
+        """Changes whenever a shard's generation or the snapshot read does (or a shard stops
+        answering)."""
+        return hash((self.snapshot(), tuple(self.each("generation"))))
 
     def people(self) -> list[Person]:
         """Everyone in any shard (each shard holds the whole people table)."""
@@ -474,7 +478,11 @@ class ShardedKnowledgeBase:
     def open(
         cls, folder: Path, settings: Settings | None = None, embedder: Embedder | None = None
     ) -> ShardedKnowledgeBase:
-        """The shards in `folder` (its `shard-NN` subfolders)."""
+        """The shards in `folder` (its `shard-NN` subfolders), or in the current snapshot of
+        `folder` when it is a snapshot root (`snapshots.py`)."""
+        from kenning.distributed.snapshots import split_folder
+
+        folder = split_folder(Path(folder))
         folders = sorted(
             (p for p in Path(folder).iterdir() if SHARD_FOLDER.search(p.name) and p.is_dir()),
             key=lambda p: int(SHARD_FOLDER.search(p.name).group(1)),  # type: ignore[union-attr]

@@ -1,0 +1,298 @@
+"""Published snapshots (`kenning shard --publish`) and switching served replicas to them, and
+autoscaled replicas: a snapshot is published whole or not at all; served, requests go on
+while a new one is published and none fails, and the new document is found after the
+switch; a pointer naming a bad snapshot is not switched to."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from support import GOOD, free_port, hash_settings
+from typer.testing import CliRunner
+
+from kenning.api.app import create_app
+from kenning.cli import app
+from kenning.distributed.search import ShardedKnowledgeBase
+from kenning.distributed.shards import split_knowledge_base
+from kenning.distributed.snapshots import (
+    CURRENT_FILE,
+    OpenSnapshots,
+    ShardSource,
+    current_version,
+    publish_snapshot,
+    snapshot_folder,
+    versions,
+)
+from kenning.errors import KenningError
+from kenning.kb import KnowledgeBase
+
+FIRST = ("markdown", "retro", "meeting", "vtt", "text")
+NEW_DOCUMENT = """# Runbook: narwhal tank cleaning
+
+The narwhal tank is drained every Thursday. Owner: Ines Duarte.
+
+1. Close the intake valve of the narwhal tank.
+2. Drain the tank into the holding pool.
+"""
+NEW_QUERY = "narwhal tank cleaning"
+CLIENTS = 2
+SWITCH_TIMEOUT_S = 60
+POLL_S = 0.5
+
+
+def post(url: str, body: dict[str, Any], timeout: float = 60) -> tuple[int, dict, dict]:
+    """Status, JSON body and headers of a POST."""
+    request = urllib.request.Request(url, json.dumps(body).encode(),
+                                     {"Content-Type": "application/json"})  # fmt: skip
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, json.loads(response.read()), dict(response.headers)
+    except urllib.error.HTTPError as exc:
+        return exc.code, json.loads(exc.read() or b"{}"), dict(exc.headers)
+
+
+def get(url: str) -> dict[str, Any]:
+    with urllib.request.urlopen(url, timeout=60) as response:
+        return json.loads(response.read())
+
+
+def make_kb(root: Path) -> tuple[Path, object]:
+    home = root / "kb"
+    settings = hash_settings(home)
+    with KnowledgeBase(home, settings) as kb:
+        kb.ingest([GOOD / name for name in FIRST])
+    return home, settings
+
+
+def add_new_document(home: Path, settings: object, root: Path) -> None:
+    path = root / "new" / "narwhal.md"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(NEW_DOCUMENT)
+    with KnowledgeBase(home, settings) as kb:  # type: ignore[arg-type]
+        kb.ingest([path])
+
+
+def found(hits: list[dict]) -> bool:
+    return any("narwhal" in h["text"].lower() for h in hits)
+
+
+def test_publish_makes_a_new_current_snapshot(tmp_path: Path) -> None:
+    home, settings = make_kb(tmp_path)
+    root = tmp_path / "served"
+    first = publish_snapshot(home, root, 2, settings)  # type: ignore[arg-type]
+    assert first["version"] == "0001" and current_version(root) == "0001"
+    assert (root / CURRENT_FILE).read_text() == "0001\n"
+    with ShardedKnowledgeBase.open(root, settings) as sharded:  # type: ignore[arg-type]
+        assert not found([h.to_dict() for h in sharded.search(NEW_QUERY, k=5)])
+        documents = sharded.stats()["documents"]
+    add_new_document(home, settings, tmp_path)
+    second = publish_snapshot(home, root, 2, settings)  # type: ignore[arg-type]
+    assert second["version"] == "0002" and versions(root) == ["0001", "0002"]
+    assert [Path(str(s["folder"])).parent.name for s in second["shards"]] == ["0002"] * 2  # type: ignore[union-attr]
+    with ShardedKnowledgeBase.open(root, settings) as sharded:  # type: ignore[arg-type]
+        assert found([h.to_dict() for h in sharded.search(NEW_QUERY, k=5)])
+        assert sharded.stats()["documents"] == documents + 1
+    with KnowledgeBase(snapshot_folder(root, "0001") / "shard-00", settings) as old:  # type: ignore[arg-type]
+        assert old.stats()["documents"]  # the old snapshot is untouched
+    with pytest.raises(KenningError, match="has 2 shards, not 3"):
+        publish_snapshot(home, root, 3, settings)  # type: ignore[arg-type]
+    for _ in range(2):
+        publish_snapshot(home, root, 2, settings)  # type: ignore[arg-type]
+    assert versions(root) == ["0002", "0003", "0004"]  # the 3 newest kept
+    assert not [p for p in (root / "snapshots").iterdir() if p.name.startswith(".")]
+    split_knowledge_base(home, 2, tmp_path / "plain", settings)  # type: ignore[arg-type]
+    with pytest.raises(KenningError, match="not a snapshot"):
+        publish_snapshot(home, tmp_path / "plain", 2, settings)  # type: ignore[arg-type]
+
+
+def test_a_failed_publish_leaves_the_current_snapshot(tmp_path: Path) -> None:
+    home, settings = make_kb(tmp_path)
+    root = tmp_path / "served"
+    publish_snapshot(home, root, 2, settings)  # type: ignore[arg-type]
+    with pytest.raises(KenningError, match="no knowledge base"):
+        publish_snapshot(tmp_path / "nothing", root, 2, settings)  # type: ignore[arg-type]
+    assert current_version(root) == "0001" and versions(root) == ["0001"]
+    assert [p.name for p in (root / "snapshots").iterdir()] == ["0001"]  # nothing half-built
+
+
+def test_cli_shard_publish(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    home, _ = make_kb(tmp_path)
+    monkeypatch.setenv("KENNING_EMBEDDING_MODEL", "hash")
+    root = tmp_path / "served"
+    for expected in ("0001", "0002"):
+        result = CliRunner().invoke(app, ["shard", "--kb", str(home), "--shards", "2", "--out",
+                                          str(root), "--publish", "--json"])  # fmt: skip
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.output)["version"] == expected
+    result = CliRunner().invoke(app, ["search", NEW_QUERY, "--shards", str(root), "--json"])
+    assert result.exit_code == 0, result.output
+    result = CliRunner().invoke(app, ["shard", "--kb", str(home), "--shards", "3", "--out",
+                                      str(root), "--publish"])  # fmt: skip
+    assert result.exit_code == 2 and "has 2 shards" in result.output
+
+
+def test_a_shard_keeps_two_snapshots_open_and_closes_idle_ones(tmp_path: Path) -> None:
+    home, settings = make_kb(tmp_path)
+    root = tmp_path / "served"
+    for _ in range(3):
+        publish_snapshot(home, root, 2, settings)  # type: ignore[arg-type]
+    opened = OpenSnapshots(ShardSource("shard-01", str(root), 1, 2), settings)  # type: ignore[arg-type]
+    with opened.reads("0001") as held:
+        with opened.reads("0002"), opened.reads("0003"):
+            pass
+        assert opened.opened() == ["0001", "0002", "0003"]  # 0001 in use: not closed
+        assert held.chunk_count() > 0
+    assert opened.opened() == ["0002", "0003"]
+    with opened.reads(None) as current:  # the pointer's version
+        assert current.kb.path == snapshot_folder(root, "0003") / "shard-01"
+    with pytest.raises(KenningError, match="no knowledge base"), opened.reads("0009"):
+        pass
+    wrong = OpenSnapshots(ShardSource("shard-00", str(root), 1, 2), settings)  # type: ignore[arg-type]
+    with pytest.raises(KenningError, match="is not shard 1 of 2"), wrong.reads("0003"):
+        pass
+    opened.close()
+
+
+def test_replica_options_fixed_or_autoscaled() -> None:
+    from kenning.distributed.serving import replica_options
+
+    assert replica_options(3) == {"num_replicas": 3}
+    assert replica_options(1, 2, 4)["autoscaling_config"] == {
+        "min_replicas": 2, "initial_replicas": 2, "max_replicas": 4}
+    assert replica_options(1, None, 2)["autoscaling_config"]["min_replicas"] == 1
+    for bad in ((0, None, None), (1, 3, 2), (1, 0, 2), (1, 2, None)):
+        with pytest.raises(KenningError):
+            replica_options(*bad)
+
+
+@pytest.fixture(scope="module")
+def published(ray_cluster: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+    """A knowledge base published as snapshot 0001 of 2 shards, served with shards
+    autoscaled between 2 and 3 replicas (so two replicas of each switch) and one ingress
+    replica."""
+    from ray import serve
+
+    from kenning.distributed.serving import serve_on_ray
+
+    root = tmp_path_factory.mktemp("published")
+    home, settings = make_kb(root)
+    publish_snapshot(home, root / "served", 2, settings)  # type: ignore[arg-type]
+    apps = serve_on_ray(ray_cluster, root / "served", create_app, min_replicas=2, max_replicas=3,
+                        ingress_replicas=1, port=free_port(), settings=settings,  # type: ignore[arg-type]
+                        proxy_location="HeadOnly", poll_s=POLL_S)  # fmt: skip
+    try:
+        yield {"url": apps.url, "root": root, "home": home, "settings": settings, "apps": apps}
+    finally:
+        serve.shutdown()
+
+
+def test_serve_accepts_the_autoscaling_bounds(published: dict) -> None:
+    from ray.serve.context import _get_global_client
+
+    details = _get_global_client().get_serve_details()["applications"]
+    for app_name in published["apps"].shard_apps:
+        config = details[app_name]["deployments"]["shard"]["deployment_config"]
+        scaling = config["autoscaling_config"]
+        assert (scaling["min_replicas"], scaling["max_replicas"]) == (2, 3), config
+    ingress = details["kenning"]["deployments"]["ingress"]["deployment_config"]
+    assert ingress["num_replicas"] == 1 and not ingress.get("autoscaling_config"), ingress
+
+
+def test_replicas_switch_to_a_published_snapshot_without_dropping_requests(
+    published: dict,
+) -> None:
+    """Two clients search and ask in a loop while the knowledge base gains a document and is
+    published as snapshot 0002: every request answers 200; none finds the new document
+    before the publish; once one has found it, every later one does; the served results are
+    then the new snapshot's."""
+    url, root, settings = published["url"], published["root"], published["settings"]
+    results: list[tuple[float, float, int, bool]] = []  # started, ended, status, found
+    stop = threading.Event()
+
+    def client(n: int) -> None:
+        while not stop.is_set():
+            started = time.monotonic()
+            if n % 2:
+                status, data, _ = post(f"{url}/v1/search", {"query": NEW_QUERY, "k": 5})
+                hit = status == 200 and found(data["hits"])
+            else:
+                status, data, _ = post(f"{url}/v1/ask", {"question": f"How is the {NEW_QUERY} "
+                                                                    "done?"})  # fmt: skip
+                hit = status == 200 and found(data["citations"])
+            results.append((started, time.monotonic(), status, hit))
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(CLIENTS)]
+    for thread in threads:
+        thread.start()
+    try:
+        while len(results) < 4:
+            time.sleep(0.05)
+        publish_started = time.monotonic()
+        add_new_document(published["home"], settings, root)
+        publish_snapshot(published["home"], root / "served", 2, settings)
+        published_at = time.monotonic()
+        while time.monotonic() - published_at < SWITCH_TIMEOUT_S:
+            if any(hit and start >= published_at for start, _, _, hit in results):
+                break
+            time.sleep(0.1)
+        switched_at = time.monotonic()
+        time.sleep(3)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+    failed = [r for r in results if r[2] != 200]
+    first_found = min((end for _, end, _, hit in results if hit), default=None)
+    before = [r for r in results if r[1] <= published_at]
+    after = [r for r in results if first_found is not None and r[0] >= first_found]
+    shards = get(f"{url}/v1/shards")
+    latencies = sorted(end - start for start, end, _, _ in results)
+    print(f"\n{len(results)} requests ({len(before)} before the publish, "
+          f"{len([r for r in results if r[0] >= publish_started and r[1] <= switched_at])} "
+          f"during it and the switch), {len(failed)} failed; published in "
+          f"{published_at - publish_started:.1f} s; first request finding the new document "
+          f"ended {(first_found or switched_at) - published_at:.1f} s after the publish; "
+          f"median {latencies[len(latencies) // 2] * 1000:.0f} ms, max "
+          f"{latencies[-1] * 1000:.0f} ms; {shards['switches']} switch(es)")  # fmt: skip
+    assert not failed, failed
+    assert before and not any(hit for *_, hit in before)
+    assert first_found is not None, "the new snapshot was never served"
+    assert after and all(hit for *_, hit in after)
+    assert shards["snapshot"] == "0002" and shards["switches"] == 1
+    assert not any(s["failed"] for s in shards["shards"]), shards
+    with ShardedKnowledgeBase.open(root / "served", settings) as local:
+        status, data, _ = post(f"{url}/v1/search", {"query": NEW_QUERY, "k": 10})
+        assert data["hits"] == [h.to_dict() for h in local.search(NEW_QUERY, k=10)]
+
+
+def test_a_pointer_to_a_bad_snapshot_is_not_switched_to(published: dict) -> None:
+    """`CURRENT` naming a missing snapshot, then one with another shard count: the ingress
+    stays on the snapshot it reads, requests answer, `/v1/shards` says why."""
+    url, served = published["url"], published["root"] / "served"
+    current = current_version(served)
+    bad = snapshot_folder(served, "0099")
+    split_knowledge_base(published["home"], 3, bad, published["settings"])
+    try:
+        for version in ("0098", "0099"):
+            (served / "pointer").write_text(version + "\n")
+            os.replace(served / "pointer", served / CURRENT_FILE)
+            time.sleep(POLL_S * 4)
+            status, data, _ = post(f"{url}/v1/search", {"query": NEW_QUERY, "k": 5})
+            assert status == 200 and found(data["hits"])
+            shards = get(f"{url}/v1/shards")
+            assert shards["snapshot"] == current and version in shards["refused"], shards
+        assert "not shard-00, shard-01" in shards["refused"]["0099"]
+    finally:
+        (served / "pointer").write_text(f"{current}\n")
+        os.replace(served / "pointer", served / CURRENT_FILE)
+        shutil.rmtree(bad)
