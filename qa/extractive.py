@@ -161,6 +161,10 @@ AFTERMATH_HEADING = re.compile(r"(?i)^(?:\d+[.)]?\s*)?(?:after(?:wards)?|once|po
                                r"follow[- ]?ups?|clean[- ]?up|wrap[- ]?up)\b")  # fmt: skip
 CAUSE_HEADING = re.compile(r"(?i)\b(?:causes?|why|contributing|trigger|cause racine)\b")
 SPEAKER_BONUS = 0.3  # for the turns of a speaker the question names
+# Answer types a following sentence may supply when the best sentence lacks them.
+# (Not names: any two capitalised words look like one.)
+FOLLOWED_TYPES = {AnswerType.number, AnswerType.percent, AnswerType.money, AnswerType.date,
+                  AnswerType.duration, AnswerType.time}  # fmt: skip
 # A sentence about the document itself ("This runbook describes how to fail over paydb")
 # describes the answer instead of giving it: it leads only when nothing else comes close.
 ABOUT_DOCUMENT = re.compile(
@@ -267,8 +271,8 @@ def _contains(a: Sentence, b: Sentence) -> bool:
     return x.rstrip(" …") in y or y.rstrip(" …") in x
 
 
-def lead_window(sentence: Sentence, weights: dict[str, float], answer_type: AnswerType
-                ) -> Sentence:  # fmt: skip
+def lead_window(sentence: Sentence, weights: dict[str, float], answer_type: AnswerType,
+                question: str = "") -> Sentence:  # fmt: skip
     """A long leading sentence from the clause where the answer most likely is: the start (at a
     clause boundary) whose next LEAD_WORDS words hold the most of the question's terms and the
     expected answer type, shown as "… rest of the sentence". Short sentences and other units
@@ -284,7 +288,7 @@ def lead_window(sentence: Sentence, weights: dict[str, float], answer_type: Answ
         terms = " ".join(words[start : start + LEAD_TERMS_WORDS])
         window = " ".join(words[start : start + LEAD_WORDS])
         return coverage(weights, stems_of(terms)) + TYPE_WEIGHT * holds_answer_type(
-            window, answer_type)  # fmt: skip
+            window, answer_type, question)  # fmt: skip
 
     best = max(starts, key=lambda i: (value(i), -i))
     if best == 0 or value(best) <= value(0):
@@ -352,7 +356,7 @@ def choose_units(
     context = [stems[i - 1] if i and candidates[i - 1].hit_index == c.hit_index
                and c.kind == candidates[i - 1].kind == UnitKind.sentence else frozenset()
                for i, c in enumerate(candidates)]  # fmt: skip
-    typed = [holds_answer_type(c.plain, analysis.answer_type)
+    typed = [holds_answer_type(c.plain, analysis.answer_type, analysis.question)
              and not _aftermath(analysis, c.heading) for c in candidates]  # fmt: skip
     named = named_speakers(analysis.question, {c.speaker for c in candidates if c.speaker})
     headings = [stems_of(_heading(hits[c.hit_index], c)) for c in candidates]
@@ -371,6 +375,7 @@ def choose_units(
         for c, s, x, t, h in zip(candidates, stems, context, typed, headings, strict=True)
     ])  # fmt: skip
     keep = sorted(np.argsort(-cheap, kind="stable")[:EMBED_CANDIDATES].tolist())
+    pool = candidates
     candidates = [candidates[i] for i in keep]
     cheap = cheap[keep]
     vectors = UNIT_VECTORS.embed(embedder, [_embedded(analysis, hits[c.hit_index], c)
@@ -393,12 +398,36 @@ def choose_units(
             chosen.append(i)
             words += size
     units = [candidates[i] for i in chosen]
-    units[0] = lead_window(units[0], weights, analysis.answer_type)
+    follower = _typed_follower(analysis, pool, units[0])
+    if follower is not None:
+        units = [follower, *(u for u in units if not _contains(u, follower))]
+        while len(units) > 2 and sum(len(u.plain.split()) for u in units) > budget:
+            units.pop()
+    units[0] = lead_window(units[0], weights, analysis.answer_type, analysis.question)
     return Extract(
         units, float(scores[best]), float(cosines.max()), analysis,
         analysis.answer_type in (AnswerType.description, AnswerType.entity, AnswerType.boolean)
         or any(typed), every,
     )  # fmt: skip
+
+
+def _typed_follower(analysis: QuestionAnalysis, pool: list[Sentence], best: Sentence
+                    ) -> Sentence | None:  # fmt: skip
+    """The sentence right after the best one when the question expects a typed answer (a
+    number, a date, a name...) that the best sentence lacks and that sentence holds: "The
+    last attempt, the Pico Act of 1859, was passed …" names what the question asks about,
+    "It was approved by nearly 75% of voters" answers it. It leads, the best one follows."""
+    if analysis.answer_type not in FOLLOWED_TYPES or best.kind != UnitKind.sentence:
+        return None
+    if holds_answer_type(best.plain, analysis.answer_type, analysis.question):
+        return None
+    after = [c for c in pool if c.hit_index == best.hit_index and c.order > best.order
+             and c.kind == UnitKind.sentence and c.speaker == best.speaker]  # fmt: skip
+    follower = min(after, key=lambda c: c.order, default=None)
+    if follower is None or follower.heading != best.heading or not holds_answer_type(
+            follower.plain, analysis.answer_type, analysis.question):  # fmt: skip
+        return None
+    return follower
 
 
 def _embedded(analysis: QuestionAnalysis, hit: Hit, candidate: Sentence) -> str:

@@ -39,6 +39,7 @@ class AnswerType(StrEnum):
 
     steps = "steps"
     number = "number"
+    percent = "percent"
     money = "money"
     duration = "duration"
     date = "date"
@@ -101,6 +102,9 @@ PATTERNS: dict[str, list[tuple[re.Pattern[str], QuestionType, AnswerType]]] = {
                     rf"|\bhow much (?:{DURATION_COMPARED})\b"
                     r"|\bwhat (?:is|was) the (?:\w+ )?(?:duration|period|deadline|retention)\b"),
          Q.quantity, A.duration),  # fmt: skip
+        (re.compile(r"\bwhat (?:percentage|percent|per cent|proportion|share)\b|\bhow many "
+                    r"(?:percent|per cent)\b|\bwhat (?:is|was|are|were) the (?:\w+ )?"
+                    r"(?:percentage|proportion|share)\b"), Q.quantity, A.percent),  # fmt: skip
         (re.compile(r"\bhow (?:much|many|far|big|large|old|high|tall|deep|wide|heavy|small)\b"
                     r"|\bwhat (?:is|was|are|were) the (?:\w+ )?(?:number|amount|size|population"
                     r"|percentage|share|rate|total|count|limit|capacity|area|length|height|"
@@ -250,6 +254,10 @@ SENTENCE_OPENERS = (
 )
 TYPE_PATTERNS: dict[AnswerType, re.Pattern[str]] = {
     AnswerType.number: re.compile(rf"(?i)\b{NUMBER}\b|\d"),
+    AnswerType.percent: re.compile(
+        rf"(?i)\d[\d.,]*\s?(?:%|percent\b|per cent\b|pour cent\b)|\b{NUMBER} (?:percent|per "
+        r"cent|pour cent)\b|\b(?:half|a third|a quarter|two thirds|three quarters|majority)\b"
+    ),
     AnswerType.money: re.compile(
         r"(?i)[€$£¥]\s?\d|\d[\d,.]*\s?(?:€|eur|euros?|usd|dollars?|gbp|pounds?|chf|francs?)\b"
         rf"|\b{NUMBER}\s(?:million |billion )?(?:euros?|dollars?|pounds?)\b"
@@ -279,8 +287,10 @@ TYPE_PATTERNS: dict[AnswerType, re.Pattern[str]] = {
 }
 
 
-def holds_answer_type(text: str, answer_type: AnswerType) -> bool:
-    """True when the text holds an answer of the expected type.
+def holds_answer_type(text: str, answer_type: AnswerType, question: str = "") -> bool:
+    """True when the text holds an answer of the expected type that the question does not
+    already hold: for "How many counties, besides the traditional eight?" a sentence's
+    "eight" is no answer, and for "What share voted for the Pico Act of 1859?" its "1859".
 
     Types without a form of their own (description, entity, boolean) hold in any text.
     A date also counts as a time, and a number with a time unit as a duration.
@@ -292,9 +302,15 @@ def holds_answer_type(text: str, answer_type: AnswerType) -> bool:
     pattern = TYPE_PATTERNS.get(answer_type)
     if pattern is None:
         return bool(text.strip())
-    if answer_type is AnswerType.time and TYPE_PATTERNS[AnswerType.date].search(text):
+    asked = f" {' '.join(WORD.findall(question.lower()))} " if question else ""
+
+    def new(pattern: re.Pattern[str]) -> bool:
+        return any(not asked or f" {' '.join(WORD.findall(m.group(0).lower()))} " not in asked
+                   for m in pattern.finditer(text))  # fmt: skip
+
+    if answer_type is AnswerType.time and new(TYPE_PATTERNS[AnswerType.date]):
         return True
-    return bool(pattern.search(text))
+    return new(pattern)
 
 
 # ---- question terms in text ---------------------------------------------------------------

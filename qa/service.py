@@ -61,6 +61,7 @@ from kenning.schema import (
 Answerer = Literal["extractive", "llm"]
 MIN_NAMED_HEADING_WORDS = 2  # a one-word heading ("Steps") is named by too many questions
 MORE_STEPS = 2
+ANSWER_WINDOW = 10  # the passages an answer may reach down to (experts read more)
 ANSWERERS: tuple[str, ...] = ("extractive", "llm")
 
 
@@ -380,7 +381,7 @@ class QAService:
         # Experts read more passages than the answer does; the answer reads the first k (and a
         # section further down that the question names).
         wide = self._retrieve_prepared(prepared, max(k, EXPERT_HITS), filters)
-        retrieval = _answer_passages(wide, k, prepared.standalone)
+        retrieval = _answer_passages(_first(wide, max(k, ANSWER_WINDOW)), k, prepared.standalone)
         timings.update(prepared.timings_ms)
         question = prepared.standalone  # answering reads the standalone, corrected question
         timings["retrieve"] = _ms(started)

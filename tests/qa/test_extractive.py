@@ -147,3 +147,12 @@ def test_a_section_heading_the_question_names_in_full_is_recognised() -> None:
     assert not any(_names_heading(how, steps, c) for c in candidate_units([steps]))
     assert not any(_names_heading(stems_of("Who was paged?"), cause, c)
                    for c in candidate_units([cause]))  # fmt: skip
+
+
+def test_the_next_sentence_leads_when_only_it_holds_the_expected_value() -> None:
+    passage = hit("The last attempt, the Pico Act of 1859, was approved by the State Legislature "
+                  "and put to the voters of the southern counties. It passed overwhelmingly, "
+                  "with nearly 75%. The act then stalled in Congress.")  # fmt: skip
+    units = answer("What percentage of voters approved the Pico Act of 1859?", [passage])
+    assert units[0].startswith("It passed overwhelmingly, with nearly 75%")
+    assert units[1].startswith("The last attempt, the Pico Act of 1859")

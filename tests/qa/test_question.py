@@ -25,7 +25,7 @@ from kenning.qa.question import (
         ("What is the hotel cap per night for a business trip to Munich?", "quantity", "money"),
         ("How much does a taxi to the depot cost?", "quantity", "money"),
         ("How many counties are in Southern California?", "quantity", "number"),
-        ("What percentage of Victoria is farmland?", "quantity", "number"),
+        ("What percentage of Victoria is farmland?", "quantity", "percent"),
         ("How long is the Rhine?", "quantity", "number"),
         ("How long do we keep driver GPS traces?", "quantity", "duration"),
         ("How quickly must a SEV1 page be acknowledged?", "quantity", "duration"),
@@ -122,3 +122,16 @@ def test_a_phrasal_verb_written_as_one_word_in_the_passages_is_one_term() -> Non
     assert joined_terms(analysis.question, analysis.terms, vocabulary) == (
         "failover", "payments", "database")
     assert joined_terms(analysis.question, analysis.terms, frozenset()) == analysis.terms
+
+
+def test_a_value_the_question_already_holds_is_no_answer() -> None:
+    counties = "Despite being described as eight counties, how many counties are there?"
+    assert not holds_answer_type("It is described as eight counties.", AnswerType.number,
+                                 counties)  # fmt: skip
+    assert holds_answer_type("The 10-county definition is also used.", AnswerType.number,
+                             counties)  # fmt: skip
+    pico = "What percentage of voters approved the Pico Act of 1859?"
+    assert analyse(pico).answer_type is AnswerType.percent
+    assert not holds_answer_type("The Pico Act of 1859 was passed.", AnswerType.percent, pico)
+    assert holds_answer_type("Nearly 75% of voters approved it.", AnswerType.percent, pico)
+    assert holds_answer_type("Some 60 per cent said yes.", AnswerType.percent, pico)
