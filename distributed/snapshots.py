@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import sqlite3
 import threading
 import uuid
 from collections import OrderedDict
@@ -41,6 +42,8 @@ SNAPSHOTS_DIR = "snapshots"
 BUILDING_PREFIX = ".building-"
 VERSION = re.compile(r"^\d{4,}$")
 KEEP = 3  # snapshots kept on disk: the current one and two before it (requests may pin them)
+LOG_TABLES = ("questions", "feedback")  # served questions and ratings, in a split's first shard
+COLUMNS = "SELECT name FROM pragma_table_info(?, ?)"
 OPEN_VERSIONS = 2  # snapshots a shard replica keeps open: the current one and the previous
 
 
@@ -117,6 +120,8 @@ def publish_snapshot(
     building = parent / f"{BUILDING_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:8]}"
     try:
         summary = split_knowledge_base(kb, shards, building, settings, embedder)
+        if current is not None:
+            _carry_logs(snapshot_folder(root, current), building)
         _sync_tree(building)
         version = _claim_version(root, building)
     except BaseException:
@@ -129,6 +134,27 @@ def publish_snapshot(
         part["folder"] = str(shard_folder(folder, i))
     _prune(root, keep)
     return {"version": version, "folder": str(folder), "shards": summary}
+
+
+def _carry_logs(previous: Path, new: Path) -> None:
+    """The question log and ratings served from the previous snapshot (its first shard holds
+    them) go on in the new one; what is logged between this copy and the switch is lost."""
+    source = previous / shard_folder(Path(), 0) / DB_FILE
+    if not source.is_file():
+        return
+    target = sqlite3.connect(str(new / shard_folder(Path(), 0) / DB_FILE), uri=True)
+    try:
+        target.execute("ATTACH DATABASE ? AS previous", (f"file:{source}?mode=ro",))
+        with target:
+            for table in LOG_TABLES:
+                ours = [r[0] for r in target.execute(COLUMNS, (table, "main"))]
+                theirs = {r[0] for r in target.execute(COLUMNS, (table, "previous"))}
+                columns = ", ".join(c for c in ours if c in theirs)
+                target.execute(f"INSERT INTO main.{table} ({columns}) "
+                               f"SELECT {columns} FROM previous.{table}")  # fmt: skip
+        target.execute("DETACH DATABASE previous")
+    finally:
+        target.close()
 
 
 def _claim_version(root: Path, building: Path) -> str:

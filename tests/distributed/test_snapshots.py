@@ -95,8 +95,13 @@ def test_publish_makes_a_new_current_snapshot(tmp_path: Path) -> None:
     with ShardedKnowledgeBase.open(root, settings) as sharded:  # type: ignore[arg-type]
         assert not found([h.to_dict() for h in sharded.search(NEW_QUERY, k=5)])
         documents = sharded.stats()["documents"]
+    with KnowledgeBase(snapshot_folder(root, "0001") / "shard-00", settings) as served:  # type: ignore[arg-type]
+        served.store.log_question("how do narwhals swim?", True, 0.1, 12.0, "extractive", None)
     add_new_document(home, settings, tmp_path)
     second = publish_snapshot(home, root, 2, settings)  # type: ignore[arg-type]
+    with KnowledgeBase(snapshot_folder(root, "0002") / "shard-00", settings) as new:  # type: ignore[arg-type]
+        gaps = json.dumps(new.store.knowledge_gaps(1.0, 10))
+        assert "how do narwhals swim?" in gaps  # the served question log goes on
     assert second["version"] == "0002" and versions(root) == ["0001", "0002"]
     assert [Path(str(s["folder"])).parent.name for s in second["shards"]] == ["0002"] * 2  # type: ignore[union-attr]
     with ShardedKnowledgeBase.open(root, settings) as sharded:  # type: ignore[arg-type]
