@@ -212,6 +212,12 @@ class ShardedStore:
         found = self.each("chunks_of", document_id, only=shard_of(document_id, self.count))
         return found[0][1] if found else []
 
+    def texts_of(self, document_id: str, most: int) -> list[str] | None:
+        """The texts of a document's chunks, in order, from the shard that holds it; None when
+        it has more than `most`."""
+        found = self.each("texts_of", document_id, most, only=shard_of(document_id, self.count))
+        return found[0][1] if found else []
+
     # ---- what the catalog routes read (documents, people, stats, the question log) --------
 
     def stats(self, filters: Filters | None = None) -> dict[str, Any]:

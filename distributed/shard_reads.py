@@ -117,6 +117,11 @@ class ShardReads:
         """The chunks of a document, in order (none when another shard holds it)."""
         return self.store.chunks_of(document_id)
 
+    def texts_of(self, document_id: str, most: int) -> list[str] | None:
+        """The texts of a document's chunks, in order (none when another shard holds it; None
+        when it has more than `most`)."""
+        return self.store.texts_of(document_id, most)
+
     def rows(self, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
         """The rows of one of the knowledge base's own read statements (`SELECT` only)."""
         if not sql.lstrip().upper().startswith(READ_ONLY):
