@@ -20,6 +20,7 @@ from kenning.ingest.kinds import detect_kind
 from kenning.ingest.parsers import audio, parser_for, suffix_of
 from kenning.ingest.people import MAX_ANCHORS, extract_mentions
 from kenning.ingest.sidecar import find_sidecars
+from kenning.ingest.titles import readable_title, stated_update
 from kenning.schema import (
     ROLE_WEIGHTS,
     SCOPED_ROLES,
@@ -216,14 +217,18 @@ def prepare(
     created = first_date(
         meta.get("created"), meta.get("date"), meta.get("creation_date"), path.name
     )
+    # What the document says ("Last edited 30 January 2026") before the file's own time: a
+    # fresh clone's files are all modified the day it was made.
+    opening = "\n".join(b.text for b in parsed.blocks[:3])
     updated = first_date(
         meta.get("updated"), meta.get("last_updated"), meta.get("modified"),
-        meta.get("last-updated"), meta.get("date"), created, path.name, modified,
+        meta.get("last-updated"), meta.get("date"), stated_update(opening), created, path.name,
+        modified,
     )  # fmt: skip
     document = Document(
         id=document_id,
         source=source,
-        title=" ".join(parsed.title.split())[:300],
+        title=readable_title(parsed.title, path)[:300],
         kind=kind,
         created=created,
         updated=updated,

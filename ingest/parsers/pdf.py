@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from kenning.errors import ParseError
 from kenning.schema import Block, ParsedDocument
+
+PDF_DATE = re.compile(r"^(?:D:)?(\d{4})(\d{2})(\d{2})")  # "D:20260227150000+00'00'"
 
 
 def _decode(value: object) -> str:
@@ -20,7 +23,8 @@ def _decode(value: object) -> str:
 
 
 def document_info(path: Path) -> dict[str, str]:
-    """Title and author from the PDF's document information dictionary."""
+    """Title, author and dates (created, updated as YYYY-MM-DD) from the PDF's document
+    information dictionary."""
     from pdfminer.pdfdocument import PDFDocument
     from pdfminer.pdfparser import PDFParser
 
@@ -32,6 +36,10 @@ def document_info(path: Path) -> dict[str, str]:
             value = _decode(entry.get(key))
             if value:
                 out[key.lower()] = value
+        for key, name in (("CreationDate", "created"), ("ModDate", "updated")):
+            stamp = PDF_DATE.match(_decode(entry.get(key)) or "")
+            if stamp:
+                out[name] = "-".join(stamp.groups())
     return out
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,8 @@ SKIPPED_CATEGORIES = frozenset({"PageBreak", "Header", "Footer", "PageNumber", "
 # A DOCX/PPTX is a ZIP; its parsers inflate whole parts in memory, so the total they may
 # inflate is capped. Real documents under the 50 MB file limit expand to far less.
 MAX_EXPANDED_BYTES = 256 * 1024 * 1024
+# What a page's <title> adds after its heading: the site's name ("… - Larkspur Wiki").
+SITE_SUFFIX = re.compile(r"\s*[-|·–—:]\s*\S.{0,60}")
 
 
 def elements_to_blocks(elements: list[Any], slides: bool = False) -> tuple[list[Block], str]:
@@ -143,6 +146,9 @@ def parse_format(path: Path, fmt: str) -> ParsedDocument:
     if fmt == "pptx":
         meta["_page_label"] = "slide"
     title = meta.get("title") or first_title or path.stem.replace("-", " ").replace("_", " ")
+    if first_title and SITE_SUFFIX.fullmatch(str(title)[len(first_title):]) and str(
+            title).startswith(first_title):  # "Incident severity levels - Larkspur Wiki"
+        title = first_title
     doc = ParsedDocument(source=str(path), title=str(title), blocks=blocks, meta=meta)
     if meta.get("author"):
         doc.people.append(("author", str(meta["author"]), f"author of the {fmt.upper()} file"))

@@ -92,7 +92,7 @@ def test_experts_people_and_person_pages(client) -> None:
     assert {"jane-doe", "bob-stone", "carla-diaz"} <= {p["id"] for p in people}
     jane = client.get("/v1/people/jane-doe").json()
     assert "Cache flush runbook" in {d["title"] for d in jane["documents"]}
-    assert "standup" in {m["title"] for m in jane["meetings"]}
+    assert "Standup" in {m["title"] for m in jane["meetings"]}  # the file standup.srt
     assert {"topic": "runbook", "documents": 1} in jane["topics"]
     assert client.get("/v1/people/nobody").status_code == 404
 
