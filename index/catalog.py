@@ -54,6 +54,7 @@ CHUNKS_OF_DOCUMENT = """
 SELECT id, document_id, ord, text, location, heading, page, start, "end", speakers
 FROM chunks WHERE document_id = ? ORDER BY ord
 """
+CHUNK_TEXTS_OF_DOCUMENT = "SELECT text FROM chunks WHERE document_id = ? ORDER BY ord LIMIT ?"
 ALL_PEOPLE = "SELECT id, name, aliases, teams FROM people ORDER BY name"
 PERSON_BY_ID = "SELECT id, name, aliases, teams FROM people WHERE id = ?"
 PEOPLE_WITH_COUNTS = """
@@ -204,6 +205,12 @@ class CatalogViews:
             rows = select(self.conn, CHUNKS_OF_DOCUMENT, (document_id,))
         return [Chunk(**(dict(row) | {"speakers": tuple(json.loads(row["speakers"]))}))
                 for row in rows]  # fmt: skip
+
+    def texts_of(self, document_id: str, most: int) -> list[str] | None:
+        """The texts of a document's chunks, in order; None when it has more than `most`."""
+        with self._lock:
+            rows = self.conn.execute(CHUNK_TEXTS_OF_DOCUMENT, (document_id, most + 1)).fetchall()
+        return None if len(rows) > most else [row[0] for row in rows]
 
     def people(self) -> list[Person]:
         """Everyone stored."""

@@ -22,9 +22,12 @@ from __future__ import annotations
 
 import math
 import re
-from collections import Counter, defaultdict
+import threading
+import weakref
+from collections import Counter, OrderedDict, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 
 from kenning.index.retriever import Retrieval
 from kenning.index.store import Store
@@ -68,6 +71,13 @@ CODEOWNERS_WEIGHT = 0.5
 NOTE_TURN_FLOOR = 0.3  # TURN_FLOOR for lines of notes
 TURN_CONTEXT = 1  # turns either side whose overlap with the question a turn shares
 MAX_TRANSCRIPT_CHUNKS = 2000  # longer documents are not read around their hits
+# What one ranking reads is kept for the next (QMSum val: 52 -> ~5 ms a ranking; reading and
+# tokenising the passages around the hits was most of the time): each document's passages
+# and the idf of their stems, and its evidence rows, while the store's generation holds
+# (`_DocumentCache`); the speaker turns of a passage's text; the stem of a word.
+CACHED_DOCUMENTS = 128
+CACHED_TEXTS = 2048
+CACHED_WORDS = 32_768
 # Confidence: logistic over the ranking's features (fitted; see the module docstring).
 CONFIDENCE_WEIGHTS: dict[str, float] = {
     "bias": -6.286, "log_share": -0.005, "first": 0.854, "lead": 4.614, "gap": 0.57,
@@ -107,6 +117,19 @@ OWNED = frozenset({"owner", "author", "reviewer", "presenter", "facilitator"})
 ITEM = frozenset({"item_owner", "liaison", "action_owner"})
 
 
+# A reason written out only if shown: (share of the passage spoken, title, " at hh:mm:ss").
+# A ranking credits hundreds of turns; formatting each one's reason cost more than scoring it.
+_SpokeReason = tuple[float, str, str]
+
+
+def _reason_text(reason: str | _SpokeReason) -> str:
+    """A reason as shown."""
+    if isinstance(reason, str):
+        return reason
+    share, title, at = reason
+    return f"spoke {share:.0%} of the passage of “{title}”{at}"
+
+
 @dataclass
 class _Tally:
     person_id: str
@@ -115,10 +138,12 @@ class _Tally:
     kinds: Counter[str] = field(default_factory=Counter)  # said/owned/item/named/presence
     named: bool = False
     # (document_id, role) -> (contribution, reason, title)
-    items: dict[tuple[str, str], tuple[float, str, str]] = field(default_factory=dict)
+    items: dict[tuple[str, str], tuple[float, str | _SpokeReason, str]] = field(
+        default_factory=dict
+    )
 
-    def credit(self, document_id: str, role: str, kind: str, amount: float, reason: str,
-               title: str) -> None:  # fmt: skip
+    def credit(self, document_id: str, role: str, kind: str, amount: float,
+               reason: str | _SpokeReason, title: str) -> None:  # fmt: skip
         self.score += amount
         self.kinds[kind] += amount
         before = self.items.get((document_id, role))
@@ -147,6 +172,7 @@ def speaker_shares(text: str) -> dict[str, float]:
     return {s: n / total for s, n in words.items()} if total else {}
 
 
+@lru_cache(maxsize=CACHED_WORDS)
 def _stem(word: str) -> str:
     word = word.lower()
     for suffix in SUFFIXES:
@@ -168,13 +194,106 @@ def _format_time(seconds: float | None) -> str:
     return f"{total // 3600:02d}:{total % 3600 // 60:02d}:{total % 60:02d}"
 
 
+class _Document:
+    """What the ranking reads of one document: its passages (empty when it has more than
+    `MAX_TRANSCRIPT_CHUNKS`), where each text first occurs, and the idf of their stems."""
+
+    def __init__(self, texts: list[str]) -> None:
+        self.texts = texts
+        self.position: dict[str, int] = {}
+        for at, text in enumerate(texts):
+            self.position.setdefault(text, at)
+        self.idf = _idf(texts) if texts else None
+
+
+def _idf(texts: list[str]) -> dict[str, float]:
+    """Inverse document frequency of stems over passages (`__n__`: that of an unseen stem)."""
+    df: Counter[str] = Counter()
+    for text in texts:
+        df.update(set(_terms(text)))
+    n = max(len(texts), 1)
+    idf = {t: math.log(1 + n / (1 + c)) for t, c in df.items()}
+    idf["__n__"] = math.log(1 + n)
+    return idf
+
+
+class _DocumentCache:
+    """Documents' passages and evidence rows, valid while the store's generation holds.
+
+    Every ask ranks experts over passages of the same few documents again; reading and
+    tokenising them cost more than the ranking. Entries read at one generation are dropped
+    as soon as a ranking sees another (any write bumps it), and a ranking that read the
+    generation before a write never stores what it read into the newer cache.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._generation = -1
+        self._documents: OrderedDict[str, _Document] = OrderedDict()
+        self._evidence: OrderedDict[str, list[dict]] = OrderedDict()
+
+    def at(self, generation: int) -> None:
+        """Start a ranking at the store's current generation (clears older entries)."""
+        with self._lock:
+            if generation != self._generation:
+                self._generation = generation
+                self._documents.clear()
+                self._evidence.clear()
+
+    def _keep(self, table: OrderedDict, key: str, value: object, generation: int) -> None:
+        with self._lock:
+            if generation != self._generation:
+                return
+            table[key] = value
+            while len(table) > CACHED_DOCUMENTS:
+                table.popitem(last=False)
+
+    def document(self, store: Store, document_id: str, generation: int) -> _Document:
+        """One document's passages and idf (read from the store on first use)."""
+        found = self._documents.get(document_id)
+        if found is None:
+            texts = store.texts_of(document_id, MAX_TRANSCRIPT_CHUNKS)
+            found = _Document(texts if texts is not None else [])
+            self._keep(self._documents, document_id, found, generation)
+        return found
+
+    def evidence(self, store: Store, document_ids: list[str], generation: int) -> list[dict]:
+        """The evidence rows of the documents, document by document in the given order (each
+        document's rows in the store's order). Rows are shared: never modify them."""
+        cached = {d: self._evidence.get(d) for d in document_ids}
+        missing = [d for d, rows in cached.items() if rows is None]
+        if missing:
+            fresh: dict[str, list[dict]] = {d: [] for d in missing}
+            for row in store.evidence_of(missing):
+                fresh[row["document_id"]].append(row)
+            for document_id, rows in fresh.items():
+                cached[document_id] = rows
+                self._keep(self._evidence, document_id, rows, generation)
+        return [row for d in document_ids for row in cached[d] or ()]
+
+
+_CACHES: weakref.WeakKeyDictionary[Store, _DocumentCache] = weakref.WeakKeyDictionary()
+_CACHES_LOCK = threading.Lock()
+
+
+def _cache_of(store: Store) -> _DocumentCache:
+    with _CACHES_LOCK:
+        cache = _CACHES.get(store)
+        if cache is None:
+            cache = _CACHES[store] = _DocumentCache()
+    return cache
+
+
 class _Passages:
     """Retrieved passages, and the transcript passages around them (read once per document)."""
 
-    def __init__(self, store: Store, hits: list[Hit]) -> None:
+    def __init__(self, store: Store, hits: list[Hit], cache: _DocumentCache,
+                 generation: int) -> None:  # fmt: skip
         self.store = store
-        self._chunks: dict[str, list[str]] = {}
+        self.cache = cache
+        self.generation = generation
         self._idf: dict[str, dict[str, float]] = {}
+        self._overlaps: dict[tuple[str, str], list[float]] = {}
         self.hits = hits
 
     def around(self, hit: Hit) -> list[tuple[str, float]]:
@@ -182,11 +301,11 @@ class _Passages:
         region = [(hit.text, 1.0)]
         if hit.kind != "transcript":
             return region
-        texts = self._texts(hit.document_id)
-        try:
-            at = texts.index(hit.text)
-        except ValueError:
+        document = self._document(hit.document_id)
+        at = document.position.get(hit.text)
+        if at is None:
             return region
+        texts = document.texts
         for step in range(1, NEIGHBOURS + 1):
             for j in (at - step, at + step):
                 if 0 <= j < len(texts):
@@ -194,24 +313,49 @@ class _Passages:
         return region
 
     def idf(self, document_id: str, fallback: Iterable[str]) -> dict[str, float]:
-        """Inverse document frequency of stems over a document's passages."""
+        """Inverse document frequency of stems over a document's passages (over `fallback`
+        when the document is not read, as for the first hit of it asked about)."""
         if document_id not in self._idf:
-            texts = self._texts(document_id) or list(fallback)
-            df: Counter[str] = Counter()
-            for text in texts:
-                df.update(set(_terms(text)))
-            n = max(len(texts), 1)
-            self._idf[document_id] = {t: math.log(1 + n / (1 + c)) for t, c in df.items()}
-            self._idf[document_id]["__n__"] = math.log(1 + n)
+            idf = self._document(document_id).idf
+            self._idf[document_id] = idf if idf is not None else _idf(list(fallback))
         return self._idf[document_id]
 
-    def _texts(self, document_id: str) -> list[str]:
-        if document_id not in self._chunks:
-            chunks = self.store.chunks_of(document_id)
-            self._chunks[document_id] = (
-                [c.text for c in chunks] if len(chunks) <= MAX_TRANSCRIPT_CHUNKS else []
-            )
-        return self._chunks[document_id]
+    def turn_overlaps(self, document_id: str, text: str, parsed: _Parsed,
+                      wanted: dict[str, float]) -> list[float]:  # fmt: skip
+        """`_turn_overlaps` of a passage around a hit of the document, computed once per
+        ranking (a document's hits share their neighbours, and the question's weights)."""
+        key = (document_id, text)
+        found = self._overlaps.get(key)
+        if found is None:
+            found = self._overlaps[key] = _turn_overlaps(parsed, wanted)
+        return found
+
+    def _document(self, document_id: str) -> _Document:
+        return self.cache.document(self.store, document_id, self.generation)
+
+
+@dataclass(frozen=True)
+class _Parsed:
+    """A passage's speaker turns as the ranking reads them."""
+
+    labels: tuple[str, ...]
+    words: tuple[int, ...]
+    total: int  # the words shares are of: the turns' in a transcript, the text's in notes
+    where: dict[str, tuple[int, ...]]  # stem -> the turns holding it
+
+
+@lru_cache(maxsize=CACHED_TEXTS)
+def _parsed_turns(text: str, kind: str) -> _Parsed:
+    """A passage's turns: labels, words, and which turns hold each stem."""
+    turns = _turns(text, kind)
+    words = tuple(len(said.split()) for _, said in turns)
+    total = (sum(words) if kind == "transcript" else len(text.split())) or 1
+    where: dict[str, list[int]] = defaultdict(list)
+    for j, (_, said) in enumerate(turns):
+        for term in set(_terms(said)):
+            where[term].append(j)
+    return _Parsed(tuple(label for label, _ in turns), words, total,
+                   {term: tuple(js) for term, js in where.items()})  # fmt: skip
 
 
 def _turns(text: str, kind: str) -> list[tuple[str, str]]:
@@ -229,35 +373,47 @@ def _overlap(text: str, wanted: dict[str, float]) -> float:
     return sum(v for t, v in wanted.items() if t in terms) / total
 
 
+def _turn_overlaps(parsed: _Parsed, wanted: dict[str, float]) -> list[float]:
+    """`_overlap` of each turn, summed in the same order (so equal to the last bit)."""
+    total = sum(wanted.values())
+    if not total:
+        return [0.0] * len(parsed.labels)
+    sums: list[float] = [0] * len(parsed.labels)
+    for term, value in wanted.items():
+        for j in parsed.where.get(term, ()):
+            sums[j] += value
+    return [s / total for s in sums]
+
+
 def _said(
     tallies: dict[str, _Tally], hit: Hit, weight: float, speakers: dict[str, dict],
     passages: _Passages, wanted: dict[str, float],
 ) -> None:  # fmt: skip
     """Credit each speaker with their words around a hit, weighted by question overlap."""
     shares_here: dict[str, float] = defaultdict(float)
+    when = _format_time(hit.start)
+    at = f" at {when}" if when else ""
+    floor = TURN_FLOOR if hit.kind == "transcript" else NOTE_TURN_FLOOR
     for text, near in passages.around(hit):
-        turns = _turns(text, hit.kind)
-        total = (sum(len(t.split()) for _, t in turns) if hit.kind == "transcript"
-                 else len(text.split())) or 1  # fmt: skip
-        overlaps = [_overlap(said, wanted) for _, said in turns]
-        for j, (label, said) in enumerate(turns):
+        parsed = _parsed_turns(text, hit.kind)
+        overlaps = passages.turn_overlaps(hit.document_id, text, parsed, wanted)
+        for j, label in enumerate(parsed.labels):
             row = speakers.get(label)
             if row is None:
                 continue
             # A reply ("Yes, and the cost ...") belongs to the question's topic as much as
             # the turn it answers: half its own overlap, half its neighbourhood's best.
-            nearby = overlaps[max(0, j - TURN_CONTEXT) : j + TURN_CONTEXT + 1]
-            overlap = (overlaps[j] + max(nearby)) / 2
-            share = len(said.split()) / total
-            floor = TURN_FLOOR if hit.kind == "transcript" else NOTE_TURN_FLOOR
+            nearby = max(overlaps[max(0, j - TURN_CONTEXT) : j + TURN_CONTEXT + 1])
+            overlap = (overlaps[j] + nearby) / 2
+            share = parsed.words[j] / parsed.total
             if near == 1.0:
                 shares_here[label] += share
-            tally = tallies.setdefault(row["person_id"], _Tally(row["person_id"], row["name"]))
-            when = _format_time(hit.start)
-            reason = (f"spoke {shares_here[label]:.0%} of the passage of “{hit.title}”"
-                      + (f" at {when}" if when else ""))  # fmt: skip
+            tally = tallies.get(row["person_id"])
+            if tally is None:
+                tally = tallies[row["person_id"]] = _Tally(row["person_id"], row["name"])
             tally.credit(hit.document_id, "speaker", "said",
-                         weight * near * share * (floor + overlap), reason, hit.title)
+                         weight * near * share * (floor + overlap),
+                         (shares_here[label], hit.title, at), hit.title)  # fmt: skip
 
 
 def _items(
@@ -352,14 +508,17 @@ def _named(question: str, tallies: dict[str, _Tally], mentions: dict[str, set[st
 def _score(retrieval: Retrieval, store: Store, question: str) -> dict[str, _Tally]:
     hits = [h for i, h in enumerate(retrieval.hits)
             if i < TRANSCRIPT_HITS or h.kind != "transcript"]  # fmt: skip
-    evidence = store.evidence_of(list(dict.fromkeys(h.document_id for h in hits)))
+    cache = _cache_of(store)
+    generation = store.generation
+    cache.at(generation)
+    evidence = cache.evidence(store, list(dict.fromkeys(h.document_id for h in hits)), generation)
     by_document: dict[str, list[dict]] = defaultdict(list)
     mentions: dict[str, set[str]] = defaultdict(set)
     for row in evidence:
         by_document[row["document_id"]].append(row)
         mentions[row["person_id"]].update({row["name"], row["mention"]} - {""})
     terms = [t for t in dict.fromkeys(_terms(question)) if t not in QUESTION_WORDS]
-    passages = _Passages(store, hits)
+    passages = _Passages(store, hits, cache, generation)
     tallies: dict[str, _Tally] = {}
     wanted_of: list[dict[str, float]] = []
     items_of: list[list[tuple[dict, str, float]]] = []
@@ -492,7 +651,7 @@ def rank_all(retrieval: Retrieval, store: Store, k: int = 5, question: str = "")
     experts: list[Expert] = []
     for position, tally in enumerate(ordered[:k]):
         items = sorted(tally.items.items(), key=lambda kv: -kv[1][0])
-        reasons = list(dict.fromkeys(reason for _, (_, reason, _) in items))[:3]
+        reasons = list(dict.fromkeys(_reason_text(reason) for _, (_, reason, _) in items))[:3]
         if tally.named:
             reasons.insert(0, "named in the question")
         confidence = confidence_of(

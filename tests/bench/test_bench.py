@@ -10,7 +10,7 @@ import numpy as np
 from support import DEMO, hash_settings
 
 from kenning import KnowledgeBase
-from kenning.bench import ann, corpus, scale
+from kenning.bench import ann, corpus, expert_snapshot, scale
 
 
 def test_corpus_mixes_documents_and_meetings(tmp_path: Path) -> None:
@@ -78,3 +78,24 @@ def test_ann_step_measures_recall_against_exact() -> None:
         f"none, nprobe={n}" for n in ann.NPROBE_SWEEP
     ]
     assert all(r["recall@10"] >= 0.9 for r in result["searches"][:3])
+
+
+def test_expert_snapshot_finds_no_change_and_reports_one(tmp_path: Path) -> None:
+    home = tmp_path / "kb"
+    with KnowledgeBase(home, hash_settings(home)) as kb:
+        assert not kb.ingest([DEMO]).failed
+    golden = tmp_path / "golden.jsonl"
+    golden.write_text("".join(json.dumps({"id": f"q{n}", "question": q}) + "\n" for n, q in
+                              enumerate(["Who owns the payments database runbook?",
+                                         "What did Priya say about the outage?"])))  # fmt: skip
+    saved = tmp_path / "rankings.json"
+    args = [str(golden), "--kb", str(home), "--corpus", str(DEMO)]
+    assert expert_snapshot.main([*args, "--save", str(saved)]) == 0
+    assert expert_snapshot.main([*args, "--check", str(saved), "--repeat", "2"]) == 0
+    rankings = json.loads(saved.read_text())
+    assert rankings["0:q0"]["question"]  # someone was ranked
+    rankings["0:q0"]["question"][0]["score"] += 1
+    saved.write_text(json.dumps(rankings))
+    assert expert_snapshot.main([*args, "--check", str(saved)]) == 1
+    assert expert_snapshot.differences(rankings, {}) == [
+        "0:q0 (question)", "0:q0 (passages only)", "1:q1 (question)", "1:q1 (passages only)"]

@@ -73,6 +73,12 @@ def test_chunks_of_a_document_come_in_order(store: Store) -> None:
     assert store.chunks_of("nope") == []
 
 
+def test_texts_of_a_document_come_in_order_unless_there_are_too_many(store: Store) -> None:
+    assert store.texts_of("sync", 2) == [c.text for c in store.chunks_of("sync")]
+    assert store.texts_of("sync", 1) is None  # more than asked for: not read
+    assert store.texts_of("nope", 2) == []
+
+
 def test_people_and_one_person(store: Store) -> None:
     assert [p.name for p in store.people()] == ["Bob Stone", "Carla Diaz", "Jane Doe"]
     assert store.person("p-bob") == Person(

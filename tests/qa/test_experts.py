@@ -144,6 +144,23 @@ def test_the_contact_a_document_names_for_the_topic_outranks_its_owner(tmp_path)
         assert ask(kb, "Who owns the ledger database runbook?")[0].name == "Jonas Becker"
 
 
+def test_a_ranking_reads_what_the_store_holds_now(tmp_path) -> None:
+    # Passages and evidence are remembered between rankings until the store changes.
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    page = "---\ntitle: Ledger database runbook\nowner: {owner}\n---\n# Ledger runbook\n\n{text}"
+    runbook = docs / "runbook.md"
+    runbook.write_text(page.format(owner="Jonas Becker", text="Promote the replica."))
+    with KnowledgeBase(tmp_path / "kb", hash_settings(tmp_path / "kb")) as kb:
+        kb.ingest([docs])
+        question = "Who owns the ledger database runbook?"
+        assert [e.name for e in ask(kb, question)] == ["Jonas Becker"]
+        assert [e.name for e in ask(kb, question)] == ["Jonas Becker"]  # remembered
+        runbook.write_text(page.format(owner="Tomás Silva", text="Promote the new replica."))
+        kb.ingest([docs])
+        assert [e.name for e in ask(kb, question)] == ["Tomás Silva"]
+
+
 def test_the_person_an_action_item_assigns_outranks_a_document_owner(tmp_path) -> None:
     docs = tmp_path / "docs"
     (docs / "runbooks").mkdir(parents=True)
