@@ -1,7 +1,8 @@
-"""Published snapshots (`kenning shard --publish`) and switching served replicas to them, and
-autoscaled replicas: a snapshot is published whole or not at all; served, requests go on
-while a new one is published and none fails, and the new document is found after the
-switch; a pointer naming a bad snapshot is not switched to."""
+"""Published snapshots (`kenning shard --publish`) and switching served replicas to them, on a
+deployment of autoscaled replicas: a snapshot is published whole or not at all; served,
+requests go on while a new one is published and none fails, and the new document is found
+after the switch; a pointer naming a bad snapshot is not switched to. The same deployment
+(two ingress replicas) measures an ingress replica killed under load."""
 
 from __future__ import annotations
 
@@ -47,6 +48,8 @@ The narwhal tank is drained every Thursday. Owner: Ines Duarte.
 NEW_QUERY = "narwhal tank cleaning"
 CLIENTS = 2
 SWITCH_TIMEOUT_S = 60
+SETTLE_S = 5.0  # after one ingress replica has switched, the others have too
+RECOVERY_TIMEOUT_S = 120
 POLL_S = 0.5
 
 
@@ -58,7 +61,11 @@ def post(url: str, body: dict[str, Any], timeout: float = 60) -> tuple[int, dict
         with urllib.request.urlopen(request, timeout=timeout) as response:
             return response.status, json.loads(response.read()), dict(response.headers)
     except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read() or b"{}"), dict(exc.headers)
+        text = exc.read()
+        try:
+            return exc.code, json.loads(text or b"{}"), dict(exc.headers)
+        except ValueError:  # Serve's own plain-text error
+            return exc.code, {"text": text.decode(errors="replace")}, dict(exc.headers)
 
 
 def get(url: str) -> dict[str, Any]:
@@ -182,9 +189,8 @@ def test_replica_options_fixed_or_autoscaled() -> None:
 
 @pytest.fixture(scope="module")
 def published(ray_cluster: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
-    """A knowledge base published as snapshot 0001 of 2 shards, served with shards
-    autoscaled between 2 and 3 replicas (so two replicas of each switch) and one ingress
-    replica."""
+    """A knowledge base published as snapshot 0001 of 2 shards, served with the shards and
+    the ingress autoscaled between 2 and 3 replicas (so two replicas of each switch)."""
     from ray import serve
 
     from kenning.distributed.serving import serve_on_ray
@@ -193,7 +199,7 @@ def published(ray_cluster: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
     home, settings = make_kb(root)
     publish_snapshot(home, root / "served", 2, settings)  # type: ignore[arg-type]
     apps = serve_on_ray(ray_cluster, root / "served", create_app, min_replicas=2, max_replicas=3,
-                        ingress_replicas=1, port=free_port(), settings=settings,  # type: ignore[arg-type]
+                        port=free_port(), settings=settings,  # type: ignore[arg-type]
                         proxy_location="HeadOnly", poll_s=POLL_S)  # fmt: skip
     try:
         yield {"url": apps.url, "root": root, "home": home, "settings": settings, "apps": apps}
@@ -205,12 +211,12 @@ def test_serve_accepts_the_autoscaling_bounds(published: dict) -> None:
     from ray.serve.context import _get_global_client
 
     details = _get_global_client().get_serve_details()["applications"]
-    for app_name in published["apps"].shard_apps:
-        config = details[app_name]["deployments"]["shard"]["deployment_config"]
+    shard_apps = [(name, "shard") for name in published["apps"].shard_apps]
+    for app_name, deployment in [*shard_apps, ("kenning", "ingress")]:
+        config = details[app_name]["deployments"][deployment]["deployment_config"]
         scaling = config["autoscaling_config"]
         assert (scaling["min_replicas"], scaling["max_replicas"]) == (2, 3), config
-    ingress = details["kenning"]["deployments"]["ingress"]["deployment_config"]
-    assert ingress["num_replicas"] == 1 and not ingress.get("autoscaling_config"), ingress
+        assert _running(app_name, deployment) == 2
 
 
 def test_replicas_switch_to_a_published_snapshot_without_dropping_requests(
@@ -218,8 +224,8 @@ def test_replicas_switch_to_a_published_snapshot_without_dropping_requests(
 ) -> None:
     """Two clients search and ask in a loop while the knowledge base gains a document and is
     published as snapshot 0002: every request answers 200; none finds the new document
-    before the publish; once one has found it, every later one does; the served results are
-    then the new snapshot's."""
+    before the publish; once one has found it, every one started `SETTLE_S` later does (each
+    ingress replica switches on its own); the served results are then the new snapshot's."""
     url, root, settings = published["url"], published["root"], published["settings"]
     results: list[tuple[float, float, int, bool]] = []  # started, ended, status, found
     stop = threading.Event()
@@ -251,7 +257,7 @@ def test_replicas_switch_to_a_published_snapshot_without_dropping_requests(
                 break
             time.sleep(0.1)
         switched_at = time.monotonic()
-        time.sleep(3)
+        time.sleep(SETTLE_S + 3)
     finally:
         stop.set()
         for thread in threads:
@@ -259,7 +265,7 @@ def test_replicas_switch_to_a_published_snapshot_without_dropping_requests(
     failed = [r for r in results if r[2] != 200]
     first_found = min((end for _, end, _, hit in results if hit), default=None)
     before = [r for r in results if r[1] <= published_at]
-    after = [r for r in results if first_found is not None and r[0] >= first_found]
+    after = [r for r in results if first_found is not None and r[0] >= first_found + SETTLE_S]
     shards = get(f"{url}/v1/shards")
     latencies = sorted(end - start for start, end, _, _ in results)
     print(f"\n{len(results)} requests ({len(before)} before the publish, "
@@ -301,3 +307,84 @@ def test_a_pointer_to_a_bad_snapshot_is_not_switched_to(published: dict) -> None
         (served / "pointer").write_text(f"{current}\n")
         os.replace(served / "pointer", served / CURRENT_FILE)
         shutil.rmtree(bad)
+
+
+def _running(app: str, deployment: str) -> int:
+    from ray import serve
+
+    status = serve.status().applications[app].deployments[deployment]
+    return int(status.replica_states.get("RUNNING", 0))
+
+
+def _cpu_ticks(pid: int) -> int:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])  # utime + stime
+
+
+def _ingress_replicas() -> list[str]:
+    import ray
+
+    return [a["name"] for a in ray.util.list_named_actors(all_namespaces=True)
+            if a["name"].startswith("SERVE_REPLICA::kenning#ingress#")]  # fmt: skip
+
+
+def test_a_killed_ingress_replica(published: dict) -> None:
+    """Three clients search in a loop while the busier of the two ingress replicas is killed
+    (SIGKILL): only requests the dead replica held may fail (Serve's proxy does not send them
+    again), at most one per client; requests started after it answer (the other replica) and
+    Serve replaces it."""
+    import signal
+
+    import ray
+
+    url = published["url"]
+    results: list[tuple[float, float, int]] = []
+    stop = threading.Event()
+
+    def client() -> None:
+        while not stop.is_set():
+            started = time.monotonic()
+            try:
+                status, _, _ = post(f"{url}/v1/search", {"query": NEW_QUERY, "k": 5})
+            except OSError:  # the connection dropped
+                status = 0
+            results.append((started, time.monotonic(), status))
+
+    threads = [threading.Thread(target=client) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    try:
+        while len(results) < 10:
+            time.sleep(0.05)
+        first = set(_ingress_replicas())
+        pids = {name: ray.get(ray.get_actor(name, namespace="serve").__ray_call__.remote(
+            lambda _: os.getpid())) for name in first}  # fmt: skip
+        before = {name: _cpu_ticks(pid) for name, pid in pids.items()}
+        time.sleep(1.0)  # the busy one (Serve's proxy prefers replicas on its own node)
+        victim = max(first, key=lambda name: _cpu_ticks(pids[name]) - before[name])
+        pid = pids[victim]
+        killed_at = time.monotonic()
+        os.kill(pid, signal.SIGKILL)
+        recovered_at = None
+        while time.monotonic() - killed_at < RECOVERY_TIMEOUT_S:
+            now = set(_ingress_replicas())
+            if victim not in now and now - first and _running("kenning", "ingress") == 2:
+                recovered_at = time.monotonic()
+                break
+            time.sleep(0.2)
+        time.sleep(2)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+    failed = [r for r in results if r[2] != 200]
+    during = [r for r in results if killed_at <= r[0] <= (recovered_at or killed_at)]
+    late = [r for r in failed if r[0] > killed_at + 1.0]
+    print(f"\nkilled an ingress replica (pid {pid}): {len(results)} requests, "
+          f"{len(during)} started while it was replaced, {len(failed)} failed "
+          f"(statuses {sorted({r[2] for r in failed})}, started "
+          f"{[round(r[0] - killed_at, 2) for r in failed]} s from the kill); replaced in "
+          f"{(recovered_at or time.monotonic()) - killed_at:.1f} s")  # fmt: skip
+    assert recovered_at is not None, "Serve did not replace the ingress replica"
+    assert during and all(r[2] == 200 for r in during if r[0] > killed_at + 1.0), late
+    assert len(failed) <= 3, failed
