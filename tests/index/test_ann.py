@@ -3,7 +3,10 @@ search, removed ids never come back, filters hold, and it survives a save and a 
 
 from __future__ import annotations
 
+import os
 import shutil
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -237,3 +240,16 @@ def test_remembered_filters_follow_the_store(good_kb, tmp_path: Path) -> None:
     assert hits and hits[0].source.endswith("new.vtt")
     kb.delete(hits[0].document_id)
     assert all(not h.source.endswith("new.vtt") for h in kb.search("narwhal", 3, filters))
+
+
+@pytest.mark.parametrize("policy", [None, "ACTIVE"])
+def test_loading_faiss_leaves_the_environment_as_it_was(policy: str | None) -> None:
+    # FAISS's OpenMP threads sleep when idle unless the user chose otherwise; the variable is
+    # set only while FAISS loads, so child processes are not affected.
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    if policy:
+        env["OMP_WAIT_POLICY"] = policy
+    code = "import os, kenning.index.faiss_index; print(os.environ.get('OMP_WAIT_POLICY'))"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         check=True)  # fmt: skip
+    assert out.stdout.strip() == str(policy)
