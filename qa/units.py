@@ -83,8 +83,13 @@ NOT_AN_END = (
     r"(?<!\s[A-Z]\.)(?<!^[A-Z]\.)(?<!^\d\.)(?<!\s\d\.)(?<!^\d\d\.)(?<!\s\d\d\.)"
     r"(?<!\bMr\.)(?<!\bDr\.)(?<!\bSt\.)(?<!\bMt\.)(?<!\bNo\.)(?<!\bvs\.)(?<!\be\.g\.)"
     r"(?<!\bi\.e\.)(?<!\bMrs\.)(?<!\bMs\.)(?<!\bJr\.)(?<!\bSr\.)"
+    # French: "M. Dupont", "Mme. Martin", "cf. l'article", "p. ex.", "art. 3", "n° 12"
+    r"(?<!\bM\.)(?<!\bMme\.)(?<!\bMlle\.)(?<!\bcf\.)(?<!\bp\.)(?<!\bex\.)(?<!\bart\.)"
+    r"(?<!\bav\.)(?<!\bbd\.)"
 )
-NEXT_SENTENCE = r"\s+(?!\[\d{1,3}\])(?=[\"'(\[“‘]?[A-Z0-9])"
+# The next sentence starts with a capital (accented ones too: "État", "À partir de"), a digit,
+# or an opening quote or bracket (French « too).
+NEXT_SENTENCE = r"\s+(?!\[\d{1,3}\])(?=[\"'(\[“‘«]?\s?[A-ZÀ-ÖØ-Þ0-9])"
 SENTENCE_END = re.compile(
     rf"{NOT_AN_END}(?<=[.!?])[\"')\]”’]*{NEXT_SENTENCE}"
     rf"|(?<=[.!?”\"]\s\[\d\]){NEXT_SENTENCE}|(?<=[.!?”\"]\s\[\d\d\]){NEXT_SENTENCE}"

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from kenning.qa.units import UnitKind, clean_text, heading_of, split_units, trim_fragments
+from kenning.qa.units import (
+    UnitKind,
+    clean_text,
+    heading_of,
+    sentences_of,
+    split_units,
+    trim_fragments,
+)
 
 RUNBOOK = """\
 ## Before you start
@@ -210,3 +217,14 @@ def test_underlined_plain_text_headings_head_their_paragraphs() -> None:
     assert not any("---" in u.text for u in units)
     # Numbered questions are headings, not the steps of a procedure.
     assert not any(u.kind is UnitKind.procedure for u in units)
+
+
+def test_french_sentences_split_at_accented_capitals_and_keep_abbreviations() -> None:
+    text = ("La demande est traitée par M. Dupont. État des lieux : le formulaire change. "
+            "À partir du 1er mars, écrivez au service ! « Nouveau » formulaire en ligne.")
+    assert sentences_of(text) == [
+        "La demande est traitée par M. Dupont.",
+        "État des lieux : le formulaire change.",
+        "À partir du 1er mars, écrivez au service !",
+        "« Nouveau » formulaire en ligne.",
+    ]
