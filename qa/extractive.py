@@ -175,6 +175,7 @@ ABOUT_DOCUMENT = re.compile(
     r"is (?:for|about|meant|intended)|tells?|shows?|contains?|gives?|provides?)\b"
 )
 ABOUT_DOCUMENT_PENALTY = 0.3
+PROCEDURE_MARGIN = 0.9  # a procedure this close to the best one may lead if it comes first
 # For the units of a section whose heading (of two words or more) the question names in full:
 # "What was the root cause …" and a "Root cause" section, "What went well?".
 NAMED_HEADING_BONUS = 0.4
@@ -335,10 +336,16 @@ UNIT_VECTORS = UnitVectors()
 
 
 def choose_units(
-    analysis: QuestionAnalysis, hits: list[Hit], embedder: Embedder, max_units: int = 3
-) -> Extract:
+    analysis: QuestionAnalysis, hits: list[Hit], embedder: Embedder, max_units: int = 3,
+    positions: list[int] | None = None,
+) -> Extract:  # fmt: skip
     """The units that answer, best first: the best one, then up to `max_units - 1` more that
-    score close to it, are not redundant with it and keep the answer short."""
+    score close to it, are not redundant with it and keep the answer short.
+
+    `positions` (each hit's place in the knowledge base, e.g. its chunk rowid: a document's
+    passages are stored in order) lets a how-to answer start where the document starts: of
+    the procedures of the best one's document that score close to it, the first one leads
+    (a runbook's "Before you start" before its variants)."""
     every = candidate_units(hits)
     candidates = every
     if analysis.type is not QuestionType.procedure and not LIST_QUESTION.search(analysis.question):
@@ -384,6 +391,9 @@ def choose_units(
     scores = cosines + cheap
     order = [int(i) for i in np.argsort(-scores, kind="stable")]
     best = order[0]
+    if positions is not None and analysis.type is QuestionType.procedure:
+        best = _first_procedure(candidates, scores, best, hits, positions)
+        order = [best, *(i for i in order if i != best)]
     chosen = [best]
     words = len(candidates[best].plain.split())
     summary = bool(SUMMARY.search(analysis.question))
@@ -409,6 +419,25 @@ def choose_units(
         analysis.answer_type in (AnswerType.description, AnswerType.entity, AnswerType.boolean)
         or any(typed), every,
     )  # fmt: skip
+
+
+def _first_procedure(candidates: list[Sentence], scores: np.ndarray, best: int,
+                     hits: list[Hit], positions: list[int]) -> int:  # fmt: skip
+    """Of the procedures of the best unit's document scoring within PROCEDURE_MARGIN of the
+    best one, the one that comes first in the document (the best one when none is close)."""
+    if candidates[best].kind != UnitKind.procedure:
+        return best
+    document = hits[candidates[best].hit_index].document_id
+    close = [i for i, c in enumerate(candidates)
+             if c.kind == UnitKind.procedure and hits[c.hit_index].document_id == document
+             and scores[i] >= PROCEDURE_MARGIN * scores[best]
+             and not _aftermath_heading(c.heading)]  # fmt: skip
+    return min(close, key=lambda i: (positions[candidates[i].hit_index], candidates[i].order),
+               default=best)  # fmt: skip
+
+
+def _aftermath_heading(heading: str) -> bool:
+    return bool(AFTERMATH_HEADING.search(heading))
 
 
 def _typed_follower(analysis: QuestionAnalysis, pool: list[Sentence], best: Sentence
@@ -460,8 +489,9 @@ def _heading(hit: Hit, candidate: Sentence) -> str:
 
 
 def choose_sentences(
-    question: str, hits: list[Hit], embedder: Embedder, max_sentences: int = 4
-) -> Extract:
+    question: str, hits: list[Hit], embedder: Embedder, max_sentences: int = 4,
+    positions: list[int] | None = None,
+) -> Extract:  # fmt: skip
     """The answer units for a question, best first (see `choose_units`).
 
     Args:
@@ -469,5 +499,6 @@ def choose_sentences(
         hits: the retrieved passages, best first.
         embedder: the knowledge base's embedding model.
         max_sentences: the most units in the answer.
+        positions: each hit's place in the knowledge base (see `choose_units`).
     """
-    return choose_units(analyse(question), hits, embedder, min(max_sentences, 3))
+    return choose_units(analyse(question), hits, embedder, min(max_sentences, 3), positions)

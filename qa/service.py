@@ -435,8 +435,9 @@ class QAService:
         (`unknown_share`: of the question's words, the share no readable passage uses)."""
         hits = retrieval.hits
         extract = choose_sentences(
-            question, hits, self.parts.embedder(), self.settings.answer_sentences
-        )
+            question, hits, self.parts.embedder(), self.settings.answer_sentences,
+            retrieval.rowids,
+        )  # fmt: skip
         if extract.analysis is not None and self.settings.abstain_model:
             scores = [retrieval.dense_scores.get(r, 0.0) for r in retrieval.rowids]
             features = features_of_answer(extract.analysis, hits, scores, extract)

@@ -156,3 +156,23 @@ def test_the_next_sentence_leads_when_only_it_holds_the_expected_value() -> None
     units = answer("What percentage of voters approved the Pico Act of 1859?", [passage])
     assert units[0].startswith("It passed overwhelmingly, with nearly 75%")
     assert units[1].startswith("The last attempt, the Pico Act of 1859")
+
+
+def test_a_how_to_answer_starts_with_the_first_close_procedure_of_the_document() -> None:
+    def section(heading: str, steps: str, rank: int) -> Hit:
+        return Hit(rank=rank, score=1.0, document_id="runbook", title="Failover runbook",
+                   source="/runbook.md", kind="document", text=steps,
+                   location=f"Failover runbook > {heading}", start=None, end=None,
+                   speakers=[])  # fmt: skip
+
+    cross_region = section("Cross-region failover", "1. Fail over the database to paydb-3.\n"
+                           "2. Switch the database DNS record.", rank=1)  # fmt: skip
+    before = section("Before you start", "1. Declare an incident before you fail over.\n"
+                     "2. Pause the capture workers of the database.", rank=2)  # fmt: skip
+    question = "How do we fail over the database?"
+    hits = [cross_region, before]
+    # Stored in document order: "Before you start" (rowid 10) comes before (rowid 14).
+    led = choose_sentences(question, hits, HashEmbedder(), 3, positions=[14, 10])
+    assert led.sentences[0].text.startswith("1. Declare an incident")
+    unordered = choose_sentences(question, hits, HashEmbedder(), 3)
+    assert unordered.sentences[0].text.startswith("1. Fail over the database to paydb-3")
