@@ -274,11 +274,18 @@ class SnapshotSwitch:
         self.stopped = threading.Event()
 
     def watch(self, shards: Sequence[RemoteShard], poll_s: float = POLL_S) -> None:
-        """Start watching the pointer (at once: a replica started after a publish switches
-        before its first requests, unless they come within the shards' opening time)."""
+        """Check the pointer once, waiting (a replica started after a publish serves the new
+        snapshot from its first request: the one it was deployed with may be pruned), then
+        watch it in a thread."""
         self.shards = list(shards)
-        if self.root is not None:
-            threading.Thread(target=self._watch, args=(poll_s,), daemon=True).start()
+        if self.root is None:
+            return
+        # In a thread: Serve runs a replica's constructor in an event loop, where a shard
+        # call may not be awaited synchronously.
+        first = threading.Thread(target=self._check_logged, daemon=True)
+        first.start()
+        first.join(PREPARE_TIMEOUT_S)
+        threading.Thread(target=self._watch, args=(poll_s,), daemon=True).start()
 
     def pinned(self) -> str | None:
         """The version this request reads (the current one outside a request)."""
@@ -331,14 +338,15 @@ class SnapshotSwitch:
             logger.warning("not switching to snapshot %s: %s", version, why)
         self.refused[version] = why
 
+    def _check_logged(self) -> None:
+        try:
+            self.check()
+        except Exception:  # noqa: BLE001 - the watch goes on; requests keep their version
+            logger.exception("checking the snapshot pointer failed")
+
     def _watch(self, poll_s: float) -> None:
-        while True:
-            try:
-                self.check()
-            except Exception:  # noqa: BLE001 - the watch goes on; requests keep their version
-                logger.exception("checking the snapshot pointer failed")
-            if self.stopped.wait(poll_s):
-                return
+        while not self.stopped.wait(poll_s):
+            self._check_logged()
 
 
 class PartialResults:

@@ -185,6 +185,11 @@ def test_replica_options_fixed_or_autoscaled() -> None:
     for bad in ((0, None, None), (1, 3, 2), (1, 0, 2), (1, 2, None)):
         with pytest.raises(KenningError):
             replica_options(*bad)
+    # Refused before any cluster is reached.
+    for flags, message in ((["--min-replicas", "2"], "needs --max-replicas"),
+                           (["--min-replicas", "3", "--max-replicas", "2"], "autoscaling needs")):
+        result = CliRunner().invoke(app, ["serve", "--ray", "127.0.0.1:9", *flags])
+        assert result.exit_code == 2 and message in result.output, result.output
 
 
 @pytest.fixture(scope="module")
@@ -386,5 +391,7 @@ def test_a_killed_ingress_replica(published: dict) -> None:
           f"{[round(r[0] - killed_at, 2) for r in failed]} s from the kill); replaced in "
           f"{(recovered_at or time.monotonic()) - killed_at:.1f} s")  # fmt: skip
     assert recovered_at is not None, "Serve did not replace the ingress replica"
+    # The replacement was deployed with snapshot 0001 and read the pointer as it started.
+    assert {get(f"{url}/v1/shards")["snapshot"] for _ in range(20)} == {"0002"}
     assert during and all(r[2] == 200 for r in during if r[0] > killed_at + 1.0), late
     assert len(failed) <= 3, failed
