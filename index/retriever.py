@@ -23,6 +23,7 @@ PERSON_WEIGHT = 0.5
 # Share of the lexical weight given to the second language's BM25 when a question's language
 # is uncertain (see `Retriever.query_languages`).
 SECOND_LANGUAGE_SHARE = 0.5
+HIT_ROWS_SPARE = 5  # rows read beyond the k hits wanted, in case some are skipped
 
 
 @dataclass
@@ -98,12 +99,22 @@ class Retriever:
                      self.settings.rrf_k)  # fmt: skip
         # On the packaged model's scale: abstention and the floors read these cosines.
         dense_scores = {rowid: calibrated(self.embedder, score) for rowid, score in dense}
-        rows = self.store.hit_rows([rowid for rowid, _ in fused[: n * 2]])
+        pool = fused[: n * 2]
+        rows: dict[int, dict] = {}
+        fetched = 0
         hits: list[Hit] = []
         rowids: list[int] = []
         per_document: dict[str, int] = {}
         cap = self.settings.max_hits_per_document
-        for rowid, score in fused:
+        for at, (rowid, score) in enumerate(pool):
+            if at == fetched:
+                # Rows are read only as far down the fused ranking as hits are still needed:
+                # the k wanted and a few spare first (a chunk may be gone from the store, or
+                # over its document's cap), then twice what is missing. Reading all 2n rows
+                # took 2.2 ms for 100, 0.9 ms for 40 (QMSum val, load 7).
+                wanted = k - len(hits)
+                fetched = min(len(pool), at + (wanted + HIT_ROWS_SPARE if at == 0 else 2 * wanted))
+                rows.update(self.store.hit_rows([r for r, _ in pool[at:fetched]]))
             row = rows.get(rowid)
             if row is None:
                 continue

@@ -46,6 +46,27 @@ def test_hits_per_document_are_capped_when_asked(good_kb) -> None:
     assert len({h.document_id for h in capped}) == len(capped) == 6
 
 
+def test_hits_skip_chunks_gone_from_the_store_and_still_fill_k(good_kb) -> None:
+    # Rows are read a few at a time down the fused ranking: chunks the vectors still hold but
+    # the store no longer does are passed over, and later ones are read in their place.
+    kb, _ = good_kb
+    query = "cache flush runbook steps verify region"
+    everything = retriever(kb).retrieve(query, k=12).rowids
+    gone = set(everything[:6])
+
+    class Store:  # the knowledge base's store, without the first six chunks found
+        def __getattr__(self, name: str) -> object:
+            return getattr(kb.store, name)
+
+        def hit_rows(self, rowids: list[int]) -> dict:
+            return {r: row for r, row in kb.store.hit_rows(rowids).items() if r not in gone}
+
+    partial = Retriever(Store(), kb.vectors, kb.embedder, kb.settings)  # type: ignore[arg-type]
+    found = partial.retrieve(query, k=6)
+    assert found.rowids == everything[6:12]
+    assert [h.rank for h in found.hits] == [1, 2, 3, 4, 5, 6]
+
+
 def test_people_named_in_the_question_steer_retrieval(good_kb) -> None:
     kb, _ = good_kb
     bob = next(p.id for p in kb.store.people() if p.name == "Bob Stone")
