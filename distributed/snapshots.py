@@ -142,9 +142,10 @@ def _carry_logs(previous: Path, new: Path) -> None:
     source = previous / shard_folder(Path(), 0) / DB_FILE
     if not source.is_file():
         return
-    target = sqlite3.connect(str(new / shard_folder(Path(), 0) / DB_FILE), uri=True)
+    target = sqlite3.connect(str(new / shard_folder(Path(), 0) / DB_FILE))
     try:
-        target.execute("ATTACH DATABASE ? AS previous", (f"file:{source}?mode=ro",))
+        # Read-write: a read-only attach cannot recover a write-ahead log a replica left.
+        target.execute("ATTACH DATABASE ? AS previous", (str(source),))
         with target:
             for table in LOG_TABLES:
                 ours = [r[0] for r in target.execute(COLUMNS, (table, "main"))]
