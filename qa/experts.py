@@ -31,6 +31,8 @@ from functools import lru_cache
 
 from kenning.index.retriever import Retrieval
 from kenning.index.store import Store
+from kenning.ingest.language import DEFAULT_LANGUAGE, language_of
+from kenning.qa.messages import message
 from kenning.schema import SCOPED_ROLES, Expert, ExpertEvidence, Hit, anchor_text
 
 # Passages the ranking reads: the service retrieves this many for experts (answers use their
@@ -103,31 +105,40 @@ QUESTION_WORDS = frozenset(
     "summarize summarise meeting group team please describe talk talked regarding should ask "
     "know knows tell could would can will".split()
 )
-ROLE_PHRASES: dict[str, str] = {
-    "owner": "owner of",
-    "author": "author of",
-    "reviewer": "reviewer of",
-    "presenter": "presented",
-    "facilitator": "facilitated",
-    "action_owner": "has an action item in",
-    "attendee": "attended",
+# The reason a role on a document gives (a `qa.messages` key); other roles: "role_other".
+ROLE_REASONS: dict[str, str] = {
+    "owner": "reason_owner",
+    "author": "reason_author",
+    "reviewer": "reason_reviewer",
+    "presenter": "reason_presenter",
+    "facilitator": "reason_facilitator",
+    "action_owner": "reason_action_in",
+    "attendee": "reason_attendee",
 }
 # What kind of evidence a role is, for ties and for confidence.
 OWNED = frozenset({"owner", "author", "reviewer", "presenter", "facilitator"})
 ITEM = frozenset({"item_owner", "liaison", "action_owner"})
 
 
-# A reason written out only if shown: (share of the passage spoken, title, " at hh:mm:ss").
-# A ranking credits hundreds of turns; formatting each one's reason cost more than scoring it.
-_SpokeReason = tuple[float, str, str]
+# A reason is written out only if shown, in the question's language: (a `qa.messages` key,
+# its fields). A ranking credits hundreds of turns; formatting each one's reason cost more
+# than scoring it.
+_Reason = tuple[str, tuple[tuple[str, object], ...]]
 
 
-def _reason_text(reason: str | _SpokeReason) -> str:
-    """A reason as shown."""
-    if isinstance(reason, str):
-        return reason
-    share, title, at = reason
-    return f"spoke {share:.0%} of the passage of “{title}”{at}"
+def _reason(key: str, **fields: object) -> _Reason:
+    return key, tuple(fields.items())
+
+
+def _reason_text(reason: _Reason, lang: str = DEFAULT_LANGUAGE) -> str:
+    """A reason as shown, in a language."""
+    key, fields = reason
+    values = dict(fields)
+    if key == "reason_spoke":
+        values["share"] = f"{float(values['share']):.0%}"  # type: ignore[arg-type]
+        when = values.pop("time", "")
+        values["at"] = message("reason_at", lang, time=str(when)) if when else ""
+    return message(key, lang, **{k: str(v) for k, v in values.items()})
 
 
 @dataclass
@@ -138,12 +149,12 @@ class _Tally:
     kinds: Counter[str] = field(default_factory=Counter)  # said/owned/item/named/presence
     named: bool = False
     # (document_id, role) -> (contribution, reason, title)
-    items: dict[tuple[str, str], tuple[float, str | _SpokeReason, str]] = field(
+    items: dict[tuple[str, str], tuple[float, _Reason, str]] = field(
         default_factory=dict
     )
 
     def credit(self, document_id: str, role: str, kind: str, amount: float,
-               reason: str | _SpokeReason, title: str) -> None:  # fmt: skip
+               reason: _Reason, title: str) -> None:  # fmt: skip
         self.score += amount
         self.kinds[kind] += amount
         before = self.items.get((document_id, role))
@@ -392,7 +403,6 @@ def _said(
     """Credit each speaker with their words around a hit, weighted by question overlap."""
     shares_here: dict[str, float] = defaultdict(float)
     when = _format_time(hit.start)
-    at = f" at {when}" if when else ""
     floor = TURN_FLOOR if hit.kind == "transcript" else NOTE_TURN_FLOOR
     for text, near in passages.around(hit):
         parsed = _parsed_turns(text, hit.kind)
@@ -413,7 +423,8 @@ def _said(
                 tally = tallies[row["person_id"]] = _Tally(row["person_id"], row["name"])
             tally.credit(hit.document_id, "speaker", "said",
                          weight * near * share * (floor + overlap),
-                         (shares_here[label], hit.title, at), hit.title)  # fmt: skip
+                         ("reason_spoke", (("share", shares_here[label]), ("title", hit.title),
+                                           ("time", when or ""))), hit.title)  # fmt: skip
 
 
 def _items(
@@ -560,7 +571,7 @@ def _score(retrieval: Retrieval, store: Store, question: str) -> dict[str, _Tall
                 # "(usually Kwame Mensah) who writes the status page updates": the line says
                 # what they do, and it is what was asked.
                 kind, base = "item", ANSWERING_MENTION_WEIGHT
-                reason = "named for it" + reason.removeprefix("named")
+                reason = ("reason_named_for_it", reason[1])
             amount = (base / (i + 1) ** DOC_DECAY * (ITEM_FLOOR + overlap)
                       * (1 + ITEM_MATCH_BOOST * overlap))
             tally.credit(hit.document_id, row["role"], kind, amount, reason, hit.title)
@@ -581,9 +592,9 @@ def _score(retrieval: Retrieval, store: Store, question: str) -> dict[str, _Tall
             if delegates and row["person_id"] not in delegates:
                 weight *= DELEGATED_SHARE
             kind = "presence" if role == "attendee" else "owned"
-            reason = f"{ROLE_PHRASES.get(role, role)} “{hit.title}”"
-            if row["detail"] and role in ("owner", "author"):
-                reason += f" ({row['detail']})"
+            detail = row["detail"] if row["detail"] and role in ("owner", "author") else ""
+            reason = _reason(ROLE_REASONS.get(role, "reason_role"), role=role, title=hit.title,
+                             detail=f" ({detail})" if detail else "")
             tally = tallies.setdefault(row["person_id"], _Tally(row["person_id"], row["name"]))
             tally.credit(hit.document_id, role, kind, weight, reason, hit.title)
     # Not `retrieval.people`: it matches role words in lower case too ("the user interface
@@ -595,15 +606,15 @@ def _score(retrieval: Retrieval, store: Store, question: str) -> dict[str, _Tall
     return tallies
 
 
-def _scoped_reason(role: str, line: str, row: dict, title: str) -> tuple[str, str]:
+def _scoped_reason(role: str, line: str, row: dict, title: str) -> tuple[str, _Reason]:
     item = line if len(line) <= 70 else line[:67] + "…"
     if role == "item_owner":
-        return "item", f"owns “{item}” in “{title}”"
+        return "item", _reason("reason_item_owner", item=item, title=title)
     if role == "liaison":
-        return "item", f"liaison for “{item}” in “{title}”"
+        return "item", _reason("reason_liaison", item=item, title=title)
     if role == "action_owner":
-        return "item", f"has an action item in “{title}” ({row['detail'][:80]})"
-    return "named", f"named in “{title}”: “{item}”"
+        return "item", _reason("reason_action_item", title=title, detail=row["detail"][:80])
+    return "named", _reason("reason_named", item=item, title=title)
 
 
 def _features(tally: _Tally, total: float, top: float, runner_up: float, first: bool,
@@ -641,6 +652,7 @@ def rank_all(retrieval: Retrieval, store: Store, k: int = 5, question: str = "")
     """Everyone the retrieved passages point to, best first, with confidence and level, no
     threshold applied (for evaluation and calibration; users get `rank_experts`)."""
     tallies = _score(retrieval, store, question)
+    lang = language_of(question) if question else DEFAULT_LANGUAGE
     ordered = sorted(tallies.values(),
                      key=lambda t: (t.presence_only, -t.score, t.name))  # fmt: skip
     total = sum(t.score for t in ordered)
@@ -651,9 +663,10 @@ def rank_all(retrieval: Retrieval, store: Store, k: int = 5, question: str = "")
     experts: list[Expert] = []
     for position, tally in enumerate(ordered[:k]):
         items = sorted(tally.items.items(), key=lambda kv: -kv[1][0])
-        reasons = list(dict.fromkeys(_reason_text(reason) for _, (_, reason, _) in items))[:3]
+        reasons = list(dict.fromkeys(_reason_text(reason, lang)
+                                     for _, (_, reason, _) in items))[:3]  # fmt: skip
         if tally.named:
-            reasons.insert(0, "named in the question")
+            reasons.insert(0, message("reason_in_question", lang))
         confidence = confidence_of(
             _features(tally, total, top, runner_up, position == 0, similarity)
         )
@@ -689,7 +702,8 @@ def rank_experts(
     return [e for e in ranked if e.confidence >= min_confidence]
 
 
-def experts_for_abstention(experts: list[Expert], k: int = 3) -> list[Expert]:
+def experts_for_abstention(experts: list[Expert], k: int = 3, question: str = ""
+                           ) -> list[Expert]:  # fmt: skip
     """Who to ask when Kenning could not answer: never "strong" — at most `k` people labelled
     as knowing neighbouring topics, those topics (the documents they know) named, or nobody.
     The question is not repeated in the reason: the asker knows it, and a reason is shown
@@ -698,12 +712,15 @@ def experts_for_abstention(experts: list[Expert], k: int = 3) -> list[Expert]:
     Args:
         experts: the ranked experts for the question (already above the threshold).
         k: the most people to return.
+        question: the question, whose language the reason is written in.
     """
+    lang = language_of(question) if question else DEFAULT_LANGUAGE
     out: list[Expert] = []
     for expert in experts[:k]:
         titles = list(dict.fromkeys(e.title for e in expert.evidence))[:2]
-        near = " and ".join(f"“{t}”" for t in titles) or "related documents"
-        reason = f"knows neighbouring topics ({near}), not necessarily the answer"
+        quoted = [message("quoted", lang, title=t) for t in titles]
+        near = message("and", lang).join(quoted) or message("related_documents", lang)
+        reason = message("reason_neighbouring", lang, near=near)
         out.append(replace(expert, level="neighbouring", reasons=[reason, *expert.reasons],
                            confidence=min(expert.confidence, STRONG_CONFIDENCE - 0.01)))
     return out

@@ -150,7 +150,8 @@ def _answer_passages(wide: Retrieval, k: int, question: str) -> Retrieval:
 
 def _abstain_text(experts: list[Expert], question: str) -> str:
     """The abstain message and who knows neighbouring topics, in the question's language."""
-    return abstain_text(question, [e.name for e in experts_for_abstention(experts)])
+    return abstain_text(question, [e.name for e in experts_for_abstention(experts,
+                                                                          question=question)])
 
 
 class _Shared:
@@ -414,7 +415,7 @@ class QAService:
                 text = _abstain_text(experts, question)
             yield "token", text
         if abstained:  # who knows neighbouring topics, labelled so, never "strong"
-            experts = experts_for_abstention(experts)
+            experts = experts_for_abstention(experts, question=question)
         timings["answer"] = _ms(mark)
         timings["total"] = _ms(started)
         self.reader.log_question(question, abstained, round(best, 4), timings["total"], chosen)

@@ -251,3 +251,18 @@ def test_an_item_owner_in_a_passage_below_the_tenth_is_found(tmp_path) -> None:
         assert ranks and ranks[0] >= 10  # below the first ten passages
         names = [e.name for e in rank_all(retrieval, kb.store, k=3, question=question)]
     assert "Mara Lind" in names[:2] and "Ana Pereira" not in names[:2]
+
+
+def test_reasons_are_written_in_the_question_language(people_kb: KnowledgeBase) -> None:
+    retrieval = people_kb.qa.retrieve("ledger copy freeze window checksums", k=10)
+    english = rank_all(retrieval, people_kb.store, k=10,
+                       question="What was said about the ledger copy freeze window checksums?")
+    french = rank_all(retrieval, people_kb.store, k=10,
+                      question="Qu'est-ce qui a été dit sur la fenêtre de gel des checksums ?")
+    assert [e.name for e in french] == [e.name for e in english]  # the same people
+    assert english[0].reasons[0].startswith("spoke ")
+    assert french[0].reasons[0].startswith("a dit ") and "du passage de « " in french[0].reasons[0]
+    assert not any(r.startswith(("spoke", "attended", "owner of")) for e in french
+                   for r in e.reasons)  # fmt: skip
+    nearby = experts_for_abstention(french, question="Qui connaît la fenêtre de gel ?")
+    assert nearby[0].reasons[0].startswith("connaît des sujets voisins (« ")
