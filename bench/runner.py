@@ -127,7 +127,8 @@ def server_section(first_answer: float | None, load: dict[str, Any] | None) -> s
                 for op in ("search", "ask")]  # fmt: skip
         parts.append(_table(["endpoint", "clients", "p50 ms", "p95 ms", "p99 ms"], rows))
         parts.append(
-            f"{load['requests_per_s']} requests/s over {load['seconds']} s "
+            f"{load['requests_per_s']} requests/s ({load['answers_per_s']} answers/s) over "
+            f"{load['seconds']} s "
             f"({load['errors']} errors{': ' + load['first_error'] if load['errors'] else ''}), "
             f"on the {load['chunks']}-chunk knowledge base."
         )

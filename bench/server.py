@@ -67,9 +67,11 @@ def first_answer_seconds(home: Path, question: str) -> float:
 
 
 def concurrent_load(
-    home: Path, asked: list[str], clients: int = 8, seconds: float = 30.0
+    home: Path, asked: list[str], clients: int = 8, seconds: float = 30.0,
+    operations: tuple[str, ...] = ("search", "ask"),
 ) -> dict[str, Any]:
-    """`clients` threads, each alternating /v1/search and /v1/ask for `seconds`."""
+    """`clients` threads, each going round `operations` (/v1/search and /v1/ask by default)
+    for `seconds`."""
     with serving(home) as (url, process, started):
         first_answer = None
         with httpx.Client(timeout=60) as client:
@@ -89,7 +91,7 @@ def concurrent_load(
                 n = offset
                 while time.perf_counter() < deadline:
                     question = asked[n % len(asked)]
-                    operation = "search" if n % 2 == 0 else "ask"
+                    operation = operations[n % len(operations)]
                     body = {"query": question} if operation == "search" else {"question": question}
                     began = time.perf_counter()
                     response = http.post(f"{url}/v1/{operation}", json=body)
@@ -111,8 +113,36 @@ def concurrent_load(
     done = len(samples["search"]) + len(samples["ask"])
     return {
         "clients": clients, "seconds": round(elapsed, 1),
-        "requests_per_s": round(done / elapsed, 1), "errors": len(errors),
+        "requests_per_s": round(done / elapsed, 1),
+        "answers_per_s": round(len(samples["ask"]) / elapsed, 1), "errors": len(errors),
         "first_error": errors[0] if errors else "",
         "search": percentiles(samples["search"]), "ask": percentiles(samples["ask"]),
         "start_to_first_answer_s": round(first_answer, 2) if first_answer else None,
     }  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m kenning.bench.server KB`: concurrent clients against `kenning serve` on a
+    knowledge base (QMSum val questions from `--data`), printed as JSON; `--ask-only` sends
+    nothing but /v1/ask, so requests/s is answers/s."""
+    import argparse
+    import json
+
+    from kenning.bench.latency import questions
+
+    parser = argparse.ArgumentParser(description=main.__doc__.split("\n\n")[0])
+    parser.add_argument("kb", type=Path)
+    parser.add_argument("--data", type=Path, default=Path("../shared/data"))
+    parser.add_argument("--questions", type=int, default=100)
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--ask-only", action="store_true")
+    args = parser.parse_args(argv)
+    operations = ("ask",) if args.ask_only else ("search", "ask")
+    result = concurrent_load(args.kb, questions(args.data, args.questions), args.clients,
+                             args.seconds, operations)  # fmt: skip
+    print(json.dumps({**result, "load_average": os.getloadavg()}))
+
+
+if __name__ == "__main__":
+    main()

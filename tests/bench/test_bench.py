@@ -99,3 +99,15 @@ def test_expert_snapshot_finds_no_change_and_reports_one(tmp_path: Path) -> None
     assert expert_snapshot.main([*args, "--check", str(saved)]) == 1
     assert expert_snapshot.differences(rankings, {}) == [
         "0:q0 (question)", "0:q0 (passages only)", "1:q1 (question)", "1:q1 (passages only)"]
+
+
+def test_the_server_section_reports_answers_per_second() -> None:
+    from kenning.bench.runner import server_section
+
+    load = {"clients": 8, "seconds": 20.0, "requests_per_s": 60.0, "answers_per_s": 30.0,
+            "errors": 0, "first_error": "", "chunks": 10000,
+            "search": {"p50": 1.0, "p95": 2.0, "p99": 3.0},
+            "ask": {"p50": 4.0, "p95": 5.0, "p99": 6.0}}  # fmt: skip
+    text = server_section(2.5, load)
+    assert "first question 2.50 s" in text and "| ask | 8 | 4.0 | 5.0 | 6.0 |" in text
+    assert "60.0 requests/s (30.0 answers/s) over 20.0 s (0 errors)" in text
