@@ -71,3 +71,52 @@ def disk_mb(home: Path, vectors: Any) -> dict[str, float]:
     sqlite = sum(p.stat().st_size for p in home.glob("kenning.sqlite*"))
     return {"sqlite_mb": round(sqlite / 1e6, 1),
             "vectors_mb": round(vectors.memory_bytes() / 1e6, 1)}  # fmt: skip
+
+
+def golden_latency(kb: Any, golden: Path, corpus: Path) -> dict[str, Any]:
+    """`ask` over every question of a golden set with its filters (extractive, one caller,
+    each question embedded afresh): the p50 of each stage of `timings_ms`, and p50/p95/p99 of
+    the whole call."""
+    from kenning.eval.golden import load_golden
+    from kenning.eval.runner import resolve_filters
+
+    asked = [(q.question, resolve_filters(q.filters, corpus.resolve()))
+             for q in load_golden(golden)]  # fmt: skip
+    for question, filters in asked[:3]:  # warm lazy loads
+        kb.ask(question, 5, filters, "extractive")
+    stages: dict[str, list[float]] = {}
+    walls: list[float] = []
+    for question, filters in asked:
+        forget_queries(kb)
+        started = time.perf_counter()
+        response = kb.ask(question, 5, filters, "extractive")
+        walls.append((time.perf_counter() - started) * 1000)
+        for stage, ms in response.timings_ms.items():
+            stages.setdefault(stage, []).append(ms)
+    return {"questions": len(asked), "ask": percentiles(walls),
+            "stages_p50": {s: percentiles(v)["p50"] for s, v in stages.items()}}  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m kenning.bench.latency GOLDEN --kb KB`: ask latency over a golden set's
+    questions (`golden_latency`), printed as JSON with the load average before and after."""
+    import argparse
+    import os
+
+    from kenning import KnowledgeBase, load_settings
+
+    parser = argparse.ArgumentParser(description=main.__doc__.split("\n\n")[0])
+    parser.add_argument("golden", type=Path)
+    parser.add_argument("--kb", type=Path, required=True)
+    parser.add_argument("--corpus", type=Path, default=None,
+                        help="source files (default: the `corpus` folder beside the golden set)")
+    args = parser.parse_args(argv)
+    corpus = args.corpus if args.corpus is not None else args.golden.parent / "corpus"
+    before = os.getloadavg()
+    with KnowledgeBase(args.kb, load_settings(home=args.kb, git_history=False)) as kb:
+        result = golden_latency(kb, args.golden, corpus)
+    print(json.dumps({**result, "load_average": [before[0], os.getloadavg()[0]]}))
+
+
+if __name__ == "__main__":
+    main()

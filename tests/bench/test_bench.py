@@ -111,3 +111,17 @@ def test_the_server_section_reports_answers_per_second() -> None:
     text = server_section(2.5, load)
     assert "first question 2.50 s" in text and "| ask | 8 | 4.0 | 5.0 | 6.0 |" in text
     assert "60.0 requests/s (30.0 answers/s) over 20.0 s (0 errors)" in text
+
+
+def test_ask_latency_over_a_golden_set(tmp_path: Path) -> None:
+    from kenning.bench.latency import golden_latency
+
+    home = tmp_path / "kb"
+    golden = tmp_path / "golden.jsonl"
+    golden.write_text(json.dumps({"id": "q", "question": "How do we fail over the payments "
+                                  "database?", "filters": {"kind": ["document"]}}) + "\n")
+    with KnowledgeBase(home, hash_settings(home)) as kb:
+        assert not kb.ingest([DEMO]).failed
+        result = golden_latency(kb, golden, DEMO)
+    assert result["questions"] == 1 and result["ask"]["p50"] > 0
+    assert {"retrieve", "experts", "answer", "total"} <= set(result["stages_p50"])
