@@ -5,8 +5,7 @@ Chosen on short text from `../shared/data/french` (236 French lines: FAQ questio
 answers, fact-sheet lines) and 40 English ones (demo questions and headings): py3langid
 restricted to French and English was right on 99.6% of them (99.2% of those of at most 8
 words) at 0.15 ms a text; lingua (French and English) equally accurate at 0.43 ms; both over
-all their languages fell to 95% and 97.5% (lingua: 4.8 ms a text and 12 s to load). See
-issue 17.
+all their languages fell to 95% and 97.5% (lingua: 4.8 ms a text and 12 s to load).
 """
 
 from __future__ import annotations
@@ -77,7 +76,7 @@ def query_analysers(text: str) -> list[str]:
     (Porter only). A French one is searched with the French analyser and, at a lower weight,
     with Porter too: on 59 French questions over the 94 public-service sheets, hit@5 went
     0.797 (Porter only) -> 0.864 (French only) -> 0.881 (both); on the 38 FAQ questions
-    0.789 -> 0.763 -> 0.816 (issue 17).
+    0.789 -> 0.763 -> 0.816 (`python -m kenning.bench.french`).
     """
     guess = detect_language(text)
     if guess.sure and guess.lang == DEFAULT_LANGUAGE:
