@@ -129,7 +129,7 @@ def test_a_cited_recording_opens_in_the_player_at_its_passage(transcribed) -> No
     assert url.endswith(f"#t={int(citation.start)}")
     with TestClient(create_app(kb=kb, ui=False)) as client:
         served = client.get(url.split("#")[0])
-    assert served.status_code == 200 and served.headers["content-type"] == "audio/x-wav"
+    assert served.status_code == 200 and served.headers["content-type"].startswith("audio/")
     assert served.content == wav.read_bytes()
 
 
