@@ -130,7 +130,7 @@ OVERLAP_WEIGHT = 0.8
 KEEP_RATIO = 0.8  # a further unit must score at least this share of the best one
 # Only this many units, ranked by the cheap part of the score (everything but similarity), are
 # embedded, and each by its first EMBED_WORDS words: embedding costs the most ask time.
-EMBED_CANDIDATES = 12  # 8 left the best unit out on the demo (59 -> 58 of 63 answered)
+EMBED_CANDIDATES = 12  # with 8, the unit that answers was sometimes not embedded (demo)
 EMBED_WORDS = 40
 UNIT_CACHE_SIZE = 8192  # unit vectors kept (~12 MB at 384 dimensions)
 TYPE_WEIGHT = 0.2
@@ -431,19 +431,15 @@ def _first_procedure(candidates: list[Sentence], scores: np.ndarray, best: int,
     close = [i for i, c in enumerate(candidates)
              if c.kind == UnitKind.procedure and hits[c.hit_index].document_id == document
              and scores[i] >= PROCEDURE_MARGIN * scores[best]
-             and not _aftermath_heading(c.heading)]  # fmt: skip
+             and not AFTERMATH_HEADING.search(c.heading)]  # fmt: skip
     return min(close, key=lambda i: (positions[candidates[i].hit_index], candidates[i].order),
                default=best)  # fmt: skip
-
-
-def _aftermath_heading(heading: str) -> bool:
-    return bool(AFTERMATH_HEADING.search(heading))
 
 
 def _typed_follower(analysis: QuestionAnalysis, pool: list[Sentence], best: Sentence
                     ) -> Sentence | None:  # fmt: skip
     """The sentence right after the best one when the question expects a typed answer (a
-    number, a date, a name...) that the best sentence lacks and that sentence holds: "The
+    number, an amount, a date...) that the best sentence lacks and that sentence holds: "The
     last attempt, the Pico Act of 1859, was passed …" names what the question asks about,
     "It was approved by nearly 75% of voters" answers it. It leads, the best one follows."""
     if analysis.answer_type not in FOLLOWED_TYPES or best.kind != UnitKind.sentence:
