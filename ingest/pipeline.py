@@ -228,7 +228,7 @@ def prepare(
     document = Document(
         id=document_id,
         source=source,
-        title=readable_title(parsed.title, path)[:300],
+        title=readable_title(parsed.title)[:300],
         kind=kind,
         created=created,
         updated=updated,

@@ -37,11 +37,10 @@ def title_from_stem(path: Path) -> str:
     return words[:1].upper() + words[1:]
 
 
-def readable_title(title: str, path: Path) -> str:
-    """The title as a reader would write it (see the module's doc)."""
+def readable_title(title: str) -> str:
+    """A title in capitals as a reader would write it (see the module's doc); parsers title a
+    document without a title of its own with `title_from_stem`."""
     title = " ".join(title.split())
-    if title == " ".join(path.stem.replace("-", " ").replace("_", " ").split()):
-        return title_from_stem(path)
     letters = [c for c in title if c.isalpha()]
     if len(title.split()) >= 2 and letters and all(c.isupper() for c in letters):
         return CAPITALS.sub(

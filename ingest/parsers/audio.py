@@ -30,6 +30,7 @@ from kenning.errors import ParseError
 from kenning.ingest import sidecar
 from kenning.ingest.language import LANGUAGES
 from kenning.ingest.parsers import srt, text, vtt
+from kenning.ingest.titles import title_from_stem
 from kenning.schema import Block, ParsedDocument
 
 logger = logging.getLogger(__name__)
@@ -315,7 +316,7 @@ def parse(path: Path, options: TranscriptionOptions | None = None) -> ParsedDocu
         # Names without turns: they were there and spoke, but who said what is unknown.
         listed = f"speaker listed in {found.meta.name}"
         people += [("attendee", name, listed) for name in extra.speakers]
-    title = meta.get("title") or path.stem.replace("-", " ").replace("_", " ")
+    title = meta.get("title") or title_from_stem(path)
     return ParsedDocument(
         source=str(path),
         title=str(title),

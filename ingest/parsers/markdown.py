@@ -9,6 +9,7 @@ from langchain_text_splitters import MarkdownHeaderTextSplitter
 
 from kenning.ingest.frontmatter import split_front_matter
 from kenning.ingest.parsers.textio import read_text
+from kenning.ingest.titles import title_from_stem
 from kenning.schema import Block, ParsedDocument
 
 HEADERS = [("#" * level, str(level)) for level in range(1, 7)]
@@ -29,7 +30,7 @@ def parse_markdown_text(text: str, source: str, note: str = "") -> ParsedDocumen
         content = section.page_content.replace("  \n", "\n").strip()
         if content:
             blocks.append(Block(text=content, heading_path=path))
-    title = str(meta.get("title") or first_heading or Path(source).stem.replace("-", " "))
+    title = str(meta.get("title") or first_heading or title_from_stem(Path(source)))
     if note:
         meta["_note"] = note
     return ParsedDocument(source=source, title=title, blocks=blocks, meta=meta)

@@ -6,6 +6,7 @@ import re
 from pathlib import Path
 
 from kenning.errors import ParseError
+from kenning.ingest.titles import title_from_stem
 from kenning.schema import Block, ParsedDocument
 
 PDF_DATE = re.compile(r"^(?:D:)?(\d{4})(\d{2})(\d{2})")  # "D:20260227150000+00'00'"
@@ -69,7 +70,7 @@ def parse(path: Path) -> ParsedDocument:
         raise ParseError(str(path), f"cannot read PDF: {type(exc).__name__}: {exc}") from exc
     if not blocks:
         raise ParseError(str(path), "PDF has no extractable text (scanned? OCR is not enabled)")
-    title = str(meta.get("title") or path.stem.replace("-", " ").replace("_", " "))
+    title = str(meta.get("title") or title_from_stem(path))
     doc = ParsedDocument(source=str(path), title=title, blocks=blocks, meta=meta)
     if meta.get("author"):
         doc.people.append(("author", str(meta["author"]), "author of the PDF"))

@@ -10,6 +10,7 @@ from typing import Any
 from kenning.errors import ParseError
 from kenning.ingest.parsers import unstructured_offline
 from kenning.ingest.parsers.textio import looks_binary
+from kenning.ingest.titles import title_from_stem
 from kenning.schema import Block, ParsedDocument
 
 SKIPPED_CATEGORIES = frozenset({"PageBreak", "Header", "Footer", "PageNumber", "Image"})
@@ -145,7 +146,7 @@ def parse_format(path: Path, fmt: str) -> ParsedDocument:
     meta: dict[str, Any] = html_meta(path) if fmt == "html" else core_properties(path, fmt)
     if fmt == "pptx":
         meta["_page_label"] = "slide"
-    title = meta.get("title") or first_title or path.stem.replace("-", " ").replace("_", " ")
+    title = meta.get("title") or first_title or title_from_stem(path)
     if first_title and SITE_SUFFIX.fullmatch(str(title)[len(first_title):]) and str(
             title).startswith(first_title):  # "Incident severity levels - Larkspur Wiki"
         title = first_title

@@ -8,6 +8,7 @@ from pathlib import Path
 from kenning.ingest.frontmatter import leading_fields, split_front_matter
 from kenning.ingest.parsers import transcript_text
 from kenning.ingest.parsers.textio import read_text
+from kenning.ingest.titles import title_from_stem
 from kenning.schema import Block, ParsedDocument
 
 
@@ -23,7 +24,7 @@ def parse(path: Path) -> ParsedDocument:
     if transcript_text.is_speaker_labelled(body):
         doc = ParsedDocument(
             source=str(path),
-            title=str(meta.get("title") or path.stem.replace("-", " ").replace("_", " ")),
+            title=str(meta.get("title") or title_from_stem(path)),
             blocks=transcript_text.parse_turns(body, str(path)),
             kind="transcript",
             meta=meta,
@@ -31,7 +32,7 @@ def parse(path: Path) -> ParsedDocument:
     else:
         paragraphs = [p.strip() for p in re.split(r"\n\s*\n", body) if p.strip()]
         first = paragraphs[0].splitlines()[0].strip() if paragraphs else ""
-        title = str(meta.get("title") or (first if 0 < len(first) <= 80 else path.stem))
+        title = str(meta.get("title") or (first if 0 < len(first) <= 80 else title_from_stem(path)))
         doc = ParsedDocument(
             source=str(path),
             title=title,

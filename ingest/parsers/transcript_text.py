@@ -7,6 +7,7 @@ from pathlib import Path
 
 from kenning.errors import ParseError
 from kenning.ingest.parsers.textio import read_text
+from kenning.ingest.titles import title_from_stem
 from kenning.schema import Block, ParsedDocument
 
 TIMESTAMP = r"\[?(?P<ts>\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d+)?)\]?"
@@ -86,7 +87,7 @@ def parse(path: Path) -> ParsedDocument:
     text, note = read_text(path)
     doc = ParsedDocument(
         source=str(path),
-        title=path.stem.replace("-", " ").replace("_", " "),
+        title=title_from_stem(path),
         blocks=parse_turns(text, str(path)),
         kind="transcript",
     )

@@ -11,6 +11,7 @@ from webvtt.errors import MalformedCaptionError, MalformedFileError
 from kenning.errors import ParseError
 from kenning.ingest.parsers.textio import read_text
 from kenning.ingest.parsers.transcript_text import match_speaker_line
+from kenning.ingest.titles import title_from_stem
 from kenning.schema import Block, ParsedDocument
 
 
@@ -35,7 +36,7 @@ def cue_document(path: Path, cues: list[Block], note: str) -> ParsedDocument:
     """A transcript document from timed cues: consecutive cues of one speaker become a turn."""
     doc = ParsedDocument(
         source=str(path),
-        title=path.stem.replace("-", " ").replace("_", " "),
+        title=title_from_stem(path),
         blocks=merge_turns(cues),
         kind="transcript",
     )

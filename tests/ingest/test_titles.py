@@ -9,25 +9,33 @@ import pytest
 from support import DEMO, hash_settings
 
 from kenning import KnowledgeBase
-from kenning.ingest.titles import readable_title, stated_update
+from kenning.ingest.titles import readable_title, stated_update, title_from_stem
 from kenning.schema import Filters
 
 
 @pytest.mark.parametrize(
-    ("title", "name", "readable"),
+    ("name", "title"),
     [
-        ("architecture review 2026 03 12", "architecture-review-2026-03-12.vtt",
-         "Architecture review 2026-03-12"),
-        ("support sync 2026 04 02", "support_sync_2026_04_02.srt", "Support sync 2026-04-02"),
-        ("LARKSPUR LOGISTICS - CUSTOMER SUPPORT FAQ (INTERNAL)", "faq.txt",
+        ("architecture-review-2026-03-12.vtt", "Architecture review 2026-03-12"),
+        ("support_sync_2026_04_02.srt", "Support sync 2026-04-02"),
+    ],
+)
+def test_title_from_a_file_name(name: str, title: str) -> None:
+    assert title_from_stem(Path(name)) == title
+
+
+@pytest.mark.parametrize(
+    ("title", "readable"),
+    [
+        ("LARKSPUR LOGISTICS - CUSTOMER SUPPORT FAQ (INTERNAL)",
          "Larkspur Logistics - Customer Support FAQ (Internal)"),
-        ("Vendor Security Review 2026", "vendor-security-review-2026.pdf",
-         "Vendor Security Review 2026"),  # a title of its own is kept as written
-        ("ETA", "eta.md", "ETA"),
+        # a title of its own is kept as written
+        ("Vendor Security Review 2026", "Vendor Security Review 2026"),
+        ("ETA", "ETA"),
     ],
 )  # fmt: skip
-def test_readable_title(title: str, name: str, readable: str) -> None:
-    assert readable_title(title, Path(name)) == readable
+def test_readable_title(title: str, readable: str) -> None:
+    assert readable_title(title) == readable
 
 
 @pytest.mark.parametrize(
