@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -65,3 +69,24 @@ def served(home: Path, env: dict[str, str], log: Path, timeout: float = 180) -> 
         finally:
             process.terminate()
             process.wait(timeout=20)
+
+
+def post(url: str, body: dict[str, Any], timeout: float = 60) -> tuple[int, dict, dict]:
+    """Status, JSON body and headers of a POST (a plain-text error body as {"text": ...})."""
+    request = urllib.request.Request(url, json.dumps(body).encode(),
+                                     {"Content-Type": "application/json"})  # fmt: skip
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return response.status, json.loads(response.read()), dict(response.headers)
+    except urllib.error.HTTPError as exc:
+        text = exc.read()
+        try:
+            return exc.code, json.loads(text or b"{}"), dict(exc.headers)
+        except ValueError:  # e.g. Ray Serve's own plain-text error
+            return exc.code, {"text": text.decode(errors="replace")}, dict(exc.headers)
+
+
+def get(url: str) -> dict[str, Any]:
+    """The JSON body of a GET."""
+    with urllib.request.urlopen(url, timeout=60) as response:
+        return json.loads(response.read())

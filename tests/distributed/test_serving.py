@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import GOOD, free_port, hash_settings
+from support import GOOD, free_port, get, hash_settings, post
 
 from kenning.api.app import create_app
 from kenning.distributed.search import ShardedKnowledgeBase
@@ -35,22 +35,6 @@ CLIENTS = 3
 SLOW_ROWS = 8_000_000  # a read that keeps a replica busy for seconds
 SLOW_READ = (f"SELECT (WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c "
              f"WHERE x < {SLOW_ROWS}) SELECT count(*) FROM c)")
-
-
-def post(url: str, body: dict[str, Any], timeout: float = 60) -> tuple[int, dict, dict]:
-    """Status, JSON body and headers of a POST."""
-    request = urllib.request.Request(url, json.dumps(body).encode(),
-                                     {"Content-Type": "application/json"})  # fmt: skip
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return response.status, json.loads(response.read()), dict(response.headers)
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read() or b"{}"), dict(exc.headers)
-
-
-def get(url: str) -> dict[str, Any]:
-    with urllib.request.urlopen(url, timeout=60) as response:
-        return json.loads(response.read())
 
 
 def answer(data: dict[str, Any]) -> dict[str, Any]:

@@ -11,14 +11,11 @@ import os
 import shutil
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from support import GOOD, free_port, hash_settings
+from support import GOOD, free_port, get, hash_settings, post
 from typer.testing import CliRunner
 
 from kenning.api.app import create_app
@@ -51,26 +48,6 @@ SWITCH_TIMEOUT_S = 60
 SETTLE_S = 5.0  # after one ingress replica has switched, the others have too
 RECOVERY_TIMEOUT_S = 120
 POLL_S = 0.5
-
-
-def post(url: str, body: dict[str, Any], timeout: float = 60) -> tuple[int, dict, dict]:
-    """Status, JSON body and headers of a POST."""
-    request = urllib.request.Request(url, json.dumps(body).encode(),
-                                     {"Content-Type": "application/json"})  # fmt: skip
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return response.status, json.loads(response.read()), dict(response.headers)
-    except urllib.error.HTTPError as exc:
-        text = exc.read()
-        try:
-            return exc.code, json.loads(text or b"{}"), dict(exc.headers)
-        except ValueError:  # Serve's own plain-text error
-            return exc.code, {"text": text.decode(errors="replace")}, dict(exc.headers)
-
-
-def get(url: str) -> dict[str, Any]:
-    with urllib.request.urlopen(url, timeout=60) as response:
-        return json.loads(response.read())
 
 
 def make_kb(root: Path) -> tuple[Path, object]:
