@@ -105,7 +105,7 @@ QUESTION_WORDS = frozenset(
     "summarize summarise meeting group team please describe talk talked regarding should ask "
     "know knows tell could would can will".split()
 )
-# The reason a role on a document gives (a `qa.messages` key); other roles: "role_other".
+# The reason a role on a document gives (a `qa.messages` key); other roles: "reason_role".
 ROLE_REASONS: dict[str, str] = {
     "owner": "reason_owner",
     "author": "reason_author",
@@ -149,9 +149,7 @@ class _Tally:
     kinds: Counter[str] = field(default_factory=Counter)  # said/owned/item/named/presence
     named: bool = False
     # (document_id, role) -> (contribution, reason, title)
-    items: dict[tuple[str, str], tuple[float, _Reason, str]] = field(
-        default_factory=dict
-    )
+    items: dict[tuple[str, str], tuple[float, _Reason, str]] = field(default_factory=dict)
 
     def credit(self, document_id: str, role: str, kind: str, amount: float,
                reason: _Reason, title: str) -> None:  # fmt: skip
@@ -423,8 +421,8 @@ def _said(
                 tally = tallies[row["person_id"]] = _Tally(row["person_id"], row["name"])
             tally.credit(hit.document_id, "speaker", "said",
                          weight * near * share * (floor + overlap),
-                         ("reason_spoke", (("share", shares_here[label]), ("title", hit.title),
-                                           ("time", when or ""))), hit.title)  # fmt: skip
+                         _reason("reason_spoke", share=shares_here[label], title=hit.title,
+                                 time=when or ""), hit.title)  # fmt: skip
 
 
 def _items(
