@@ -45,7 +45,7 @@ import numpy as np
 from kenning import KnowledgeBase, load_settings
 from kenning.eval.datasets import qmsum, squad
 from kenning.eval.golden import load_golden
-from kenning.index.embeddings import MULTILINGUAL_MODEL
+from kenning.index.embeddings import MULTILINGUAL_MODEL, answer_embedder
 from kenning.qa.abstention import FEATURES, features_of_answer
 from kenning.qa.extractive import choose_units
 from kenning.qa.question import analyse
@@ -94,7 +94,8 @@ def examples_of(kb: KnowledgeBase, asked: list[tuple[str, dict[str, Any], bool, 
     for question, filters, answers, group, source in tqdm(asked, desc="features", unit="q"):
         retrieval = kb.retrieve(question, k=K, filters=filters)
         analysis = analyse(question)
-        extract = choose_units(analysis, retrieval.hits, kb.embedder)
+        extract = choose_units(analysis, retrieval.hits, kb.embedder,
+                               units=answer_embedder(kb.embedder, kb.settings))
         features = features_of_answer(
             analysis, retrieval.hits,
             [retrieval.dense_scores.get(r, 0.0) for r in retrieval.rowids], extract,

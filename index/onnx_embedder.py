@@ -42,6 +42,9 @@ FUSABLE = {"bert", "roberta", "xlm-roberta"}  # encoders ONNX Runtime's "bert" f
 # Word pieces per batch: ONNX Runtime keeps its largest activations allocated, and 64 texts of
 # 256 pieces took the ingest process from 1.2 to 2 GB.
 MAX_BATCH_TOKENS = 8192
+# A batch is padded to its longest text: it takes only texts at least this share of that
+# length. Answer units (5-60 pieces) embedded 1.3x faster than in one padded batch.
+MIN_WIDTH_SHARE = 0.7
 PROBES = [
     "What did the team decide about the remote control budget?",
     "Runbook: fail over the payments database to the standby region.",
@@ -265,6 +268,8 @@ class OnnxEmbedder(QueryCache):
             raise OnnxUnavailable(f"no int8 model for {name} (its quantisation drifted)")
         self.name = name
         self.quantization = "int8" if quantized else "none"
+        self._folder, self._threads = folder, threads
+        self._int8: OnnxEmbedder | None = None
         self.dimension = int(meta["dimension"])
         self.batch_size = batch_size
         self._pooling = meta["pooling"]
@@ -311,6 +316,18 @@ class OnnxEmbedder(QueryCache):
             raise OnnxUnavailable(f"cannot write the ONNX export to {folder}: {exc}") from exc
         return cls(folder, name, threads, batch_size, quantized)
 
+    def int8(self) -> OnnxEmbedder:
+        """This model with its int8 weights (itself when it has them already or none were kept),
+        loaded on first use: its vectors are within cosine ~0.99 of float32 at twice the speed."""
+        if self._int8 is None:
+            try:
+                sibling = self if self.quantization == "int8" else OnnxEmbedder(
+                    self._folder, f"{self.name}#int8", self._threads, self.batch_size, True)
+            except OnnxUnavailable:  # its quantisation drifted at export: float32 it is
+                sibling = self
+            self._int8 = sibling
+        return self._int8
+
     def embed_documents(self, texts: list[str]) -> np.ndarray:
         """Embed passages in batches of similar length (less padding), in input order."""
         if not texts:
@@ -323,9 +340,13 @@ class OnnxEmbedder(QueryCache):
             # Longest first: the batch's first text sets its padded width, hence its memory.
             width = len(encodings[order[start]].ids)
             size = max(1, min(self.batch_size, MAX_BATCH_TOKENS // max(width, 1)))
-            batch = order[start : start + size]
+            end = start + 1
+            while (end < len(order) and end - start < size
+                   and len(encodings[order[end]].ids) >= MIN_WIDTH_SHARE * width):  # fmt: skip
+                end += 1
+            batch = order[start:end]
             out[batch] = self._embed([encodings[i] for i in batch])
-            start += size
+            start = end
         return out
 
     def _embed(self, encodings: list[Any]) -> np.ndarray:

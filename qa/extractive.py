@@ -337,10 +337,13 @@ UNIT_VECTORS = UnitVectors()
 
 def choose_units(
     analysis: QuestionAnalysis, hits: list[Hit], embedder: Embedder, max_units: int = 3,
-    positions: list[int] | None = None,
+    positions: list[int] | None = None, units: Embedder | None = None,
 ) -> Extract:  # fmt: skip
     """The units that answer, best first: the best one, then up to `max_units - 1` more that
     score close to it, are not redundant with it and keep the answer short.
+
+    The question is embedded by `embedder` (its vector is the one retrieval made), the units
+    by `units` (default: the same model; `answer_embedder` gives its faster int8 weights).
 
     `positions` (each hit's place in the knowledge base, e.g. its chunk rowid: a document's
     passages are stored in order) lets a how-to answer start where the document starts: of
@@ -385,8 +388,8 @@ def choose_units(
     pool = candidates
     candidates = [candidates[i] for i in keep]
     cheap = cheap[keep]
-    vectors = UNIT_VECTORS.embed(embedder, [_embedded(analysis, hits[c.hit_index], c)
-                                            for c in candidates])  # fmt: skip
+    vectors = UNIT_VECTORS.embed(units or embedder, [_embedded(analysis, hits[c.hit_index], c)
+                                                     for c in candidates])  # fmt: skip
     cosines = calibrated(embedder, vectors @ embedder.embed_query(analysis.question))
     scores = cosines + cheap
     order = [int(i) for i in np.argsort(-scores, kind="stable")]
@@ -486,7 +489,7 @@ def _heading(hit: Hit, candidate: Sentence) -> str:
 
 def choose_sentences(
     question: str, hits: list[Hit], embedder: Embedder, max_sentences: int = 4,
-    positions: list[int] | None = None,
+    positions: list[int] | None = None, units: Embedder | None = None,
 ) -> Extract:  # fmt: skip
     """The answer units for a question, best first (see `choose_units`).
 
@@ -496,5 +499,7 @@ def choose_sentences(
         embedder: the knowledge base's embedding model.
         max_sentences: the most units in the answer.
         positions: each hit's place in the knowledge base (see `choose_units`).
+        units: the model answer units are embedded with (default: `embedder`).
     """
-    return choose_units(analyse(question), hits, embedder, min(max_sentences, 3), positions)
+    return choose_units(analyse(question), hits, embedder, min(max_sentences, 3), positions,
+                        units)

@@ -18,7 +18,7 @@ from typing import IO, Any, Literal, Protocol
 
 from kenning.config import Principal, Settings
 from kenning.errors import InvalidRequest, NotFoundError
-from kenning.index.embeddings import Embedder
+from kenning.index.embeddings import Embedder, answer_embedder
 from kenning.index.retriever import Retrieval
 from kenning.index.store import Store
 from kenning.ingest.language import detect_language
@@ -435,9 +435,10 @@ class QAService:
         no citations) when the abstention model judges that the passages do not answer
         (`unknown_share`: of the question's words, the share no readable passage uses)."""
         hits = retrieval.hits
+        embedder = self.parts.embedder()
         extract = choose_sentences(
-            question, hits, self.parts.embedder(), self.settings.answer_sentences,
-            retrieval.rowids,
+            question, hits, embedder, self.settings.answer_sentences, retrieval.rowids,
+            answer_embedder(embedder, self.settings),
         )  # fmt: skip
         if extract.analysis is not None and self.settings.abstain_model:
             scores = [retrieval.dense_scores.get(r, 0.0) for r in retrieval.rowids]

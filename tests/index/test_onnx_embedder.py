@@ -18,6 +18,7 @@ from kenning import KnowledgeBase
 from kenning.config import load_settings
 from kenning.index.embeddings import (
     SentenceTransformerEmbedder,
+    answer_embedder,
     create_embedder,
     packaged_model_path,
 )
@@ -175,6 +176,28 @@ def test_a_float32_knowledge_base_stays_float32(tmp_path: Path, cache, onnx) -> 
     assert json.loads((home / "manifest.json").read_text())["embedding_quantization"] == "none"
     with pytest.raises(IndexMismatchError, match="quantization 'none', not 'int8'"):
         KnowledgeBase(home, load_settings(home=home, embedding_quantization="int8"))
+
+
+def test_answer_units_go_through_int8_with_the_same_answers(tmp_path: Path, cache, onnx) -> None:
+    """Answer units are embedded with the int8 weights (passages stay float32); the demo's
+    answers are the same sentences as through float32."""
+    units = answer_embedder(onnx, load_settings())
+    assert units.quantization == "int8" and units is onnx.int8() and units.name != onnx.name
+    assert answer_embedder(onnx, load_settings(answer_quantization="none")) is onnx
+    assert (units.embed_documents(TEXTS) * onnx.embed_documents(TEXTS)).sum(axis=1).min() > 0.95
+    questions = ["What is the hotel cap per night for a trip to Munich?",
+                 "How do we fail over the payments database?"]  # fmt: skip
+    home = tmp_path / "kb"
+    answers: dict[str, list[str]] = {}
+    for quantization in ("int8", "none"):
+        settings = load_settings(home=home, model_cache=cache, answer_quantization=quantization)
+        with KnowledgeBase(home, settings) as base:
+            if not answers:
+                assert not base.ingest([DEMO / "docs"]).failed
+            assert base.embedder.quantization == "none"
+            answers[quantization] = [base.ask(q).answer for q in questions]
+    assert answers["int8"] == answers["none"]
+    assert "180" in answers["int8"][0] and answers["int8"][1].startswith("1. Declare an incident")
 
 
 def test_an_unwritable_model_cache_falls_back_to_torch(tmp_path: Path) -> None:

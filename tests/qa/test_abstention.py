@@ -7,6 +7,7 @@ import json
 import pytest
 from support import DEMO
 
+from kenning.index.embeddings import answer_embedder
 from kenning.qa.abstention import (
     DEFAULT_MODEL,
     FEATURES,
@@ -81,7 +82,8 @@ def test_demo_off_topic_questions_abstain_and_answerable_ones_do_not(demo_kb) ->
     def abstains(question: str) -> bool:
         retrieval = demo_kb.retrieve(question, k=5)
         analysis = analyse(question)
-        extract = choose_units(analysis, retrieval.hits, demo_kb.embedder)
+        extract = choose_units(analysis, retrieval.hits, demo_kb.embedder,
+                               units=answer_embedder(demo_kb.embedder, demo_kb.settings))
         dense = [retrieval.dense_scores.get(r, 0.0) for r in retrieval.rowids]
         features = features_of_answer(analysis, retrieval.hits, dense, extract)
         return should_abstain(features, unknown_share=lexicon.unknown_share(question))
