@@ -36,6 +36,13 @@ ANN_THRESHOLD = 50_000
 IVF_NPROBE = 32  # 1M vectors: recall@10 0.98 at 16, 0.99 at 32 (p50 ~2 ms)
 
 
+def default_cache_dir() -> Path:
+    """Where Kenning keeps what it derives once from installed models (exported models, the
+    language classifier ready to load): `$XDG_CACHE_HOME/kenning` (default `~/.cache/kenning`)."""
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "kenning"
+
+
 @dataclass(frozen=True)
 class Principal:
     """Who is asking: a name, the groups whose documents they may read, and admin rights.

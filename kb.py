@@ -85,6 +85,13 @@ class KnowledgeBase:
         """Close the store."""
         self.store.close()
 
+    def warm(self) -> None:
+        """Load now what the first question would (the vector index, the embedding model, the
+        answering service's word lists and lexicon), so that it is answered fast."""
+        _ = self.vectors
+        self.embedder.embed_query("warm up")
+        self.qa.warm()
+
     @property
     def embedder(self) -> Embedder:
         """The embedding model, loaded on first use."""

@@ -7,22 +7,23 @@ import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
+import anyio
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import Receive, Scope, Send
 
 from kenning.access import Authenticator
 from kenning.api.auth import AdminUploads
-from kenning.api.limits import BodyLimit
-from kenning.api.mcp import MCPEndpoint
+from kenning.api.limits import BodyLimit, refusal
 from kenning.api.origins import CrossSiteWrites, HostRule
 from kenning.api.routes import admin, ask, chat, documents, models, people, search
 from kenning.config import Settings, load_settings
 from kenning.errors import AuthenticationError, InvalidRequest, KenningError, RateLimitError
-from kenning.ingest.watch import Watcher
 from kenning.kb import KnowledgeBase
 from kenning.ui.mount import GRADIO_UPLOAD, UI_PATH, mount_ui
 
@@ -44,6 +45,7 @@ def create_app(
     settings: Settings | None = None,
     *,
     kb: KnowledgeBase | None = None,
+    owns_kb: bool = False,
     ui: bool = True,
     warm: bool = True,
     ui_in_background: bool = False,
@@ -56,6 +58,7 @@ def create_app(
         settings: the settings; read from the environment when omitted (ignored with `kb`).
         kb: an open knowledge base to serve (default: the one `settings.home` names, closed
             when the app shuts down).
+        owns_kb: close `kb` when the app shuts down, as one the app opened itself.
         ui: mount the web UI at `/ui` (with `/login`); the API alone otherwise.
         warm: load the embedding model, vector index and question lexicon now, so the first
             question is fast.
@@ -64,14 +67,12 @@ def create_app(
         title: the title of the OpenAPI schema.
         watch: files and folders to keep ingested while the server runs (`serve --watch`).
     """
-    owned = kb is None
+    owned = kb is None or owns_kb
     if kb is None:
         settings = settings or load_settings()
         kb = KnowledgeBase(settings.home, settings)
     if warm and owned:
-        _ = kb.vectors
-        kb.embedder.embed_query("warm up")
-        kb.qa.warm()
+        kb.warm()
     ui_uploads = [UI_PATH + GRADIO_UPLOAD] if ui else []
     app = FastAPI(
         title=title,
@@ -151,6 +152,8 @@ def create_app(
 def _watch(app: FastAPI, kb: KnowledgeBase, paths: Sequence[str | Path]) -> None:
     """Re-ingest what changes under `paths` in a thread started with the server (an ingest
     first) and stopped before the knowledge base closes (see `kenning.ingest.watch`)."""
+    from kenning.ingest.watch import Watcher  # the ingest pipeline: only a watching server
+
     watcher = Watcher(paths, kb.ingest, kb.writer, ignore=[kb.path])
     app.state.watcher = watcher
     threads = []
@@ -167,9 +170,9 @@ def _watch(app: FastAPI, kb: KnowledgeBase, paths: Sequence[str | Path]) -> None
 
 
 def _mount_mcp(app: FastAPI) -> None:
-    """The MCP server at `/mcp` (streamable HTTP), its session manager run in the app's
-    lifespan; the same keys and groups as the API (see `kenning.api.mcp`)."""
-    endpoint = MCPEndpoint(app.state.service, app.state.auth)
+    """The MCP server at `/mcp` (streamable HTTP), made on its first request and run in the
+    app's lifespan; the same keys and groups as the API (see `kenning.api.mcp`)."""
+    endpoint = McpOnFirstUse(app)
     app.router.add_route("/mcp", endpoint, include_in_schema=False)
     inner = app.router.lifespan_context
 
@@ -179,3 +182,66 @@ def _mount_mcp(app: FastAPI) -> None:
             yield state
 
     app.router.lifespan_context = lifespan
+
+
+class McpOnFirstUse:
+    """`/mcp`, its server made when the first MCP request comes: the MCP SDK takes about half a
+    second to import, which every start paid before its first answer. Once made, its session
+    manager runs until the app stops (a new one each time the app starts)."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.app = app
+        self.endpoint: Any = None  # the running `kenning.api.mcp.MCPEndpoint`
+        self._wanted: anyio.Event | None = None
+        self._ready: anyio.Event | None = None
+        self._failure = ""
+
+    @asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        """While the app runs: wait for the first MCP request, then serve MCP."""
+        self._wanted, self._ready, stop = anyio.Event(), anyio.Event(), anyio.Event()
+        async with anyio.create_task_group() as group:
+            group.start_soon(self._serve, stop)
+            try:
+                yield
+            finally:
+                stop.set()
+                self._wanted.set()
+        self._wanted = self._ready = None
+
+    async def _serve(self, stop: anyio.Event) -> None:
+        assert self._wanted is not None and self._ready is not None
+        await self._wanted.wait()
+        if stop.is_set():
+            return
+        try:
+            endpoint = await anyio.to_thread.run_sync(self._make)
+        except Exception as exc:  # noqa: BLE001 (reported to each MCP request, logged once)
+            logger.exception("the MCP server could not start")
+            self._failure = f"the MCP server could not start: {exc}"
+            self._ready.set()
+            return
+        async with endpoint.running():
+            self.endpoint = endpoint
+            self._ready.set()
+            await stop.wait()
+        self.endpoint = None
+
+    def _make(self) -> Any:  # noqa: ANN401 - kenning.api.mcp is imported here, on first use
+        from kenning.api.mcp import MCPEndpoint
+
+        return MCPEndpoint(self.app.state.service, self.app.state.auth)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self._wanted is None or self._ready is None:
+            await refusal(503, "the MCP endpoint is not running", "unavailable")(
+                scope, receive, send
+            )
+            return
+        self._wanted.set()
+        await self._ready.wait()
+        if self.endpoint is None:
+            message = self._failure or "the MCP endpoint is not running"
+            await refusal(503, message, "unavailable")(scope, receive, send)
+            return
+        await self.endpoint(scope, receive, send)

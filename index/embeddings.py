@@ -18,7 +18,7 @@ from typing import Protocol, TypeVar
 
 import numpy as np
 
-from kenning.config import DEFAULT_EMBEDDING_MODEL, Settings
+from kenning.config import DEFAULT_EMBEDDING_MODEL, Settings, default_cache_dir
 from kenning.errors import ConfigError
 
 logger = logging.getLogger(__name__)
@@ -251,7 +251,7 @@ def create_embedder(settings: Settings) -> Embedder:
     if int8 and settings.embedding_backend == "torch":
         raise ConfigError("embedding_quantization 'int8' needs embedding_backend onnx or auto")
     if settings.embedding_backend != "torch":
-        from kenning.index.onnx_embedder import OnnxEmbedder, OnnxUnavailable, default_cache_dir
+        from kenning.index.onnx_embedder import OnnxEmbedder, OnnxUnavailable
 
         try:
             location = model_location(settings.embedding_model)

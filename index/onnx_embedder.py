@@ -56,12 +56,6 @@ class OnnxUnavailable(RuntimeError):
     """This model cannot run through ONNX Runtime here (missing package or unusual pipeline)."""
 
 
-def default_cache_dir() -> Path:
-    """`$XDG_CACHE_HOME/kenning` (default `~/.cache/kenning`)."""
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "kenning"
-
-
 def model_fingerprint(location: Path) -> str:
     """A short key for a model folder: its path and the size and mtime of its files."""
     digest = hashlib.sha256(f"v{EXPORT_VERSION}:{location.resolve()}".encode())

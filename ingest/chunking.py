@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-
-from langchain_text_splitters import RecursiveCharacterTextSplitter
+from typing import Any
 
 from kenning.ingest.language import language_of
 from kenning.schema import Block, Chunk, stable_id
@@ -46,12 +45,20 @@ def location_of(block: Block, page_label: str = "page") -> str:
     return ", ".join(parts)
 
 
+def _text_splitter(**options: Any) -> Any:  # noqa: ANN401
+    """LangChain's RecursiveCharacterTextSplitter, imported on first use: LangChain takes ~0.1 s
+    to import, which `kenning serve` would pay before its first answer."""
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+
+    return RecursiveCharacterTextSplitter(**options)
+
+
 def split_long_turn(turn: Block, max_words: int) -> list[Block]:
     """Cut a turn that alone exceeds the window, interpolating times by word position."""
     words = turn.text.split()
     if len(words) <= max_words:
         return [turn]
-    splitter = RecursiveCharacterTextSplitter(
+    splitter = _text_splitter(
         chunk_size=max_words * 6, chunk_overlap=0, separators=[". ", "? ", "! ", ", ", " "],
         keep_separator="end",
     )
@@ -132,7 +139,7 @@ def chunk_sections(
     document_id: str, blocks: list[Block], settings: ChunkSettings, page_label: str = "page"
 ) -> list[Chunk]:
     """One chunk per heading section (or page); long ones split, short neighbours merged."""
-    splitter = RecursiveCharacterTextSplitter(
+    splitter = _text_splitter(
         chunk_size=settings.section_chunk_chars,
         chunk_overlap=settings.section_overlap_chars,
     )

@@ -10,9 +10,16 @@ all their languages fell to 95% and 97.5% (lingua: 4.8 ms a text and 12 s to loa
 
 from __future__ import annotations
 
+import logging
+import os
+import pickle
 import threading
 from dataclasses import dataclass
 from typing import Any
+
+from kenning.config import default_cache_dir
+
+logger = logging.getLogger(__name__)
 
 LANGUAGES = ("en", "fr")  # the languages Kenning analyses, answers and detects
 DEFAULT_LANGUAGE = "en"
@@ -21,7 +28,7 @@ SURE = 0.9
 MIN_LETTERS = 3  # shorter text ("ok", "42") has no language
 
 _lock = threading.Lock()
-_identifier: list[Any] = []  # the py3langid identifier, loaded once (0.8 s)
+_identifier: list[Any] = []  # the py3langid identifier, loaded once
 
 
 @dataclass(frozen=True)
@@ -40,12 +47,42 @@ class LanguageGuess:
 def _classifier() -> Any:  # noqa: ANN401 - py3langid has no types
     with _lock:
         if not _identifier:
-            from py3langid.langid import MODEL_FILE, LanguageIdentifier
-
-            identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
-            identifier.set_languages(list(LANGUAGES))
-            _identifier.append(identifier)
+            _identifier.append(_load_identifier())
         return _identifier[0]
+
+
+def _load_identifier() -> Any:  # noqa: ANN401
+    """py3langid's identifier restricted to `LANGUAGES`. Its packaged model is LZMA-compressed
+    and takes ~0.45 s to load, most of a server's time before its first answer; the identifier
+    is therefore pickled once into the cache folder (~40 MB, 0.05 s to load), keyed by the
+    py3langid version, and rebuilt from the package when that copy is missing or unreadable."""
+    from importlib.metadata import version
+
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    cached = default_cache_dir() / f"langid-{version('py3langid')}-{'-'.join(LANGUAGES)}.pickle"
+    try:
+        with cached.open("rb") as file:
+            identifier = pickle.load(file)  # noqa: S301 (our own cache, written below)
+        if isinstance(identifier, LanguageIdentifier):
+            return identifier
+    except FileNotFoundError:
+        pass
+    except Exception as exc:  # noqa: BLE001 (a damaged copy: rebuilt from the package)
+        logger.info("unreadable language classifier cache %s (%s); rebuilding it", cached, exc)
+    identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    identifier.set_languages(list(LANGUAGES))
+    identifier._full_model = (identifier.nb_ptc, identifier.nb_pc, identifier.nb_classes)
+    temporary = cached.with_name(f"{cached.name}.tmp-{os.getpid()}-{threading.get_ident()}")
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        with temporary.open("wb") as file:
+            pickle.dump(identifier, file, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(temporary, cached)
+    except OSError as exc:  # a read-only cache folder: load from the package each start
+        logger.info("cannot keep the language classifier in %s: %s", cached, exc)
+        temporary.unlink(missing_ok=True)
+    return identifier
 
 
 def detect_language(text: str) -> LanguageGuess:

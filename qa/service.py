@@ -185,8 +185,10 @@ class QAService:
 
     def warm(self) -> None:
         """Load what the first question would: the spelling word list, the language
-        classifier, and the principal's lexicon of the knowledge base."""
+        classifier, the principal's lexicon of the knowledge base and the answer units' model
+        (the embedding model itself loads with retrieval)."""
         english_words()
+        answer_embedder(self.parts.embedder(), self.settings)
         detect_language("Which language is this question written in?")
         self._shared.lexicons.get(self.parts.store, self.reader.scope(Filters()).groups)
 

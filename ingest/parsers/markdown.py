@@ -5,8 +5,6 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from langchain_text_splitters import MarkdownHeaderTextSplitter
-
 from kenning.ingest.frontmatter import split_front_matter
 from kenning.ingest.parsers.textio import read_text
 from kenning.ingest.titles import title_from_stem
@@ -20,6 +18,9 @@ def parse_markdown_text(text: str, source: str, note: str = "") -> ParsedDocumen
     """Parse Markdown already read into memory; `source` names it in errors."""
     meta, body = split_front_matter(text, source)
     body = ERB_TAG.sub("", body)
+    # Imported here: LangChain takes 0.13 s to import, which a server would pay before answering.
+    from langchain_text_splitters import MarkdownHeaderTextSplitter
+
     splitter = MarkdownHeaderTextSplitter(HEADERS, strip_headers=True)
     blocks: list[Block] = []
     first_heading = ""

@@ -47,3 +47,23 @@ def test_each_chunk_carries_its_language() -> None:
     ]  # fmt: skip
     chunks = chunk_blocks("doc", blocks, ChunkSettings())
     assert [c.lang for c in chunks] == ["fr", "en"]
+
+
+def test_the_classifier_is_kept_ready_in_the_cache_folder(
+    monkeypatch: pytest.MonkeyPatch, tmp_path
+) -> None:
+    """The first load writes the restricted classifier to the cache folder; the next process
+    loads that copy and classifies the same; a damaged copy is replaced, not fatal."""
+    import kenning.ingest.language as language
+
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    texts = ["Comment obtenir un acte de naissance ?", "How do we fail over the database?"]
+    built = language._load_identifier()
+    (cached,) = (tmp_path / "kenning").glob("langid-*-en-fr.pickle")
+    loaded = language._load_identifier()
+    assert loaded is not built
+    assert [loaded.classify(t) for t in texts] == [built.classify(t) for t in texts]
+    assert [loaded.classify(t)[0] for t in texts] == ["fr", "en"]
+    cached.write_bytes(b"not a pickle")
+    assert language._load_identifier().classify(texts[0])[0] == "fr"
+    assert cached.stat().st_size > 1_000_000  # written again, whole
