@@ -9,7 +9,8 @@ A split that is served and re-published lives under one root:
 `publish_snapshot` splits a knowledge base into a hidden building folder, syncs it to disk,
 renames it to the next version (a rename is atomic, so no reader sees a half-written
 snapshot) and only then replaces `CURRENT` (written beside it, synced, `os.replace`d). A crash
-at any point leaves the previous snapshot current. Readers resolve the pointer
+at any point leaves the previous snapshot current; the next publish on the same machine removes
+what a killed one left (`_remove_abandoned`). Readers resolve the pointer
 (`split_folder`); served shards open a snapshot by version (`OpenSnapshots`), so that one
 request reads one snapshot on every shard while the ingress switches between requests
 (`serving.py`).
@@ -20,6 +21,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import socket
 import sqlite3
 import threading
 import uuid
@@ -39,8 +41,10 @@ from kenning.kb import DB_FILE, KnowledgeBase
 
 CURRENT_FILE = "CURRENT"
 SNAPSHOTS_DIR = "snapshots"
-BUILDING_PREFIX = ".building-"
+BUILDING_PREFIX = ".building-"  # + host, pid and a random part: a publish in progress
 VERSION = re.compile(r"^\d{4,}$")
+BUILDING = re.compile(r"^\.building-(?P<host>.+)-(?P<pid>\d+)-[0-9a-f]{8}$")
+POINTER = re.compile(r"^CURRENT\.(?P<host>.+)-(?P<pid>\d+)-[0-9a-f]{8}$")
 KEEP = 3  # snapshots kept on disk: the current one and two before it (requests may pin them)
 LOG_TABLES = ("questions", "feedback")  # served questions and ratings, in a split's first shard
 COLUMNS = "SELECT name FROM pragma_table_info(?, ?)"
@@ -117,7 +121,8 @@ def publish_snapshot(
             )
     parent = root / SNAPSHOTS_DIR
     parent.mkdir(parents=True, exist_ok=True)
-    building = parent / f"{BUILDING_PREFIX}{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    _remove_abandoned(root)
+    building = parent / f"{BUILDING_PREFIX}{_host()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     try:
         summary = split_knowledge_base(kb, shards, building, settings, embedder)
         if current is not None:
@@ -158,6 +163,39 @@ def _carry_logs(previous: Path, new: Path) -> None:
         target.close()
 
 
+def _host() -> str:
+    """This machine's name as a folder name may hold it."""
+    return re.sub(r"[^A-Za-z0-9.]", "_", socket.gethostname()) or "host"
+
+
+def _remove_abandoned(root: Path) -> None:
+    """Remove what killed publishes on this machine left: building folders whose process is
+    gone, and pointer files never renamed into place. A building folder of another machine
+    (the root may be shared) is left alone: its publisher may be running."""
+    parent = root / SNAPSHOTS_DIR
+    for path in parent.iterdir() if parent.is_dir() else []:
+        match = BUILDING.match(path.name)
+        if match and match["host"] == _host() and not _alive(int(match["pid"])):
+            shutil.rmtree(path, ignore_errors=True)
+    for path in root.glob(f"{CURRENT_FILE}.*"):
+        match = POINTER.match(path.name)
+        if match and match["host"] == _host() and not _alive(int(match["pid"])):
+            path.unlink(missing_ok=True)
+
+
+def _alive(pid: int) -> bool:
+    """Whether a process of this pid runs on this machine."""
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
 def _claim_version(root: Path, building: Path) -> str:
     """Rename the built snapshot to the next free version (a rename onto an existing,
     non-empty folder fails, so two publishers never share one)."""
@@ -174,7 +212,7 @@ def _claim_version(root: Path, building: Path) -> str:
 
 
 def _write_pointer(root: Path, version: str) -> None:
-    temporary = root / f"{CURRENT_FILE}.{uuid.uuid4().hex[:8]}"
+    temporary = root / f"{CURRENT_FILE}.{_host()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     with temporary.open("w") as out:
         out.write(version + "\n")
         out.flush()

@@ -114,6 +114,35 @@ def test_a_failed_publish_leaves_the_current_snapshot(tmp_path: Path) -> None:
     assert [p.name for p in (root / "snapshots").iterdir()] == ["0001"]  # nothing half-built
 
 
+def test_the_next_publish_removes_what_a_killed_one_left(tmp_path: Path) -> None:
+    """A killed publish leaves its building folder and maybe a pointer file; the next publish
+    on this machine removes them, and leaves a running publisher's and another machine's."""
+    import subprocess
+    import sys
+
+    from kenning.distributed.snapshots import _host
+
+    home, settings = make_kb(tmp_path)
+    root = tmp_path / "served"
+    publish_snapshot(home, root, 2, settings)  # type: ignore[arg-type]
+    child = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                           capture_output=True, text=True, check=True)  # fmt: skip
+    dead, host = int(child.stdout), _host()
+    killed = root / "snapshots" / f".building-{host}-{dead}-0123abcd"
+    (killed / "shard-00").mkdir(parents=True)
+    (killed / "shard-00" / "kenning.sqlite").write_bytes(b"half written")
+    pointer = root / f"{CURRENT_FILE}.{host}-{dead}-0123abcd"
+    pointer.write_text("0007\n")
+    running = root / "snapshots" / f".building-{host}-{os.getpid()}-89abcdef"
+    elsewhere = root / "snapshots" / f".building-other_machine-{dead}-0123abcd"
+    running.mkdir()
+    elsewhere.mkdir()
+    publish_snapshot(home, root, 2, settings)  # type: ignore[arg-type]
+    left = sorted(p.name for p in (root / "snapshots").iterdir())
+    assert left == sorted(["0001", "0002", running.name, elsewhere.name])
+    assert not pointer.exists() and current_version(root) == "0002"
+
+
 def test_cli_shard_publish(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     home, _ = make_kb(tmp_path)
     monkeypatch.setenv("KENNING_EMBEDDING_MODEL", "hash")
