@@ -19,12 +19,13 @@ from dataclasses import dataclass
 from kenning.index.store import Store
 from kenning.index.vocabulary import readable_chunk_texts
 from kenning.qa.acronyms import Acronyms
-from kenning.qa.question import content_terms, stems_of
+from kenning.qa.question import asked_words, content_terms, stems_of
 from kenning.qa.spelling import Speller, count_words
 from kenning.schema import Filters
 
 KEEP = 8  # lexicons kept (one per distinct set of groups asking)
 SYNC_BUILD = 0.5  # seconds: a lexicon that builds faster is rebuilt before answering
+ASKED_WEIGHT = 3  # what a question asks for, unknown to the corpus, weighs this many words
 logger = logging.getLogger(__name__)
 
 
@@ -41,12 +42,16 @@ class Lexicon:
         """The share of a question's content words that no readable passage holds, in any
         inflection: words of three letters or more, hyphenated ones taken apart, numbers
         left out ("parental" and "leave" of "How many weeks of parental leave do we offer?"
-        over a corpus that never mentions them: 2 of 5)."""
+        over a corpus that never mentions them: 2 of 5). The words naming what a which/what
+        question asks for count ASKED_WEIGHT times: "cloud" of "Which cloud provider hosts
+        our Kubernetes clusters?" makes 3 of 9, where it would be 1 of 5."""
+        asked = {part for term in asked_words(question) for part in term.split("-")}
         words = [part for term in content_terms(question) for part in term.split("-")
                  if len(part) >= 3 and not any(c.isdigit() for c in part)]  # fmt: skip
-        unknown = [w for w in words
+        weights = [ASKED_WEIGHT if w in asked else 1 for w in words]
+        unknown = [weight for w, weight in zip(words, weights, strict=True)
                    if not self.speller.knows(w) and not stems_of(w) <= self.stems]  # fmt: skip
-        return len(unknown) / len(words) if words else 0.0
+        return sum(unknown) / sum(weights) if words else 0.0
 
 
 def build_lexicon(store: Store, groups: tuple[str, ...] | None) -> Lexicon:

@@ -191,6 +191,43 @@ HOW_WORD = re.compile(r"(?i)\bhow (?:long|quickly|soon|often|far|much|many|fast|
 ELISION = re.compile(r"^(?:[dljmnstc]|qu)['’]|['’]s$")
 
 
+# "Which cloud provider hosts…", "What kind of license…": the words naming what is asked for,
+# up to the verb (an auxiliary, or the word before a determiner) and at most ASKED_WORDS_MAX.
+ASKED_PHRASE = re.compile(r"(?i)^\s*(?:which|what)\s+(?:(?:kind|type|sort)s?\s+of\s+)?(.*)")
+AUXILIARY = frozenset(
+    "is are was were be been do does did has have had can could will would should may might "
+    "must shall".split()
+)
+DETERMINER = frozenset(
+    "the a an our their its his her my your this that these those we they you it".split()
+)
+ASKED_WORDS_MAX = 3
+
+
+def asked_words(question: str) -> tuple[str, ...]:
+    """The words naming what a which/what question asks for, lower-cased: ("cloud",
+    "provider") of "Which cloud provider hosts our Kubernetes clusters?"; none for "What is
+    …?" or a question of another form.
+
+    Example:
+        >>> asked_words("Which cloud provider hosts our Kubernetes clusters?")
+        ('cloud', 'provider')
+    """
+    found = ASKED_PHRASE.match(question)
+    if not found:
+        return ()
+    words = [w.strip("'’-").lower() for w in WORD.findall(found.group(1))]
+    if words and (words[0] in AUXILIARY or words[0].endswith("ed")):  # "What happened…"
+        return ()
+    asked: list[str] = []
+    for i, word in enumerate(words[:ASKED_WORDS_MAX]):
+        following = words[i + 1] if i + 1 < len(words) else ""
+        if word in AUXILIARY or (asked and following in DETERMINER):
+            break
+        asked.append(word)
+    return tuple(asked)
+
+
 def detect_language(question: str) -> str:
     """"fr" when French function words outnumber English ones, else "en"."""
     text = question.lower().replace("’", "'")

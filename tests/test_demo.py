@@ -149,14 +149,6 @@ def test_at_least_90_percent_of_answerable_demo_questions_are_answered(responses
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "measured 7 of 8: cloud-provider is answered from a capacity-sync passage about the "
-        "Kubernetes cluster (one of its five words, 'cloud', is missing from the corpus: "
-        "below the share that abstains)"
-    ),
-)
 def test_every_must_abstain_demo_question_abstains(responses) -> None:
     assert [q["id"] for q in MUST_ABSTAIN if not responses[q["id"]].abstained] == []
 
@@ -176,13 +168,6 @@ def test_no_abstained_demo_answer_shows_a_strong_expert(responses) -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "measured 1 of 8 must-abstain questions shows a strong expert: the one answered "
-        "instead of abstained on (cloud-provider: Priya Raman)"
-    ),
-)
 def test_no_must_abstain_demo_question_shows_a_strong_expert(responses) -> None:
     shown = {q["id"]: strong_names(responses[q["id"]]) for q in MUST_ABSTAIN}
     assert {i: names for i, names in shown.items() if names} == {}

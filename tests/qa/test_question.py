@@ -10,6 +10,7 @@ from kenning.qa.question import (
     AnswerType,
     QuestionType,
     analyse,
+    asked_words,
     detect_language,
     holds_answer_type,
     joined_terms,
@@ -135,3 +136,19 @@ def test_a_value_the_question_already_holds_is_no_answer() -> None:
     assert not holds_answer_type("The Pico Act of 1859 was passed.", AnswerType.percent, pico)
     assert holds_answer_type("Nearly 75% of voters approved it.", AnswerType.percent, pico)
     assert holds_answer_type("Some 60 per cent said yes.", AnswerType.percent, pico)
+
+
+@pytest.mark.parametrize(
+    ("question", "asked"),
+    [
+        ("Which cloud provider hosts our Kubernetes clusters?", ("cloud", "provider")),
+        ("What kind of license does the code use?", ("license",)),
+        ("Which team owns the status page?", ("team",)),
+        ("Which database did we migrate?", ("database",)),
+        ("What is the hotel cap per night?", ()),
+        ("What happened to the ledger?", ()),
+        ("How do we fail over the payments database?", ()),
+    ],
+)
+def test_what_a_which_question_asks_for(question: str, asked: tuple[str, ...]) -> None:
+    assert asked_words(question) == asked
