@@ -251,6 +251,11 @@ def shard(
         bool, typer.Option("--publish", help="Publish the split as OUT's next snapshot and make "
                            "it current (servers of OUT switch to it).")
     ] = False,
+    catch_up: Annotated[
+        float, typer.Option("--catch-up", min=0, help="With --publish: seconds after the switch "
+                            "during which questions served from the previous snapshot are "
+                            "still copied into the new one.")
+    ] = 5.0,
     as_json: JsonOption = False,
 ) -> None:
     """Split a knowledge base by document into shards, each an ordinary knowledge base;
@@ -261,7 +266,8 @@ def shard(
     settings = _settings(kb)
     try:
         if publish:
-            published = publish_snapshot(settings.home, out, shards, settings)
+            published = publish_snapshot(settings.home, out, shards, settings,
+                                         catch_up_s=catch_up)  # fmt: skip
             summary = published["shards"]
         else:
             summary = split_knowledge_base(settings.home, shards, out, settings)

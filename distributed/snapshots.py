@@ -24,6 +24,7 @@ import shutil
 import socket
 import sqlite3
 import threading
+import time
 import uuid
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -94,10 +95,15 @@ def versions(root: Path) -> list[str]:
 
 def publish_snapshot(
     kb: Path, root: Path, shards: int, settings: Settings, embedder: Embedder | None = None,
-    keep: int = KEEP,
+    keep: int = KEEP, catch_up_s: float = 0.0,
 ) -> dict[str, object]:  # fmt: skip
     """Split the knowledge base at `kb` into `shards` shards, publish them as the next snapshot
     of `root` and make it current; snapshots beyond the `keep` newest are removed.
+
+    The current snapshot's question log and ratings are copied into the new one before the
+    switch; what served replicas log on the previous snapshot until `catch_up_s` seconds after
+    it is copied after it (replicas re-read `CURRENT` every second and switch once every shard
+    has opened the new snapshot: `kenning shard --publish` waits 5 s by default).
 
     Returns:
         The version, its folder and, per shard, its folder, documents and chunks.
@@ -123,10 +129,11 @@ def publish_snapshot(
     parent.mkdir(parents=True, exist_ok=True)
     _remove_abandoned(root)
     building = parent / f"{BUILDING_PREFIX}{_host()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
+    carried: dict[str, int] = {}
     try:
         summary = split_knowledge_base(kb, shards, building, settings, embedder)
         if current is not None:
-            _carry_logs(snapshot_folder(root, current), building)
+            carried = _carry_logs(snapshot_folder(root, current), building)
         _sync_tree(building)
         version = _claim_version(root, building)
     except BaseException:
@@ -135,19 +142,25 @@ def publish_snapshot(
     _sync(parent)
     _write_pointer(root, version)
     folder = snapshot_folder(root, version)
+    if current is not None:
+        time.sleep(catch_up_s)
+        _carry_logs(snapshot_folder(root, current), folder, after=carried)
     for i, part in enumerate(summary):
         part["folder"] = str(shard_folder(folder, i))
     _prune(root, keep)
     return {"version": version, "folder": str(folder), "shards": summary}
 
 
-def _carry_logs(previous: Path, new: Path) -> None:
-    """The question log and ratings served from the previous snapshot (its first shard holds
-    them) go on in the new one; what is logged between this copy and the switch is lost."""
+def _carry_logs(previous: Path, new: Path, after: dict[str, int] | None = None) -> dict[str, int]:
+    """Copy the question log and ratings served from the previous snapshot (its first shard
+    holds them) into the new one: all of them, or with `after` only the rows logged since
+    (their ids above `after[table]`; copied without their ids, which the new snapshot's own
+    rows may have taken). Returns each table's last id copied."""
     source = previous / shard_folder(Path(), 0) / DB_FILE
     if not source.is_file():
-        return
-    target = sqlite3.connect(str(new / shard_folder(Path(), 0) / DB_FILE))
+        return {}
+    target = sqlite3.connect(str(new / shard_folder(Path(), 0) / DB_FILE), timeout=30)
+    last: dict[str, int] = {}
     try:
         # Read-write: a read-only attach cannot recover a write-ahead log a replica left.
         target.execute("ATTACH DATABASE ? AS previous", (str(source),))
@@ -155,12 +168,17 @@ def _carry_logs(previous: Path, new: Path) -> None:
             for table in LOG_TABLES:
                 ours = [r[0] for r in target.execute(COLUMNS, (table, "main"))]
                 theirs = {r[0] for r in target.execute(COLUMNS, (table, "previous"))}
-                columns = ", ".join(c for c in ours if c in theirs)
-                target.execute(f"INSERT INTO main.{table} ({columns}) "
-                               f"SELECT {columns} FROM previous.{table}")  # fmt: skip
+                shared = [c for c in ours if c in theirs and (after is None or c != "id")]
+                since = -1 if after is None else after.get(table, -1)
+                columns = ", ".join(shared)
+                target.execute(f"INSERT INTO main.{table} ({columns}) SELECT {columns} FROM "
+                               f"previous.{table} WHERE id > ? ORDER BY id", (since,))
+                (top,) = target.execute(f"SELECT MAX(id) FROM previous.{table}").fetchone()
+                last[table] = since if top is None else int(top)
         target.execute("DETACH DATABASE previous")
     finally:
         target.close()
+    return last
 
 
 def _host() -> str:

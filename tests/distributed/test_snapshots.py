@@ -143,13 +143,45 @@ def test_the_next_publish_removes_what_a_killed_one_left(tmp_path: Path) -> None
     assert not pointer.exists() and current_version(root) == "0002"
 
 
+def test_questions_served_during_the_switch_go_on_in_the_new_snapshot(tmp_path: Path) -> None:
+    """Questions and ratings logged on the previous snapshot, before the publish and by a
+    replica that has not switched yet, are in the new snapshot's log, in order."""
+    from kenning.index.store import Store
+
+    home, settings = make_kb(tmp_path)
+    root = tmp_path / "served"
+    publish_snapshot(home, root, 2, settings)  # type: ignore[arg-type]
+    old = Store(snapshot_folder(root, "0001") / "shard-00" / "kenning.sqlite")
+    old.log_question("asked before the publish", False, 0.5, 12.0, "extractive")
+
+    def late_replica() -> None:
+        while current_version(root) != "0002":
+            time.sleep(0.01)
+        old.log_question("asked after the switch", True, None, 9.0, "extractive")
+        old.add_feedback("asked after the switch", False, "no answer")
+
+    thread = threading.Thread(target=late_replica)
+    thread.start()
+    publish_snapshot(home, root, 2, settings, catch_up_s=1.0)  # type: ignore[arg-type]
+    thread.join()
+    new = Store(snapshot_folder(root, "0002") / "shard-00" / "kenning.sqlite")
+    new.log_question("asked of the new snapshot", False, 0.4, 8.0, "extractive")
+    rows = new.conn.execute("SELECT question FROM questions ORDER BY id").fetchall()
+    assert [r[0] for r in rows] == ["asked before the publish", "asked after the switch",
+                                    "asked of the new snapshot"]  # fmt: skip
+    assert new.conn.execute("SELECT comment FROM feedback").fetchall() == [("no answer",)]
+    old.close()
+    new.close()
+
+
 def test_cli_shard_publish(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     home, _ = make_kb(tmp_path)
     monkeypatch.setenv("KENNING_EMBEDDING_MODEL", "hash")
     root = tmp_path / "served"
     for expected in ("0001", "0002"):
         result = CliRunner().invoke(app, ["shard", "--kb", str(home), "--shards", "2", "--out",
-                                          str(root), "--publish", "--json"])  # fmt: skip
+                                          str(root), "--publish", "--json", "--catch-up",
+                                          "0.2"])  # fmt: skip
         assert result.exit_code == 0, result.output
         assert json.loads(result.output)["version"] == expected
     result = CliRunner().invoke(app, ["search", NEW_QUERY, "--shards", str(root), "--json"])
