@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path, PurePath
@@ -32,6 +33,7 @@ from kenning.schema import (
 )
 
 DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+KEPT_PARSE_BYTES = 64 * 1024 * 1024  # of files whose parse waits for their own ingest
 
 
 @dataclass
@@ -49,12 +51,53 @@ class IngestContext:
     tags: tuple[str, ...] = ()
     transcription: audio.TranscriptionOptions = field(default_factory=audio.TranscriptionOptions)
     identities: IdentityResolver | None = None  # made on first use; learns each folder once
+    parses: FolderParses = field(default_factory=lambda: FolderParses())
 
     def identity(self) -> IdentityResolver:
         """The identity resolver of this ingest (one per run, so folders are read once)."""
         if self.identities is None:
-            self.identities = IdentityResolver(self.directory, roster_entry)
+            self.identities = IdentityResolver(self.directory, self.parses.roster_entry)
         return self.identities
+
+
+class FolderParses:
+    """The parses made while learning a folder's roster, kept until each of its files is
+    ingested: a file is parsed once, not once for its folder's roster and again for itself.
+    At most `KEPT_PARSE_BYTES` of files are kept (the oldest parses go first), and a parse is
+    used only while the file's size and modification time are those it was parsed at."""
+
+    def __init__(self) -> None:
+        self._parsed: OrderedDict[Path, tuple[tuple[int, int], ParsedDocument]] = OrderedDict()
+        self._bytes = 0
+
+    def roster_entry(self, path: Path) -> tuple[list[str], str]:
+        """`roster_entry`, keeping the parse."""
+        stamp = _stamp(path)
+        parsed = parse_file(path)
+        self._forget(path)
+        self._parsed[path] = (stamp, parsed)
+        self._bytes += stamp[1]
+        while self._bytes > KEPT_PARSE_BYTES:
+            self._forget(next(iter(self._parsed)))
+        return _roster_of(parsed)
+
+    def take(self, path: Path) -> ParsedDocument | None:
+        """The kept parse of `path` (then forgotten), or None."""
+        kept = self._parsed.get(path)
+        self._forget(path)
+        if kept is None or kept[0] != _stamp(path):
+            return None
+        return kept[1]
+
+    def _forget(self, path: Path) -> None:
+        kept = self._parsed.pop(path, None)
+        if kept is not None:
+            self._bytes -= kept[0][1]
+
+
+def _stamp(path: Path) -> tuple[int, int]:
+    stat = path.stat()
+    return stat.st_mtime_ns, stat.st_size
 
 
 @dataclass
@@ -123,7 +166,10 @@ def parse_file(
 def roster_entry(path: Path) -> tuple[list[str], str]:
     """The names a sibling file uses for people, and its text: what a folder's roster is
     learnt from."""
-    parsed = parse_file(path)
+    return _roster_of(parse_file(path))
+
+
+def _roster_of(parsed: ParsedDocument) -> tuple[list[str], str]:
     names = [name for _, name, _ in extract_mentions(parsed)]
     return names, "\n".join(block.text for block in parsed.blocks)
 
@@ -185,14 +231,15 @@ def prepare(
         ParseError: the file cannot be read, or holds no text.
     """
     exported = parsed is not None
-    parsed = parsed if parsed is not None else parse_file(path, context.transcription)
+    series = context.identity().folder(path)  # first: it parses the folder's files
+    if parsed is None:
+        parsed = context.parses.take(path) or parse_file(path, context.transcription)
     if not any(b.text.strip() for b in parsed.blocks):
         raise ParseError(str(path), "no text found")
     try:
         relative = PurePath(path.relative_to(root))
     except ValueError:
         relative = PurePath(path.name)
-    series = context.identity().folder(path)
     mentions = extract_mentions(parsed, series.names, lambda name: bool(series.expand(name)))
     parsed.people = list(mentions)  # kind detection reads attendees and action owners
     kind = detect_kind(parsed, relative, context.kind)
