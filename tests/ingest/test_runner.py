@@ -190,3 +190,26 @@ def test_progress_bar_only_when_asked(kb, tmp_path: Path, capsys: pytest.Capture
     assert capsys.readouterr().err == ""
     runner_for(kb).ingest([notes(tmp_path / "n", "bee", "cat")], progress=True)
     assert "/3 [" in capsys.readouterr().err  # files, on stderr (and cleared at the end)
+
+
+def test_a_folder_s_files_are_parsed_once(kb, tmp_path: Path,
+                                         monkeypatch: pytest.MonkeyPatch) -> None:  # fmt: skip
+    """Learning a folder's roster parses its files; ingesting each file then uses that parse
+    (one parse per file), unless the file changed in between (then it is parsed again)."""
+    from kenning.ingest import pipeline
+
+    folder = notes(tmp_path / "series", "budget", "launch", "hiring")
+    parsed: list[str] = []
+    real = pipeline.parse_file
+
+    def counting(path: Path, *args: object) -> object:
+        parsed.append(path.name)
+        if path.name == "budget.md":  # changed after the roster read it
+            path.write_text("# Budget\n\nAll about the new budget, revised.\n")
+        return real(path, *args)
+
+    monkeypatch.setattr(pipeline, "parse_file", counting)
+    report = kb.ingest([folder])
+    assert report.count("added") == 3
+    assert sorted(parsed) == ["budget.md", "budget.md", "hiring.md", "launch.md"]
+    assert "revised" in kb.search("new budget revised", 1)[0].text
