@@ -550,6 +550,11 @@ def bench(
         Path | None, typer.Option(help="Keep the benchmark's files here (default: a temp dir).")
     ] = None,
     out: Annotated[Path | None, typer.Option(help="Also write the tables here.")] = None,
+    ray: Annotated[
+        str | None,
+        typer.Option("--ray", help="With the ingest step: also ingest the same files on this Ray "
+                     "cluster (auto or HOST:PORT) and compare."),
+    ] = None,
 ) -> None:
     """Measure ingestion (against LangChain), latency at scale, the ANN index and the server."""
     from kenning.bench.runner import BenchOptions, run
@@ -557,7 +562,7 @@ def bench(
     options = BenchOptions(
         data=data, max_files=max_files, pdf=pdf, questions=questions, ann_size=ann_size,
         sizes=[int(s) for s in sizes.split(",") if s.strip()], server=server,
-        clients=clients, load_seconds=load_seconds, kb=kb, workdir=workdir,
+        clients=clients, load_seconds=load_seconds, kb=kb, workdir=workdir, ray=ray,
         steps=tuple(s.strip() for s in steps.split(",") if s.strip()),
     )  # fmt: skip
     try:

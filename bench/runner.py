@@ -34,6 +34,7 @@ class BenchOptions:
     workdir: Path | None = None
     steps: tuple[str, ...] = STEPS
     kb: Path | None = None  # without the ingest step: the knowledge base to measure
+    ray: str | None = None  # a Ray cluster ("auto" or HOST:PORT): also ingest on it
 
 
 def machine() -> str:
@@ -158,6 +159,14 @@ def run(options: BenchOptions) -> str:
             sections.append("### Ingestion\n\n"
                             + ingest_section(files.bytes, len(files.files), result))  # fmt: skip
             print(sections[-1], file=sys.stderr)
+            if options.ray is not None:
+                from kenning.bench import ray
+
+                _log(f"ingest: the same files here and on the Ray cluster at {options.ray}")
+                both = ray.ingest_both(files.files, workdir / "ray", options.ray)
+                sections.append("### Ingestion on Ray\n\n" + ray.section(
+                    options.ray, ray.cluster_nodes(options.ray), len(files.files), both))
+                print(sections[-1], file=sys.stderr)
         elif options.kb is None:
             raise FileNotFoundError("without the ingest step, name a knowledge base with --kb")
         else:

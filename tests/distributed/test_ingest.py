@@ -168,6 +168,24 @@ def test_cli_ingest_with_ray(
     assert "2 added, 0 updated, 0 unchanged, 1 failed" in result.output
 
 
+def test_bench_compares_the_same_ingest_here_and_on_ray(
+    corpus: Path, tmp_path: Path, ray_cluster: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`kenning bench --ray`'s step: both ingests store the same chunks, the re-runs find
+    everything unchanged, and its table names the cluster and its two nodes."""
+    from kenning.bench import ray
+
+    monkeypatch.setenv("KENNING_EMBEDDING_MODEL", "hash")
+    files = sorted((corpus / "good" / "markdown").iterdir())
+    both = ray.ingest_both(files, tmp_path, ray_cluster)
+    assert both["local"]["chunks"] == both["ray"]["chunks"] > 0
+    assert both["local"]["failed"] == both["ray"]["failed"] == 0
+    text = ray.section(ray_cluster, ray.cluster_nodes(ray_cluster), len(files), both)
+    assert f"| Ray at {ray_cluster} (2 nodes) | {both['ray']['chunks']} | 0 |" in text
+    with KnowledgeBase(both["ray"]["home"], hash_settings(both["ray"]["home"])) as kb:
+        assert kb.stats()["chunks"] == both["ray"]["chunks"]
+
+
 def _cluster_workers(sessions: list[int], marks: tuple[str, ...]) -> list[tuple[int, str]]:
     """(pid, title) of this cluster's processes whose title holds one of `marks`."""
     found = []
