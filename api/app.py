@@ -212,7 +212,8 @@ class McpOnFirstUse:
     async def _serve(self, stop: anyio.Event) -> None:
         assert self._wanted is not None and self._ready is not None
         await self._wanted.wait()
-        if stop.is_set():
+        if stop.is_set():  # the app stops: a request still waiting is refused
+            self._ready.set()
             return
         try:
             endpoint = await anyio.to_thread.run_sync(self._make)
