@@ -184,3 +184,24 @@ def test_http_without_a_key_is_refused_before_mcp(base_url: str) -> None:
         assert response.status_code == 401
         assert response.headers["www-authenticate"] == "Bearer"
         assert response.json()["error"]["type"] == "AuthenticationError"
+
+
+def test_the_server_starts_without_importing_the_mcp_sdk(home: Path) -> None:
+    """The MCP SDK (half a second to import) is loaded by the first `/mcp` request, not at
+    start: a served app has not imported it."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "from kenning.api.app import create_app\n"
+        "from kenning.kb import KnowledgeBase\n"
+        "from kenning.config import load_settings\n"
+        f"kb = KnowledgeBase({str(home)!r}, load_settings(home={str(home)!r}, "
+        "embedding_model='hash', git_history=False))\n"
+        "create_app(kb=kb, ui=False)\n"
+        "print(sorted(m for m in sys.modules if m == 'mcp' or m.startswith('mcp.')))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            timeout=120, check=True)  # fmt: skip
+    assert result.stdout.strip() == "[]", result.stdout
