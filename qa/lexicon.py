@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -25,6 +26,9 @@ from kenning.schema import Filters
 
 KEEP = 8  # lexicons kept (one per distinct set of groups asking)
 SYNC_BUILD = 0.5  # seconds: a lexicon that builds faster is rebuilt before answering
+# A first lexicon is built before answering up to this many chunks (about 5 s here: a
+# million chunks took 228 s); beyond, in the background.
+SYNC_CHUNKS = 20_000
 ASKED_WEIGHT = 3  # what a question asks for, unknown to the corpus, weighs this many words
 logger = logging.getLogger(__name__)
 
@@ -45,6 +49,8 @@ class Lexicon:
         over a corpus that never mentions them: 2 of 5). The words naming what a which/what
         question asks for count ASKED_WEIGHT times: "cloud" of "Which cloud provider hosts
         our Kubernetes clusters?" makes 3 of 9, where it would be 1 of 5."""
+        if not self.stems:  # not learnt yet (`LexiconCache`): no word is judged unknown
+            return 0.0
         asked = {part for term in asked_words(question) for part in term.split("-")}
         words = [part for term in content_terms(question) for part in term.split("-")
                  if len(part) >= 3 and not any(c.isdigit() for c in part)]  # fmt: skip
@@ -71,6 +77,10 @@ def build_lexicon(store: Store, groups: tuple[str, ...] | None) -> Lexicon:
     return Lexicon(Speller(counts), acronyms, names, stems_of(" ".join(counts)))
 
 
+# What questions get while a large knowledge base's first lexicon is being built.
+NOTHING_LEARNT = Lexicon(Speller(Counter()), Acronyms(), ())
+
+
 @dataclass(frozen=True)
 class _Entry:
     lexicon: Lexicon
@@ -85,10 +95,14 @@ class LexiconCache:
     before the question is answered, so a question right after an ingest knows its words.
     A slower one is rebuilt in a background thread while questions keep the previous one:
     during a long ingest every batch changes the generation, and no question should wait
-    for a full read of the corpus.
+    for a full read of the corpus. The first lexicon of a knowledge base of more than
+    `sync_chunks` chunks is built in the background too (a million chunks take minutes):
+    until it is ready, questions get `NOTHING_LEARNT` (no typo correction, no acronym, no
+    word judged unknown).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, sync_chunks: int = SYNC_CHUNKS) -> None:
+        self.sync_chunks = sync_chunks
         self._lock = threading.Lock()  # guards _entries and _building
         self._build_lock = threading.Lock()  # one synchronous build at a time
         self._entries: dict[tuple[str, ...] | None, _Entry] = {}
@@ -110,6 +124,14 @@ class LexiconCache:
                         name="kenning-lexicon",
                     ).start()  # fmt: skip
                 return entry.lexicon
+            if entry is None and store.count_chunks() > self.sync_chunks:
+                if groups not in self._building:
+                    self._building.add(groups)
+                    threading.Thread(
+                        target=self._rebuild, args=(store, groups), daemon=True,
+                        name="kenning-lexicon",
+                    ).start()  # fmt: skip
+                return NOTHING_LEARNT
         with self._build_lock:
             with self._lock:
                 entry = self._entries.get(groups)

@@ -122,3 +122,22 @@ def test_a_slow_lexicon_is_rebuilt_in_the_background(tmp_path, monkeypatch) -> N
         assert cache.get(store, None).acronyms.expansions("quux?") == [
             "quick unified user exchange"
         ]
+
+
+def test_a_large_knowledge_base_answers_while_its_first_lexicon_builds(tmp_path) -> None:
+    """Beyond `sync_chunks`, the first question does not wait for a read of the whole corpus:
+    it gets a lexicon that has learnt nothing (no correction, no word judged unknown), and
+    the built one follows."""
+    with _kb_with(tmp_path, "# Payments\n\nFail over the payments database (paydb).") as kb:
+        store = kb.qa.parts.store
+        cache = LexiconCache(sync_chunks=0)
+        first = cache.get(store, None)
+        assert first is lexicon_module.NOTHING_LEARNT
+        assert first.speller.correct("fial over paymnets") == ("fial over paymnets", [])
+        assert first.unknown_share("What is on the cafeteria menu?") == 0.0
+        deadline = time.monotonic() + 30
+        while cache.get(store, None) is first and time.monotonic() < deadline:
+            time.sleep(0.05)
+        built = cache.get(store, None)
+        assert built.acronyms.expansions("paydb?") == ["payments database"]
+        assert built.unknown_share("What is on the cafeteria menu?") == 1.0
