@@ -220,6 +220,10 @@ class ShardedStore:
 
     # ---- what the catalog routes read (documents, people, stats, the question log) --------
 
+    def count_chunks(self) -> int:
+        """How many chunks the shards hold together."""
+        return sum(found["chunks"] for _, found in self.each("stats", None))
+
     def stats(self, filters: Filters | None = None) -> dict[str, Any]:
         """Documents (by kind) and chunks summed over the shards; people with evidence on a
         document the filters allow, in any shard."""
