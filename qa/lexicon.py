@@ -124,13 +124,14 @@ class LexiconCache:
                         name="kenning-lexicon",
                     ).start()  # fmt: skip
                 return entry.lexicon
+            if entry is None and groups in self._building:  # its first build runs
+                return NOTHING_LEARNT
             if entry is None and store.count_chunks() > self.sync_chunks:
-                if groups not in self._building:
-                    self._building.add(groups)
-                    threading.Thread(
-                        target=self._rebuild, args=(store, groups), daemon=True,
-                        name="kenning-lexicon",
-                    ).start()  # fmt: skip
+                self._building.add(groups)
+                threading.Thread(
+                    target=self._rebuild, args=(store, groups), daemon=True,
+                    name="kenning-lexicon",
+                ).start()  # fmt: skip
                 return NOTHING_LEARNT
         with self._build_lock:
             with self._lock:
