@@ -171,10 +171,11 @@ def _carry_logs(previous: Path, new: Path, after: dict[str, int] | None = None) 
                 shared = [c for c in ours if c in theirs and (after is None or c != "id")]
                 since = -1 if after is None else after.get(table, -1)
                 columns = ", ".join(shared)
-                target.execute(f"INSERT INTO main.{table} ({columns}) SELECT {columns} FROM "
-                               f"previous.{table} WHERE id > ? ORDER BY id", (since,))
                 (top,) = target.execute(f"SELECT MAX(id) FROM previous.{table}").fetchone()
                 last[table] = since if top is None else int(top)
+                target.execute(f"INSERT INTO main.{table} ({columns}) SELECT {columns} FROM "
+                               f"previous.{table} WHERE id > ? AND id <= ? ORDER BY id",
+                               (since, last[table]))  # fmt: skip
         target.execute("DETACH DATABASE previous")
     finally:
         target.close()

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 import socket
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -90,3 +92,19 @@ def get(url: str) -> dict[str, Any]:
     """The JSON body of a GET."""
     with urllib.request.urlopen(url, timeout=60) as response:
         return json.loads(response.read())
+
+
+def kill_and_await_replacement(
+    pid: int, victim: str, first: set[str], replicas: Callable[[], list[str]],
+    running: Callable[[], int], timeout: float,
+) -> tuple[float, float | None]:  # fmt: skip
+    """Kill a Serve replica's process, then wait until its deployment runs two replicas again,
+    one of them new and the victim gone: (when it was killed, when it was replaced or None)."""
+    killed_at = time.monotonic()
+    os.kill(pid, signal.SIGKILL)
+    while time.monotonic() - killed_at < timeout:
+        now = set(replicas())
+        if victim not in now and now - first and running() == 2:
+            return killed_at, time.monotonic()
+        time.sleep(0.2)
+    return killed_at, None

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import GOOD, free_port, get, hash_settings, post
+from support import GOOD, free_port, get, hash_settings, kill_and_await_replacement, post
 
 from kenning.api.app import create_app
 from kenning.distributed.search import ShardedKnowledgeBase
@@ -159,15 +159,10 @@ def test_a_killed_shard_replica_costs_no_request(served: dict) -> None:
         victim = sorted(first)[0]
         actor = ray.get_actor(victim, namespace="serve")
         pid = ray.get(actor.__ray_call__.remote(lambda _: os.getpid()))
-        killed_at = time.monotonic()
-        os.kill(pid, signal.SIGKILL)
-        recovered_at = None
-        while time.monotonic() - killed_at < RECOVERY_TIMEOUT_S:
-            now = set(_replicas(app))
-            if victim not in now and now - first and _running(app) == 2:
-                recovered_at = time.monotonic()
-                break
-            time.sleep(0.2)
+        killed_at, recovered_at = kill_and_await_replacement(
+            pid, victim, first, lambda: _replicas(app), lambda: _running(app),
+            RECOVERY_TIMEOUT_S,
+        )  # fmt: skip
         time.sleep(1)
     finally:
         stop.set()

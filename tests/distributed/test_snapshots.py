@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from support import GOOD, free_port, get, hash_settings, post
+from support import GOOD, free_port, get, hash_settings, kill_and_await_replacement, post
 from typer.testing import CliRunner
 
 from kenning.api.app import create_app
@@ -376,7 +376,6 @@ def test_a_killed_ingress_replica(published: dict) -> None:
     (SIGKILL): only requests the dead replica held may fail (Serve's proxy does not send them
     again), at most one per client; requests started after it answer (the other replica) and
     Serve replaces it."""
-    import signal
 
     import ray
 
@@ -406,15 +405,10 @@ def test_a_killed_ingress_replica(published: dict) -> None:
         time.sleep(1.0)  # the busy one (Serve's proxy prefers replicas on its own node)
         victim = max(first, key=lambda name: _cpu_ticks(pids[name]) - before[name])
         pid = pids[victim]
-        killed_at = time.monotonic()
-        os.kill(pid, signal.SIGKILL)
-        recovered_at = None
-        while time.monotonic() - killed_at < RECOVERY_TIMEOUT_S:
-            now = set(_ingress_replicas())
-            if victim not in now and now - first and _running("kenning", "ingress") == 2:
-                recovered_at = time.monotonic()
-                break
-            time.sleep(0.2)
+        killed_at, recovered_at = kill_and_await_replacement(
+            pid, victim, first, _ingress_replicas, lambda: _running("kenning", "ingress"),
+            RECOVERY_TIMEOUT_S,
+        )  # fmt: skip
         time.sleep(2)
     finally:
         stop.set()
