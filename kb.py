@@ -9,25 +9,32 @@ Example:
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kenning.config import DEFAULT_EMBEDDING_MODEL, Settings, load_settings
 from kenning.errors import InvalidRequest
-from kenning.index.embeddings import MULTILINGUAL_MODEL, Embedder, create_embedder
+from kenning.index.embeddings import (
+    MULTILINGUAL_MODEL,
+    Embedder,
+    answer_embedder,
+    create_embedder,
+)
 from kenning.index.manifest import Manifest
 from kenning.index.retriever import Retrieval, Retriever
 from kenning.index.shared_index import SharedIndex
 from kenning.index.store import Store
 from kenning.index.vector_cache import VectorCache
 from kenning.index.writer import DocumentWriter
-from kenning.ingest.directory import DIRECTORY_NAMES
+from kenning.ingest.chunking import ChunkSettings
 from kenning.ingest.language import query_analysers
-from kenning.ingest.parsers import suffix_of, supported_suffixes
-from kenning.ingest.runner import IngestRunner, chunk_settings
 from kenning.qa.citations import CheckedAnswer, check_answer
 from kenning.qa.service import QAService, ServiceParts
 from kenning.schema import AskResponse, Expert, Filters, Hit, IngestReport
+
+if TYPE_CHECKING:
+    from kenning.ingest.runner import IngestRunner
 
 DB_FILE = "kenning.sqlite"
 MULTILINGUAL_SHARE = 0.25  # of passages not in English: the multilingual model is advised
@@ -56,7 +63,8 @@ class KnowledgeBase:
         self.path = Path(path) if path is not None else settings.home
         self.path.mkdir(parents=True, exist_ok=True)
         self._embedder = embedder
-        self.chunking = chunk_settings(settings)
+        self._loading = threading.Lock()
+        self.chunking = ChunkSettings.from_settings(settings)
         manifest = Manifest(self.path)
         built_with = manifest.fields.get("embedding_model")
         if built_with and embedder is None and "embedding_model" not in settings.model_fields_set:
@@ -87,17 +95,36 @@ class KnowledgeBase:
 
     def warm(self) -> None:
         """Load now what the first question would (the vector index, the embedding model, the
-        answering service's word lists and lexicon), so that it is answered fast."""
-        _ = self.vectors
-        self.embedder.embed_query("warm up")
-        self.qa.warm()
+        answering service's word lists and lexicon), so that it is answered fast.
+
+        The models load and run once in a second thread, since ONNX Runtime lets go of the GIL
+        while it reads a model, and this one meanwhile reads the index and the word lists."""
+        failures: list[BaseException] = []
+
+        def load_models() -> None:
+            try:
+                self.embedder.embed_query("warm up")
+                answer_embedder(self.embedder, self.settings).embed_documents(["warm up"])
+            except BaseException as exc:  # noqa: BLE001 (re-raised below, in the caller)
+                failures.append(exc)
+
+        models = threading.Thread(target=load_models, name="kenning-models", daemon=True)
+        models.start()
+        try:
+            _ = self.vectors
+            self.qa.warm(models=False)
+        finally:
+            models.join()
+        if failures:
+            raise failures[0]
 
     @property
     def embedder(self) -> Embedder:
-        """The embedding model, loaded on first use."""
-        if self._embedder is None:
-            self._embedder = create_embedder(self.settings)
-        return self._embedder
+        """The embedding model, loaded on first use (once, whichever thread asks first)."""
+        with self._loading:
+            if self._embedder is None:
+                self._embedder = create_embedder(self.settings)
+            return self._embedder
 
     @property
     def vectors(self) -> SharedIndex:
@@ -125,12 +152,17 @@ class KnowledgeBase:
 
     def accepts(self, name: str) -> str | None:
         """None when a file of this name can be ingested, else the reason it cannot."""
+        from kenning.ingest.directory import DIRECTORY_NAMES  # the parsers: not for serving only
+        from kenning.ingest.parsers import suffix_of, supported_suffixes
+
         suffix = suffix_of(Path(name))
         if suffix in supported_suffixes() or name.lower() in DIRECTORY_NAMES:
             return None
         return f"file type '{suffix}' is not accepted; accepted: {' '.join(supported_suffixes())}"
 
     def _runner(self) -> IngestRunner:
+        from kenning.ingest.runner import IngestRunner  # 0.1 s of imports a server may not need
+
         return IngestRunner(self.writer, self.settings, self.chunking, self.path / TRANSCRIPT_CACHE)
 
     def ingest(

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kenning.ingest.language import language_of
 from kenning.schema import Block, Chunk, stable_id
+
+if TYPE_CHECKING:
+    from kenning.config import Settings
 
 
 @dataclass(frozen=True)
@@ -17,6 +20,15 @@ class ChunkSettings:
     transcript_window_words: int = 250
     section_chunk_chars: int = 1500
     section_overlap_chars: int = 150
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> ChunkSettings:
+        """The chunking the settings ask for."""
+        return cls(
+            transcript_window_words=settings.transcript_window_words,
+            section_chunk_chars=settings.section_chunk_chars,
+            section_overlap_chars=settings.section_overlap_chars,
+        )
 
     def signature(self) -> str:
         """A short string that changes whenever chunking would change."""

@@ -30,15 +30,6 @@ logger = logging.getLogger(__name__)
 EMBED_BATCH_CHUNKS = 256
 
 
-def chunk_settings(settings: Settings) -> ChunkSettings:
-    """The chunking the settings ask for."""
-    return ChunkSettings(
-        transcript_window_words=settings.transcript_window_words,
-        section_chunk_chars=settings.section_chunk_chars,
-        section_overlap_chars=settings.section_overlap_chars,
-    )
-
-
 @dataclass
 class _Pending:
     """A prepared document waiting for its batch to be embedded and stored."""

@@ -108,7 +108,7 @@ def check_history(
 def _nlp() -> Any:
     import spacy
 
-    from kenning.ingest.parsers.unstructured_offline import spacy_model_path
+    from kenning.ingest.spacy_model import spacy_model_path
 
     return spacy.load(spacy_model_path(), exclude=["ner", "lemmatizer"])
 

@@ -78,7 +78,7 @@ def build_lexicon(store: Store, groups: tuple[str, ...] | None) -> Lexicon:
 
 
 # What questions get while a large knowledge base's first lexicon is being built.
-NOTHING_LEARNT = Lexicon(Speller(Counter()), Acronyms(), ())
+NOTHING_LEARNT = Lexicon(Speller(Counter(), english=frozenset()), Acronyms(), ())
 
 
 @dataclass(frozen=True)

@@ -183,12 +183,13 @@ class QAService:
         """The same service, seen by another principal."""
         return QAService(self.parts, principal, self._shared)
 
-    def warm(self) -> None:
+    def warm(self, models: bool = True) -> None:
         """Load what the first question would: the spelling word list, the language
-        classifier, the principal's lexicon of the knowledge base and the answer units' model
-        (the embedding model itself loads with retrieval)."""
+        classifier, the principal's lexicon of the knowledge base and, with `models`, the
+        answer units' model (the embedding model itself loads with retrieval)."""
         english_words()
-        answer_embedder(self.parts.embedder(), self.settings)
+        if models:
+            answer_embedder(self.parts.embedder(), self.settings)
         detect_language("Which language is this question written in?")
         self._shared.lexicons.get(self.parts.store, self.reader.scope(Filters()).groups)
 

@@ -41,7 +41,7 @@ def english_words() -> frozenset[str]:
     """Lower-case words of the spaCy English model's string table (~85k), or none when the
     model is not installed."""
     try:
-        from kenning.ingest.parsers.unstructured_offline import spacy_model_path
+        from kenning.ingest.spacy_model import spacy_model_path
 
         path = spacy_model_path() / "vocab" / "strings.json"
         strings = json.loads(path.read_text(encoding="utf-8"))

@@ -3,8 +3,9 @@
 Importing Gradio and building the Blocks takes several seconds on a small machine, longer
 than everything else `kenning serve` does before it can answer. With `background=True` the
 API starts listening at once: a placeholder at `/ui` answers 503 with a page that reloads
-itself, a thread imports Gradio and builds the UI, and the event loop then starts Gradio's
-queue and swaps the placeholder for the real app. Nothing here imports Gradio.
+itself, a thread imports Gradio and builds the UI (as soon as someone opens `/ui`, else a
+second after start), and the event loop then starts Gradio's queue and swaps the placeholder
+for the real app. Nothing here imports Gradio.
 """
 
 from __future__ import annotations
@@ -31,6 +32,9 @@ UI_PATH = "/ui"
 # API gives it the rules of `POST /v1/documents` (see `kenning.app.create_app`).
 GRADIO_UPLOAD = "/gradio_api/upload"
 RETRY_SECONDS = 2
+# The UI build (Gradio's import, seconds of CPU) waits this long after start, or until someone
+# opens `/ui`, so that it does not slow the first answers of API clients on a small machine.
+BUILD_DELAY_SECONDS = 1.0
 # Browsers ask the server root for /favicon.ico whatever the page says; without one every
 # page load logs a 404 in the console.
 FAVICON_SVG = (
@@ -52,8 +56,10 @@ class PlaceholderUI:
 
     def __init__(self) -> None:
         self.error: str | None = None
+        self.wanted = threading.Event()  # someone opened the UI: build it now
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        self.wanted.set()
         if scope["type"] != "http":
             await send({"type": "websocket.close", "code": 1013})  # try again later
             return
@@ -120,6 +126,7 @@ def mount_ui(
             await stop.wait()
 
     def build(loop: asyncio.AbstractEventLoop) -> None:
+        placeholder.wanted.wait(BUILD_DELAY_SECONDS)
         try:
             from kenning.ui.app import attach_gradio
 
