@@ -78,10 +78,8 @@ class Authenticator:
         if principal is not None:
             return principal
         if key:
-            raise AuthenticationError("invalid API key")
-        raise AuthenticationError(
-            "an API key is needed: send 'Authorization: Bearer <key>' or 'X-API-Key: <key>'"
-        )
+            raise AuthenticationError(key="api_key_invalid")
+        raise AuthenticationError(key="api_key_needed")
 
     def check_rate(self, principal: Principal, request: HTTPConnection) -> None:
         """Count one request against the caller's limits.
@@ -97,4 +95,4 @@ class Authenticator:
             if not self._limiter.hit(item, who):
                 reset = self._limiter.get_window_stats(item, who).reset_time
                 wait = max(1, math.ceil(reset - time.time()))
-                raise RateLimitError(f"rate limit of {item} exceeded; retry in {wait} s", wait)
+                raise RateLimitError(wait, limit=item)

@@ -229,7 +229,7 @@ class KnowledgeBase:
     ) -> Retrieval:
         """Hits plus the scores and people behind them (used by answering)."""
         if not query or not query.strip():
-            raise InvalidRequest("query is empty")
+            raise InvalidRequest(key="query_empty")
         self.cache.refresh()
         return self.retriever.retrieve(query, k, search_filters(filters))
 

@@ -153,9 +153,7 @@ def _filter_strings(key: str, value: object) -> tuple[str, ...]:
         or len(items) > MAX_FILTER_VALUES
         or not all(isinstance(v, str) and len(v) <= MAX_FILTER_CHARS for v in items)
     ):
-        raise InvalidRequest(
-            f"filter {key} must be a string or a list of at most {MAX_FILTER_VALUES} strings"
-        )
+        raise InvalidRequest(key="filter_strings", name=key, limit=MAX_FILTER_VALUES)
     return tuple(items)
 
 
@@ -165,9 +163,7 @@ def check_text(text: str) -> str:
     try:
         text.encode("utf-8")
     except UnicodeEncodeError as exc:
-        raise InvalidRequest(
-            "text holds characters that are not valid Unicode (lone surrogates)"
-        ) from exc
+        raise InvalidRequest(key="not_unicode") from exc
     return text
 
 
@@ -222,33 +218,31 @@ class Filters:
             return cls()
         unknown = sorted(set(data) - set(cls.FIELDS))
         if unknown:
-            raise InvalidRequest(
-                f"unknown filter {', '.join(unknown)}; valid filters: {', '.join(cls.FIELDS)}"
-            )
+            raise InvalidRequest(key="filter_unknown", unknown=", ".join(unknown),
+                                 valid=", ".join(cls.FIELDS))  # fmt: skip
         values = dict(data)
         for key, value in values.items():
             if value is None:
-                raise InvalidRequest(f"filter {key} must not be null; leave it out not to filter")
+                raise InvalidRequest(key="filter_null", name=key)
             texts = [value] if isinstance(value, str) else value if isinstance(value, list) else []
             for text in texts:
                 if isinstance(text, str):
                     try:
                         check_text(text)
                     except InvalidRequest as exc:
-                        raise InvalidRequest(f"filter {key}: {exc}") from None
+                        raise InvalidRequest(key="filter_text", name=key, reason=exc) from None
         for key in ("kind", "tags", "groups", "lang"):
             if key in values:
                 values[key] = _filter_strings(key, values[key])
         for key in ("team", "person", "date_from", "date_to", "source_prefix"):
             value = values.get(key)
             if value is not None and (not isinstance(value, str) or len(value) > MAX_FILTER_CHARS):
-                raise InvalidRequest(f"filter {key} must be a string of at most {MAX_FILTER_CHARS} "
-                                 "characters")  # fmt: skip
+                raise InvalidRequest(key="filter_string", name=key, limit=MAX_FILTER_CHARS)
             if key.startswith("date_") and value and not _is_iso_date(value):
-                raise InvalidRequest(f"filter {key} must be a date like 2026-03-31, not {value!r}")
+                raise InvalidRequest(key="filter_date", name=key, value=value)
         for kind in values.get("kind", ()):
             if kind not in KINDS:
-                raise InvalidRequest(f"unknown kind {kind!r}; valid kinds: {', '.join(KINDS)}")
+                raise InvalidRequest(key="kind_unknown", kind=kind, valid=", ".join(KINDS))
         return cls(**values)
 
     def is_empty(self) -> bool:

@@ -19,7 +19,7 @@ from starlette.types import Receive, Scope, Send
 
 from kenning.access import Authenticator
 from kenning.api.auth import AdminUploads
-from kenning.api.limits import BodyLimit, refusal
+from kenning.api.limits import BodyLimit, error_text, refusal
 from kenning.api.origins import CrossSiteWrites, HostRule
 from kenning.api.routes import admin, ask, chat, documents, models, people, search
 from kenning.config import Settings, load_settings
@@ -32,12 +32,15 @@ logger = logging.getLogger(__name__)
 
 def error(
     status: int, message: str, kind: str, details: object = None,
-    headers: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None, code: str | None = None,
 ) -> JSONResponse:
-    """An error response: always JSON with a message."""
-    body: dict[str, object] = {"error": {"message": message, "type": kind}}
+    """An error response: always JSON with a message (and `code`, the message's stable key,
+    for an error that has one)."""
+    body: dict[str, Any] = {"error": {"message": message, "type": kind}}
+    if code:
+        body["error"]["code"] = code
     if details is not None:
-        body["error"]["details"] = details  # type: ignore[index]
+        body["error"]["details"] = details
     return JSONResponse(status_code=status, content=body, headers=headers)
 
 
@@ -117,14 +120,15 @@ def create_app(
                      [{"loc": e["loc"], "msg": e["msg"]} for e in exc.errors()])  # fmt: skip
 
     @app.exception_handler(KenningError)
-    async def kenning_error(_: Request, exc: KenningError) -> JSONResponse:
+    async def kenning_error(request: Request, exc: KenningError) -> JSONResponse:
         headers: dict[str, str] = {}
         if isinstance(exc, RateLimitError):
             headers["Retry-After"] = str(exc.retry_after)
         elif isinstance(exc, AuthenticationError):
             headers["WWW-Authenticate"] = "Bearer"
         kind = "invalid_request" if isinstance(exc, InvalidRequest) else type(exc).__name__
-        return error(exc.status, str(exc), kind, headers=headers)
+        return error(exc.status, error_text(exc, request.headers), kind, headers=headers,
+                     code=exc.key)  # fmt: skip
 
     @app.exception_handler(Exception)
     async def unexpected(_: Request, exc: Exception) -> JSONResponse:

@@ -8,7 +8,7 @@ from fastapi import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from kenning.access import Authenticator
-from kenning.api.limits import refusal
+from kenning.api.limits import error_text, refusal
 from kenning.errors import ForbiddenError, KenningError
 
 
@@ -38,10 +38,11 @@ class AdminUploads:
         ):
             try:
                 if not self.auth.authenticate(Request(scope)).admin:
-                    raise ForbiddenError("adding documents needs an admin API key")
+                    raise ForbiddenError(key="admin_to_add")
             except KenningError as exc:
                 headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
-                response = refusal(exc.status, str(exc), type(exc).__name__, headers)
+                response = refusal(exc.status, error_text(exc, Request(scope).headers),
+                                   type(exc).__name__, headers, exc.key)  # fmt: skip
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)

@@ -10,11 +10,14 @@ small limit of a JSON body.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Collection, MutableMapping
+from collections.abc import Awaitable, Callable, Collection, Mapping, MutableMapping
 from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse
+
+from kenning.errors import KenningError
+from kenning.ui.catalogues import best_language
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -38,12 +41,21 @@ class BodyTooLarge(HTTPException):
 
 
 def refusal(
-    status: int, message: str, kind: str, headers: dict[str, str] | None = None
-) -> JSONResponse:
+    status: int, message: str, kind: str, headers: dict[str, str] | None = None,
+    code: str | None = None,
+) -> JSONResponse:  # fmt: skip
     """An error a middleware answers before the app sees the request, in the API's JSON shape
-    (`{"error": {"message", "type"}}`)."""
-    body = {"error": {"message": message, "type": kind}}
+    (`{"error": {"message", "type"}}`, with `code` when the error has one)."""
+    body: dict[str, Any] = {"error": {"message": message, "type": kind}}
+    if code:
+        body["error"]["code"] = code
     return JSONResponse(body, status_code=status, headers=headers)
+
+
+def error_text(exc: KenningError, headers: Mapping[str, str]) -> str:
+    """An error's message in the language of what was asked when Kenning knows it (a French
+    question), else in the one the request's `Accept-Language` prefers (English by default)."""
+    return exc.in_language(exc.language or best_language(headers.get("accept-language")))
 
 
 class BodyLimit:

@@ -29,7 +29,7 @@ from starlette.requests import Request
 from starlette.types import Receive, Scope, Send
 
 from kenning.access import Authenticator
-from kenning.api.limits import refusal
+from kenning.api.limits import error_text, refusal
 from kenning.api.models import MAX_K
 from kenning.config import Principal
 from kenning.errors import KenningError
@@ -256,7 +256,8 @@ class MCPEndpoint:
             headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
             if getattr(exc, "retry_after", None) is not None:
                 headers["Retry-After"] = str(exc.retry_after)  # type: ignore[attr-defined]
-            await refusal(exc.status, str(exc), type(exc).__name__, headers)(scope, receive, send)
+            await refusal(exc.status, error_text(exc, request.headers), type(exc).__name__,
+                          headers, exc.key)(scope, receive, send)  # fmt: skip
             return
         scope.setdefault("state", {})[PRINCIPAL_KEY] = principal
         await self._manager.handle_request(scope, receive, send)

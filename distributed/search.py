@@ -431,7 +431,7 @@ def sharded_service(
 
     def retrieve(query: str, k: int, filters: Filters) -> Retrieval:
         if not query or not query.strip():
-            raise InvalidRequest("query is empty")
+            raise InvalidRequest(key="query_empty")
         return retriever.retrieve(query, k, search_filters(filters))
 
     parts = ServiceParts(settings=settings, store=store, retrieve=retrieve,  # type: ignore[arg-type]
@@ -517,7 +517,7 @@ class ShardedKnowledgeBase:
     ) -> Retrieval:
         """Hits with the scores and people behind them, as `KnowledgeBase.retrieve`."""
         if not query or not query.strip():
-            raise InvalidRequest("query is empty")
+            raise InvalidRequest(key="query_empty")
         return self.retriever.retrieve(query, k, search_filters(filters))
 
     def search(

@@ -83,24 +83,20 @@ def check_history(
     if not history:
         return ()
     if len(history) > max_turns:
-        raise InvalidRequest(
-            f"history has {len(history)} messages; at most {max_turns} (KENNING_MAX_HISTORY_TURNS)"
-        )
+        raise InvalidRequest(key="history_turns", count=len(history), limit=max_turns)
     turns: list[Turn] = []
     total = 0
     for n, item in enumerate(history):
         role = item.role if isinstance(item, Turn) else item.get("role")
         content = item.content if isinstance(item, Turn) else item.get("content")
         if role not in ROLES:
-            raise InvalidRequest(f"history[{n}].role must be one of: {', '.join(ROLES)}")
+            raise InvalidRequest(key="history_role", n=n, valid=", ".join(ROLES))
         if not isinstance(content, str):
-            raise InvalidRequest(f"history[{n}].content must be text")
+            raise InvalidRequest(key="history_content", n=n)
         total += len(content)
         turns.append(Turn(role, check_text(content)))  # type: ignore[arg-type]
     if total > max_chars:
-        raise InvalidRequest(
-            f"history is {total} characters; at most {max_chars} (KENNING_MAX_HISTORY_CHARS)"
-        )
+        raise InvalidRequest(key="history_chars", count=total, limit=max_chars)
     return tuple(turns)
 
 

@@ -18,6 +18,9 @@ from kenning.index.catalog import shown_aliases
 from kenning.index.store import Store
 from kenning.schema import Filters
 
+# The admin-only actions whose refusal has its own phrase in `kenning.errors.MESSAGES`.
+ADMIN_ACTIONS = {"adding documents": "admin_to_add", "deleting documents": "admin_to_delete"}
+
 # How far above the abstain threshold an answer still counts as a knowledge gap.
 LOW_CONFIDENCE_MARGIN = 0.1
 # Whoever uses the Python API or the CLI holds the files: they read everything.
@@ -57,7 +60,7 @@ class ScopedReader:
     def require_admin(self, action: str) -> None:
         """Raise ForbiddenError unless the principal has admin rights."""
         if not self.principal.admin:
-            raise ForbiddenError(f"{action} needs an admin API key")
+            raise ForbiddenError(key=ADMIN_ACTIONS.get(action, "admin_needed"), action=action)
 
     def documents(
         self, filters: Filters | None = None, limit: int = 50, offset: int = 0
@@ -74,7 +77,7 @@ class ScopedReader:
         """
         found = self.store.document(document_id, self.scope())
         if found is None:
-            raise NotFoundError(f"no document with id {document_id!r}")
+            raise NotFoundError(key="no_document", id=document_id)
         found["people"] = self.store.evidence_of([document_id], self.scope())
         found["chunks"] = [chunk.__dict__ for chunk in self.store.chunks_of(document_id)]
         return found
@@ -92,7 +95,7 @@ class ScopedReader:
         found = self.store.document(document_id, self.scope())
         path = Path(found["source"]) if found else None
         if path is None or not path.is_file():
-            raise NotFoundError(f"no source file for document {document_id!r}")
+            raise NotFoundError(key="no_source_file", id=document_id)
         return path
 
     def evidence_of(self, document_ids: list[str]) -> list[dict[str, Any]]:
@@ -113,7 +116,7 @@ class ScopedReader:
         found = self.store.person(person_id)
         evidence = self.store.evidence_of_person(person_id, self.scope())
         if found is None or (self.principal.groups is not None and not evidence):
-            raise NotFoundError(f"no person with id {person_id!r}")
+            raise NotFoundError(key="no_person", id=person_id)
         known = self.store.known_names(self.scope())
         shown = None if known is None else known.get(found.id, set())
         return {"id": found.id, "name": found.name,

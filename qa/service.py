@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import IO, Any, Literal, Protocol
 
 from kenning.config import Principal, Settings
-from kenning.errors import InvalidRequest, NotFoundError
+from kenning.errors import InvalidRequest, KenningError, NotFoundError
 from kenning.index.embeddings import Embedder, answer_embedder
 from kenning.index.retriever import Retrieval
 from kenning.index.store import Store
@@ -148,6 +148,14 @@ def _answer_passages(wide: Retrieval, k: int, question: str) -> Retrieval:
     return replace(first, hits=hits, rowids=rowids)
 
 
+def asked_language(question: object) -> str | None:
+    """The language a question is written in, when it has letters enough to tell."""
+    if not isinstance(question, str):
+        return None
+    guess = detect_language(question.encode("utf-8", "replace").decode("utf-8"))
+    return guess.lang if guess.confidence > 0 else None
+
+
 def _abstain_text(experts: list[Expert], question: str) -> str:
     """The abstain message and who knows neighbouring topics, in the question's language."""
     return abstain_text(question, [e.name for e in experts_for_abstention(experts,
@@ -219,7 +227,7 @@ class QAService:
         """
         self.require_admin("deleting documents")
         if not self.reader.readable(document_id) or not self.parts.writer.delete(document_id):
-            raise NotFoundError(f"no document with id {document_id!r}")
+            raise NotFoundError(key="no_document", id=document_id)
 
     def ingest(self, paths: list[Path], groups: list[str] | None = None) -> IngestReport:
         """Ingest files (admins only), readable by `groups` when given."""
@@ -239,10 +247,8 @@ class QAService:
         self.require_admin("adding documents")
         files = list(files)
         if len(files) > self.settings.max_upload_files:
-            raise InvalidRequest(
-                f"files: {len(files)} files in one upload; at most "
-                f"{self.settings.max_upload_files} (KENNING_MAX_UPLOAD_FILES)"
-            )
+            raise InvalidRequest(key="too_many_files", count=len(files),
+                                 limit=self.settings.max_upload_files)  # fmt: skip
         saved, refused = save_uploads(
             Path(self.settings.home), files, int(self.settings.max_file_mb * 1048576),
             self.parts.writer.accepts,
@@ -263,12 +269,10 @@ class QAService:
         """
         question = check_text(question or "").strip()
         if not question:
-            raise InvalidRequest("question is empty")
+            raise InvalidRequest(key="question_empty")
         if len(question) > self.settings.max_question_chars:
-            raise InvalidRequest(
-                f"question is {len(question)} characters; the limit is "
-                f"{self.settings.max_question_chars} (KENNING_MAX_QUESTION_CHARS)"
-            )
+            raise InvalidRequest(key="question_too_long", length=len(question),
+                                 limit=self.settings.max_question_chars)  # fmt: skip
         return question
 
     def pick_answerer(self, answerer: str | None) -> Answerer:
@@ -280,9 +284,10 @@ class QAService:
         if answerer is None:
             return "llm" if self.settings.llm else "extractive"
         if answerer not in ANSWERERS:
-            raise InvalidRequest(f"unknown answerer {answerer!r}; valid: {', '.join(ANSWERERS)}")
+            raise InvalidRequest(key="answerer_unknown", answerer=answerer,
+                                 valid=", ".join(ANSWERERS))  # fmt: skip
         if answerer == "llm" and not self.settings.llm:
-            raise InvalidRequest("answerer 'llm' needs an LLM configured (KENNING_LLM)")
+            raise InvalidRequest(key="llm_missing")
         return answerer  # type: ignore[return-value]
 
     def retrieve(self, query: str, k: int = 5, filters: Filters | None = None) -> Retrieval:
@@ -366,10 +371,14 @@ class QAService:
         Raises:
             InvalidRequest: the question, the history or the answerer cannot be used.
         """
-        turns = check_history(history, self.settings.max_history_turns,
-                              self.settings.max_history_chars)  # fmt: skip
-        return self._events(self.validate_question(question), k, filters,
-                            self.pick_answerer(answerer), turns)  # fmt: skip
+        try:
+            turns = check_history(history, self.settings.max_history_turns,
+                                  self.settings.max_history_chars)  # fmt: skip
+            return self._events(self.validate_question(question), k, filters,
+                                self.pick_answerer(answerer), turns)  # fmt: skip
+        except KenningError as exc:  # said in the question's language ("la question fait…")
+            exc.language = exc.language or asked_language(question)
+            raise
 
     def _events(
         self,

@@ -24,7 +24,7 @@ def safe_name(name: str) -> str:
     base = Path(name.replace("\\", "/")).name
     base = re.sub(r"[^\w.\- ]", "_", base).strip(" .")
     if not base:
-        raise InvalidRequest(f"unusable file name {name!r}")
+        raise InvalidRequest(key="file_name_unusable", name=name)
     return base[:200]
 
 

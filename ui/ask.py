@@ -21,6 +21,7 @@ from kenning.ui.i18n import label, language
 from kenning.ui.panel import TabHooks
 from kenning.ui.render import (
     answer_html,
+    error_note,
     esc,
     experts_html,
     message,
@@ -202,7 +203,7 @@ def build_ask_tab(services: UserServices) -> TabHooks:
                 yield (html, cited, people, gr.Row(visible=True), no_thanks, question_, earlier,
                        [*turns, turn][-MAX_TURNS:])  # fmt: skip
         except ValueError as exc:
-            yield message(str(exc), "error"), "", "", hidden, no_thanks, "", earlier, turns
+            yield error_note(exc, lang), "", "", hidden, no_thanks, "", earlier, turns
 
     outputs = [answer, sources, experts, feedback_row, thanks, asked, thread_box, thread]
     inputs = [question, kinds, team, tags, person, date_from, date_to, thread]

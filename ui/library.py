@@ -19,7 +19,7 @@ from kenning.ui.access import UserServices
 from kenning.ui.catalogues import DEFAULT, tr, trn
 from kenning.ui.i18n import label, language
 from kenning.ui.panel import TabHooks
-from kenning.ui.render import esc, message
+from kenning.ui.render import error_note, esc, message
 from kenning.ui.style import panel
 
 # People directories go first, so the files uploaded with them resolve names through them.
@@ -195,7 +195,7 @@ def build_library_tab(services: UserServices) -> TabHooks:
             wanted = parse_groups(groups_, lang)
             done = ingest_files(service, store_uploads(service, uploads), progress, wanted, lang)
         except (ForbiddenError, ValueError) as exc:
-            return [message(str(exc), "error"), headed(REPORT_COLUMNS, [], lang),
+            return [error_note(exc, lang), headed(REPORT_COLUMNS, [], lang),
                     *on_refresh(request)]  # fmt: skip
         summary_ = report_summary(done, time.perf_counter() - started, lang)
         return [summary_, headed(REPORT_COLUMNS, report_rows(done.files, lang), lang),
@@ -213,7 +213,7 @@ def build_library_tab(services: UserServices) -> TabHooks:
             return [message(tr("no_document_with_id", lang, id=document_id), "error"),
                     *on_refresh(request)]  # fmt: skip
         except ForbiddenError as exc:
-            return [message(str(exc), "error"), *on_refresh(request)]
+            return [error_note(exc, lang), *on_refresh(request)]
         return [message(tr("deleted", lang, title=title)), *on_refresh(request)]
 
     def on_load(request: gr.Request) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from kenning.ui.catalogues import DEFAULT, tr
 from kenning.ui.i18n import label, language
 from kenning.ui.pages import directory_html, person_html
 from kenning.ui.panel import TabHooks
-from kenning.ui.render import EXPERTS_SHOWN, experts_html, message
+from kenning.ui.render import EXPERTS_SHOWN, error_note, experts_html, message
 from kenning.ui.style import panel
 
 
@@ -33,7 +33,7 @@ def find_people(service: QAService, topic: str, lang: str = DEFAULT) -> str:
     try:
         experts = service.experts(topic, k=EXPERTS_SHOWN)
     except ValueError as exc:
-        return message(str(exc), "error")
+        return error_note(exc, lang)
     return experts_html(experts, tr("who_knows", lang, topic=topic.strip()), lang=lang)
 
 

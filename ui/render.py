@@ -13,6 +13,7 @@ import re
 from html import escape
 from urllib.parse import quote
 
+from kenning.errors import KenningError
 from kenning.schema import Citation, Expert
 from kenning.ui.catalogues import DEFAULT, tr, tr_or
 from kenning.ui.passage import passage_html
@@ -78,6 +79,12 @@ def message(text: str, tone: str = "info") -> str:
     role = ' role="alert"' if tone == "error" else ' role="status"'
     text = text[:1].upper() + text[1:]
     return f'<div class="kn-note kn-{esc(tone)}"{role}>{esc(text)}</div>'
+
+
+def error_note(exc: Exception, lang: str = DEFAULT) -> str:
+    """An error as a notice in the reader's language (an error Kenning raised with a
+    catalogue key; any other error as it reads)."""
+    return message(exc.in_language(lang) if isinstance(exc, KenningError) else str(exc), "error")
 
 
 def role_label(role: str, lang: str = DEFAULT) -> str:

@@ -33,7 +33,7 @@ def conversation(body: ChatCompletionRequest) -> tuple[str, list[dict[str, str]]
     (the sources block Kenning appended to its replies is left out)."""
     last = max((n for n, m in enumerate(body.messages) if m.role == "user"), default=None)
     if last is None:
-        raise InvalidRequest("messages has no user message")
+        raise InvalidRequest(key="no_user_message")
     history = [
         {"role": m.role, "content": message_text(m).split(SOURCES_HEADING, 1)[0]}
         for m in body.messages[:last] if m.role in ("user", "assistant")

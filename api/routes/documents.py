@@ -38,7 +38,7 @@ def list_documents(
     """A page of documents, newest first, with owners and review dates."""
     for value in kind or []:
         if value not in KINDS:
-            raise InvalidRequest(f"unknown kind {value!r}; valid kinds: {', '.join(KINDS)}")
+            raise InvalidRequest(key="kind_unknown", kind=value, valid=", ".join(KINDS))
     filters = Filters(kind=tuple(kind or ()), tags=tuple(tag or ()), team=team, person=person)
     total, documents = service.reader.documents(filters, limit, offset)
     return {"total": total, "limit": limit, "offset": offset, "documents": documents}

@@ -77,6 +77,27 @@ def test_invalid_ask_gets_a_4xx_that_says_what_is_wrong(client, body, message) -
     assert message in response.json()["error"]["message"]
 
 
+def test_errors_are_written_in_the_question_s_or_the_reader_s_language(client) -> None:
+    french = "Comment basculer la base de données des paiements vers le site de secours ? "
+    refused = client.post("/v1/ask", json={"question": french * 30})
+    assert refused.status_code == 422
+    assert refused.json()["error"]["code"] == "question_too_long"
+    assert refused.json()["error"]["message"].startswith("la question fait 2279 caractères")
+    # Nothing to tell a language by: the one the request's Accept-Language prefers.
+    blank = {"question": "   "}
+    in_french = client.post("/v1/ask", json=blank, headers={"Accept-Language": "fr-CH, en;q=0.5"})
+    assert in_french.json()["error"] == {"message": "la question est vide",
+                                         "type": "invalid_request", "code": "question_empty"}
+    assert client.post("/v1/ask", json=blank).json()["error"]["message"] == "question is empty"
+    missing = client.get("/v1/documents/nope", headers={"Accept-Language": "fr"})
+    assert missing.status_code == 404
+    assert missing.json()["error"]["message"] == "aucun document n'a l'identifiant 'nope'"
+    bad_filter = client.post("/v1/search", headers={"Accept-Language": "fr"},
+                             json={"query": "cache", "filters": {"date_from": "demain"}})
+    assert bad_filter.json()["error"]["message"] == (
+        "le filtre date_from doit être une date comme 2026-03-31, pas 'demain'")
+
+
 def test_search_and_filters(client) -> None:
     body = client.post("/v1/search", json={"query": "standup", "k": 3,
                                            "filters": {"kind": ["transcript"]}}).json()

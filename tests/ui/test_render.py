@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from kenning.errors import ForbiddenError, InvalidRequest
 from kenning.schema import Citation, Expert, ExpertEvidence, FileReport, IngestReport
 from kenning.ui.catalog import is_stale
 from kenning.ui.catalogues import best_language, request_language, tr
@@ -13,6 +14,7 @@ from kenning.ui.pages import directory_html, document_item, person_html
 from kenning.ui.passage import excerpt, passage_html
 from kenning.ui.render import (
     answer_html,
+    error_note,
     experts_html,
     passage_url,
     query_terms,
@@ -201,3 +203,13 @@ def test_open_source_links_go_to_the_passage_not_the_top_of_the_file() -> None:
                    text="Mei Lin: The catch is memory, again.")  # fmt: skip
     assert passage_url(vtt) == f"{base}#:~:text=The%20catch%20is%20memory%2C%20again."
     assert 'href="/v1/documents/doc-1/source#page=2"' in sources_html([pdf], "risk")
+
+
+def test_errors_are_shown_in_the_reader_s_language_and_escaped() -> None:
+    refused = ForbiddenError(key="admin_to_delete", action="deleting documents")
+    assert "Supprimer des documents demande une clé" in error_note(refused, "fr")
+    assert "Deleting documents needs an admin API key" in error_note(refused, "en")
+    assert 'role="alert"' in error_note(refused, "fr")
+    odd = InvalidRequest(key="file_name_unusable", name=EVIL)
+    assert "<script>" not in error_note(odd, "fr") and "inutilisable" in error_note(odd, "fr")
+    assert error_note(ValueError("plain words"), "fr").count("Plain words") == 1
