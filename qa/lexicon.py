@@ -5,17 +5,22 @@ Learnt from one read of the readable chunks and kept per (generation, caller's g
 word that only a restricted document holds is never offered to a caller who cannot read it.
 At the demo's size the read takes milliseconds; it grows with the corpus (about 1 s per
 10k chunks here). A small knowledge base's lexicon is rebuilt on the first question after
-an ingest; a large one's in the background (see `LexiconCache`).
+an ingest; a large one's in the background (see `LexiconCache`), and is kept in the
+knowledge base's folder (`cache/lexicons/`) so that a restarted server has it at once.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
+import os
 import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 from kenning.index.store import Store
 from kenning.index.vocabulary import readable_chunk_texts
@@ -30,6 +35,8 @@ SYNC_BUILD = 0.5  # seconds: a lexicon that builds faster is rebuilt before answ
 # million chunks took 228 s); beyond, in the background.
 SYNC_CHUNKS = 20_000
 ASKED_WEIGHT = 3  # what a question asks for, unknown to the corpus, weighs this many words
+SAVED_FOLDER = "cache/lexicons"  # in the knowledge base's folder: slow lexicons, kept
+SAVED_FORMAT = 1
 logger = logging.getLogger(__name__)
 
 
@@ -77,6 +84,52 @@ def build_lexicon(store: Store, groups: tuple[str, ...] | None) -> Lexicon:
     return Lexicon(Speller(counts), acronyms, names, stems_of(" ".join(counts)))
 
 
+def save_lexicon(path: Path, lexicon: Lexicon, generation: int, seconds: float) -> None:
+    """Write what a lexicon learnt, as JSON, replacing `path` atomically."""
+    data = {
+        "format": SAVED_FORMAT, "generation": generation, "seconds": seconds,
+        "counts": dict(lexicon.speller.counts), "people": list(lexicon.people),
+        "acronyms": {k: sorted(v) for k, v in lexicon.acronyms.pairs.items()},
+        "stems": sorted(lexicon.stems),
+    }  # fmt: skip
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f"{path.name}.tmp-{os.getpid()}-{threading.get_ident()}")
+    try:
+        temporary.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def load_lexicon(path: Path) -> tuple[Lexicon, int, float] | None:
+    """A saved lexicon with the store generation and the seconds it was built from and in;
+    None when there is none or it cannot be read (it is then built again)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if data.get("format") != SAVED_FORMAT:
+            return None
+        acronyms = Acronyms({k: set(v) for k, v in data["acronyms"].items()})
+        lexicon = Lexicon(Speller(Counter(data["counts"])), acronyms, tuple(data["people"]),
+                          frozenset(data["stems"]))  # fmt: skip
+        return lexicon, int(data["generation"]), float(data["seconds"])
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        logger.info("unreadable saved lexicon %s (%s); building it again", path, exc)
+        return None
+
+
+def _saved_path(store: Store, groups: tuple[str, ...] | None) -> Path | None:
+    """Where the lexicon of `groups` is kept, or None for a store without a folder (shards
+    read through Ray)."""
+    database = getattr(store, "path", None)
+    if not isinstance(database, Path):
+        return None
+    key = "all" if groups is None else "\x1f".join(sorted(groups))
+    name = hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+    return database.parent / SAVED_FOLDER / f"{name}.json"
+
+
 # What questions get while a large knowledge base's first lexicon is being built.
 NOTHING_LEARNT = Lexicon(Speller(Counter(), english=frozenset()), Acronyms(), ())
 
@@ -99,6 +152,11 @@ class LexiconCache:
     `sync_chunks` chunks is built in the background too (a million chunks take minutes):
     until it is ready, questions get `NOTHING_LEARNT` (no typo correction, no acronym, no
     word judged unknown).
+
+    A slow lexicon is also saved beside the store (`SAVED_FOLDER`, one file per set of
+    groups) once built, and a cache that has none in memory starts from the saved one: as it
+    is when the store has not changed since, else kept while a rebuild runs in the
+    background, like any slow lexicon.
     """
 
     def __init__(self, sync_chunks: int = SYNC_CHUNKS) -> None:
@@ -126,6 +184,9 @@ class LexiconCache:
                 return entry.lexicon
             if entry is None and groups in self._building:  # its first build runs
                 return NOTHING_LEARNT
+        if entry is None and (entry := self._saved(store, groups)) is not None:
+            return self.get(store, groups)
+        with self._lock:
             if entry is None and store.count_chunks() > self.sync_chunks:
                 self._building.add(groups)
                 threading.Thread(
@@ -145,12 +206,39 @@ class LexiconCache:
         started = time.perf_counter()
         lexicon = build_lexicon(store, groups)
         entry = _Entry(lexicon, generation, time.perf_counter() - started)
+        self._keep(groups, entry)
+        saved = _saved_path(store, groups)
+        if saved is not None and entry.seconds >= SYNC_BUILD:
+            threading.Thread(target=self._save, args=(saved, entry), daemon=True,
+                             name="kenning-lexicon-save").start()  # fmt: skip
+        return entry
+
+    def _keep(self, groups: tuple[str, ...] | None, entry: _Entry) -> None:
         with self._lock:
             self._entries.pop(groups, None)
             if len(self._entries) >= KEEP:
                 self._entries.pop(next(iter(self._entries)))
             self._entries[groups] = entry
+
+    def _saved(self, store: Store, groups: tuple[str, ...] | None) -> _Entry | None:
+        """The saved lexicon of these groups, now kept in memory (None when there is none)."""
+        path = _saved_path(store, groups)
+        loaded = load_lexicon(path) if path is not None else None
+        if loaded is None:
+            return None
+        entry = _Entry(*loaded)
+        with self._lock:
+            if groups in self._entries:  # another question loaded or built it meanwhile
+                return self._entries[groups]
+        self._keep(groups, entry)
         return entry
+
+    @staticmethod
+    def _save(path: Path, entry: _Entry) -> None:
+        try:
+            save_lexicon(path, entry.lexicon, entry.generation, entry.seconds)
+        except OSError as exc:  # e.g. a read-only knowledge base: built again at each start
+            logger.info("cannot keep the lexicon in %s: %s", path, exc)
 
     def _rebuild(self, store: Store, groups: tuple[str, ...] | None) -> None:
         try:

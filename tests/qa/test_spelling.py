@@ -141,3 +141,56 @@ def test_a_large_knowledge_base_answers_while_its_first_lexicon_builds(tmp_path)
         built = cache.get(store, None)
         assert built.acronyms.expansions("paydb?") == ["payments database"]
         assert built.unknown_share("What is on the cafeteria menu?") == 1.0
+
+
+def _wait_for(condition, seconds: float = 30) -> None:  # noqa: ANN001
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.05)
+
+
+def test_a_restarted_server_starts_from_the_saved_lexicon(tmp_path, monkeypatch) -> None:
+    """A slow lexicon is kept in the knowledge base's folder: a new cache (a restarted
+    server) answers with it at once, without reading the corpus, and after an ingest keeps it
+    while the new one builds in the background."""
+    monkeypatch.setattr(lexicon_module, "SYNC_BUILD", 0.0)  # every build counts as slow
+    with _kb_with(tmp_path, "# Payments\n\nFail over the payments database (paydb).") as kb:
+        store = kb.qa.parts.store
+        LexiconCache(sync_chunks=0)._build(store, None)
+        saved = tmp_path / "kb" / lexicon_module.SAVED_FOLDER
+        _wait_for(lambda: any(saved.glob("*.json")))
+        assert len(list(saved.glob("*.json"))) == 1
+
+        reads = []
+        real_build = lexicon_module.build_lexicon
+        monkeypatch.setattr(lexicon_module, "build_lexicon",
+                            lambda *a: reads.append(a) or real_build(*a))  # fmt: skip
+        restarted = LexiconCache(sync_chunks=0)
+        lexicon = restarted.get(store, None)
+        assert lexicon is not lexicon_module.NOTHING_LEARNT and not reads
+        assert lexicon.acronyms.expansions("paydb?") == ["payments database"]
+        assert lexicon.speller.correct("fial over paymnets")[0] == "fail over payments"
+        assert lexicon.unknown_share("What is on the cafeteria menu?") == 1.0
+
+        (tmp_path / "docs" / "b.md").write_text("The quick unified user exchange (quux).")
+        kb.ingest([tmp_path / "docs"])
+        again = LexiconCache(sync_chunks=0)
+        kept = again.get(store, None)
+        assert kept.acronyms.expansions("paydb?") == ["payments database"]
+        _wait_for(lambda: bool(again.get(store, None).acronyms.expansions("quux?")))
+        assert again.get(store, None).acronyms.expansions("quux?") == [
+            "quick unified user exchange"]
+        assert len(reads) == 1  # the rebuild after the ingest, nothing at the restarts
+
+
+def test_a_damaged_saved_lexicon_is_built_again(tmp_path, monkeypatch) -> None:
+    monkeypatch.setattr(lexicon_module, "SYNC_BUILD", 0.0)
+    with _kb_with(tmp_path, "# Payments\n\nFail over the payments database (paydb).") as kb:
+        store = kb.qa.parts.store
+        LexiconCache()._build(store, None)
+        saved = tmp_path / "kb" / lexicon_module.SAVED_FOLDER
+        _wait_for(lambda: any(saved.glob("*.json")))
+        for path in saved.glob("*.json"):
+            path.write_text('{"format": 1, "counts": [')
+        lexicon = LexiconCache().get(store, None)
+        assert lexicon.acronyms.expansions("paydb?") == ["payments database"]
