@@ -553,7 +553,8 @@ def bench(
     ray: Annotated[
         str | None,
         typer.Option("--ray", help="With the ingest step: also ingest the same files on this Ray "
-                     "cluster (auto or HOST:PORT) and compare."),
+                     "cluster (auto or HOST:PORT) and compare; with the server step too, serve "
+                     "that knowledge base in 2 shards through Ray Serve and load both."),
     ] = None,
 ) -> None:
     """Measure ingestion (against LangChain), latency at scale, the ANN index and the server."""

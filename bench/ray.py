@@ -8,7 +8,10 @@ and its Ray Data jobs; on one machine its gain is parsing on the workers while t
 embeds. Search through shards and Ray Serve is measured in docs/scale.md.
 
 The benchmark never imports Ray itself (the embedded mode must not): it drives the CLI and
-reads the cluster's size from `ray status`.
+reads the cluster's size from `ray status`. With questions, the Ray-ingested knowledge base
+is then split into shards (`kenning shard`) and served through Ray Serve (`kenning serve --ray
+ADDRESS --shards DIR`), and concurrent clients ask and search it as they do the same
+knowledge base served here (`kenning serve --kb`).
 """
 
 from __future__ import annotations
@@ -56,6 +59,36 @@ def ingest_both(files: list[Path], workdir: Path, address: str) -> dict[str, dic
                       "failed": sum(1 for f in first["files"] if f["status"] == "failed"),
                       "again": again["seconds"]}  # fmt: skip
     return out
+
+
+def serve_both(
+    home: Path, workdir: Path, address: str, asked: list[str], clients: int = 8,
+    seconds: float = 30.0, shards: int = 2,
+) -> dict[str, dict[str, Any]]:  # fmt: skip
+    """Concurrent clients against `home` served here and against its shards served through
+    Ray Serve (`bench.server.concurrent_load` on both)."""
+    from kenning.bench.server import concurrent_load
+
+    out = workdir / "shards"
+    _kenning("shard", "--kb", str(home), "--shards", str(shards), "--out", str(out))
+    return {
+        "local": concurrent_load(home, asked, clients, seconds),
+        "ray": concurrent_load(None, asked, clients, seconds,
+                               serve_args=["--ray", address, "--shards", str(out)]),
+    }  # fmt: skip
+
+
+def serve_section(address: str, served: dict[str, dict[str, Any]], shards: int = 2) -> str:
+    """The Markdown of the served comparison."""
+    from kenning.bench.runner import _table
+
+    rows = [[label, r["clients"], r["requests_per_s"], r["errors"], r["search"].get("p50", "–"),
+             r["ask"].get("p50", "–"), r["ask"].get("p95", "–"), r["start_to_first_answer_s"]]
+            for label, r in (("`kenning serve` here", served["local"]),
+                             (f"{shards} shards through Ray Serve at {address}",
+                              served["ray"]))]  # fmt: skip
+    return _table(["served", "clients", "requests/s", "errors", "search p50 ms", "ask p50 ms",
+                   "ask p95 ms", "first answer s"], rows)  # fmt: skip
 
 
 def section(address: str, nodes: int | None, files: int,

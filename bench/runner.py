@@ -167,6 +167,14 @@ def run(options: BenchOptions) -> str:
                 sections.append("### Ingestion on Ray\n\n" + ray.section(
                     options.ray, ray.cluster_nodes(options.ray), len(files.files), both))
                 print(sections[-1], file=sys.stderr)
+                if options.server and "server" in options.steps and options.clients:
+                    _log(f"server: {options.clients} clients here and through Ray Serve")
+                    served = ray.serve_both(both["ray"]["home"], workdir / "ray", options.ray,
+                                            latency.questions(options.data, options.questions),
+                                            options.clients, options.load_seconds)  # fmt: skip
+                    sections.append("### Served through Ray Serve\n\n"
+                                    + ray.serve_section(options.ray, served))  # fmt: skip
+                    print(sections[-1], file=sys.stderr)
         elif options.kb is None:
             raise FileNotFoundError("without the ingest step, name a knowledge base with --kb")
         else:

@@ -9,7 +9,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ import httpx
 from kenning.bench.latency import percentiles
 
 START_TIMEOUT_S = 300  # a loaded machine can take minutes to import torch and Gradio
+STOP_TIMEOUT_S = 60  # a server on Ray Serve deletes its applications before it exits
 
 
 def free_port() -> int:
@@ -30,14 +31,17 @@ def free_port() -> int:
 
 @contextmanager
 def serving(
-    home: Path, env: dict[str, str] | None = None
-) -> Iterator[tuple[str, subprocess.Popen, float]]:
-    """`kenning serve` on a free port: (base URL, process, time it was started)."""
+    home: Path | None, env: dict[str, str] | None = None, serve_args: Sequence[str] = (),
+) -> Iterator[tuple[str, subprocess.Popen, float]]:  # fmt: skip
+    """`kenning serve` on a free port, on `home` (with `serve_args` added: `--ray ADDRESS
+    --shards DIR` serves shards through Ray Serve instead): (base URL, process, time it was
+    started)."""
     port = free_port()
     env = {**os.environ, "HF_HUB_OFFLINE": "1", **(env or {})}
     started = time.perf_counter()
+    served = ["--kb", str(home)] if home is not None else []
     process = subprocess.Popen(
-        [sys.executable, "-m", "kenning", "serve", "--kb", str(home), "--port", str(port)],
+        [sys.executable, "-m", "kenning", "serve", *served, *serve_args, "--port", str(port)],
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )  # fmt: skip
     try:
@@ -45,7 +49,7 @@ def serving(
     finally:
         process.terminate()
         try:
-            process.wait(timeout=20)
+            process.wait(timeout=STOP_TIMEOUT_S)
         except subprocess.TimeoutExpired:
             process.kill()
 
@@ -67,20 +71,28 @@ def first_answer_seconds(home: Path, question: str) -> float:
 
 
 def concurrent_load(
-    home: Path, asked: list[str], clients: int = 8, seconds: float = 30.0,
-    operations: tuple[str, ...] = ("search", "ask"),
+    home: Path | None, asked: list[str], clients: int = 8, seconds: float = 30.0,
+    operations: tuple[str, ...] = ("search", "ask"), serve_args: Sequence[str] = (),
 ) -> dict[str, Any]:
     """`clients` threads, each going round `operations` (/v1/search and /v1/ask by default)
-    for `seconds`."""
-    with serving(home) as (url, process, started):
+    for `seconds`, against `kenning serve` on `home` (see `serving` for `serve_args`)."""
+    with serving(home, serve_args=serve_args) as (url, process, started):
         first_answer = None
         with httpx.Client(timeout=60) as client:
             while time.perf_counter() - started < START_TIMEOUT_S and first_answer is None:
+                if process.poll() is not None:
+                    raise RuntimeError("kenning serve exited: "
+                                       f"{process.stderr.read().decode()[-500:]}")  # fmt: skip
                 try:
-                    client.post(f"{url}/v1/ask", json={"question": asked[0]}).raise_for_status()
-                    first_answer = time.perf_counter() - started
+                    response = client.post(f"{url}/v1/ask", json={"question": asked[0]})
                 except httpx.TransportError:
                     time.sleep(0.1)
+                    continue
+                if response.status_code in (404, 502, 503):  # Ray Serve still deploying
+                    time.sleep(0.5)
+                    continue
+                response.raise_for_status()
+                first_answer = time.perf_counter() - started
         samples: dict[str, list[float]] = {"search": [], "ask": []}
         errors: list[str] = []
         lock = threading.Lock()

@@ -185,6 +185,28 @@ def test_bench_compares_the_same_ingest_here_and_on_ray(
     with KnowledgeBase(both["ray"]["home"], hash_settings(both["ray"]["home"])) as kb:
         assert kb.stats()["chunks"] == both["ray"]["chunks"]
 
+    # Then served: the same questions here and through Ray Serve over two shards.
+    try:
+        served = ray.serve_both(both["ray"]["home"], tmp_path, ray_cluster,
+                                ["deploy pipeline owner", "What is the cache flush runbook?"],
+                                clients=2, seconds=3)  # fmt: skip
+    finally:
+        _shut_serve_down(ray_cluster)  # the next tests start Serve with their own port
+    for label in ("local", "ray"):
+        assert served[label]["errors"] == 0, served[label]["first_error"]
+        assert served[label]["requests_per_s"] > 0 and served[label]["start_to_first_answer_s"]
+    assert sorted(p.name for p in (tmp_path / "shards").iterdir()) == ["shard-00", "shard-01"]
+    table = ray.serve_section(ray_cluster, served)
+    assert f"| 2 shards through Ray Serve at {ray_cluster} | 2 |" in table
+
+
+def _shut_serve_down(address: str) -> None:
+    import ray as ray_module
+    from ray import serve
+
+    ray_module.init(address=address, ignore_reinit_error=True, log_to_driver=False)
+    serve.shutdown()
+
 
 def _cluster_workers(sessions: list[int], marks: tuple[str, ...]) -> list[tuple[int, str]]:
     """(pid, title) of this cluster's processes whose title holds one of `marks`."""
