@@ -280,7 +280,9 @@ def shard(
     if publish:
         typer.echo(f"published snapshot {published['version']} of {out}")
     for part in summary:
-        typer.echo(f"{part['folder']}: {part['documents']} documents, {part['chunks']} chunks")
+        kept = " (unchanged: copied from the previous snapshot)" if part.get("copied") else ""
+        typer.echo(f"{part['folder']}: {part['documents']} documents, {part['chunks']} chunks"
+                   f"{kept}")  # fmt: skip
 
 
 @app.command()

@@ -131,7 +131,8 @@ def publish_snapshot(
     building = parent / f"{BUILDING_PREFIX}{_host()}-{os.getpid()}-{uuid.uuid4().hex[:8]}"
     carried: dict[str, int] = {}
     try:
-        summary = split_knowledge_base(kb, shards, building, settings, embedder)
+        previous = snapshot_folder(root, current) if current is not None else None
+        summary = split_knowledge_base(kb, shards, building, settings, embedder, previous)
         if current is not None:
             carried = _carry_logs(snapshot_folder(root, current), building)
         _sync_tree(building)

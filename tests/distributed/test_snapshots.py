@@ -104,6 +104,34 @@ def test_publish_makes_a_new_current_snapshot(tmp_path: Path) -> None:
         publish_snapshot(home, tmp_path / "plain", 2, settings)  # type: ignore[arg-type]
 
 
+def test_a_publish_copies_the_shards_whose_documents_did_not_change(tmp_path: Path) -> None:
+    home, settings = make_kb(tmp_path)
+    root = tmp_path / "served"
+    first = publish_snapshot(home, root, 2, settings)  # type: ignore[arg-type]
+    assert [s["copied"] for s in first["shards"]] == [False, False]  # type: ignore[index]
+    with KnowledgeBase(snapshot_folder(root, "0001") / "shard-00", settings) as served:  # type: ignore[arg-type]
+        served.store.log_question("how do narwhals swim?", True, 0.1, 12.0, "extractive", None)
+    again = publish_snapshot(home, root, 2, settings)  # type: ignore[arg-type]
+    assert [s["copied"] for s in again["shards"]] == [True, True]  # type: ignore[index]
+    with KnowledgeBase(snapshot_folder(root, "0002") / "shard-00", settings) as new:  # type: ignore[arg-type]
+        assert json.dumps(new.store.knowledge_gaps(1.0, 10)).count("how do narwhals swim?") == 1
+
+    add_new_document(home, settings, tmp_path)
+    third = publish_snapshot(home, root, 2, settings)  # type: ignore[arg-type]
+    copied = [s["copied"] for s in third["shards"]]  # type: ignore[index]
+    assert sorted(copied) == [False, True]  # only the new document's shard is split again
+    split_knowledge_base(home, 2, tmp_path / "fresh", settings)  # type: ignore[arg-type]
+    queries = [NEW_QUERY, "How do we fail over the payments database?", "cache flush runbook",
+               "retrospective action items", "who owns the deploy pipeline"]  # fmt: skip
+    with (ShardedKnowledgeBase.open(root, settings) as published,  # type: ignore[arg-type]
+          ShardedKnowledgeBase.open(tmp_path / "fresh", settings) as fresh):  # type: ignore[arg-type]
+        assert published.stats() == fresh.stats()
+        for query in queries:
+            assert ([h.to_dict() for h in published.search(query, k=10)]
+                    == [h.to_dict() for h in fresh.search(query, k=10)]), query  # fmt: skip
+        assert found([h.to_dict() for h in published.search(NEW_QUERY, k=5)])
+
+
 def test_a_failed_publish_leaves_the_current_snapshot(tmp_path: Path) -> None:
     home, settings = make_kb(tmp_path)
     root = tmp_path / "served"
