@@ -1,15 +1,41 @@
-"""PDF with pdfminer.six: text per page, author and title from the document info."""
+"""PDF with pdfminer.six: text per page under the headings the fonts show, author and title
+from the document info.
+
+A PDF has no headings, only text in fonts. The size most of its characters are set in is the
+body's; a short line set at least `HEADING_RATIO` times larger is a heading, one level per
+size (the largest first), so passages cite "4. Findings by vendor, page 2" and not only the
+page. Lines repeated on most pages (running headers and footers: "Page 2 of 3", a company's
+name) are dropped, and a PDF without a title in its document information takes its first
+top-level heading.
+"""
 
 from __future__ import annotations
 
 import re
+from collections import Counter
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import Any
 
 from kenning.errors import ParseError
 from kenning.ingest.titles import title_from_stem
 from kenning.schema import Block, ParsedDocument
 
 PDF_DATE = re.compile(r"^(?:D:)?(\d{4})(\d{2})(\d{2})")  # "D:20260227150000+00'00'"
+HEADING_RATIO = 1.2  # of the body's font size
+HEADING_CHARS = 120  # a longer line is text, whatever its size
+RUNNING_SHARE = 0.5  # a line on at least this share of the pages (and 3) runs on every page
+DIGITS = re.compile(r"\d+")
+
+
+@dataclass
+class _Line:
+    """A text container of a page: its text, its characters' main size and count."""
+
+    page: int
+    text: str
+    size: float
+    chars: int
 
 
 def _decode(value: object) -> str:
@@ -45,33 +71,103 @@ def document_info(path: Path) -> dict[str, str]:
 
 
 def parse(path: Path) -> ParsedDocument:
-    """Parse a PDF into one block per page, keeping page numbers.
+    """Parse a PDF into one block per page and heading section, keeping page numbers.
 
     Raises:
         ParseError: the PDF is corrupt, encrypted, or has no extractable text.
     """
     from pdfminer.high_level import extract_pages
-    from pdfminer.layout import LTTextContainer
 
     data = path.read_bytes()
     if not data.strip():
         raise ParseError(str(path), "empty file")
     if not data.lstrip()[:5] == b"%PDF-":
         raise ParseError(str(path), "not a PDF file (no %PDF- header)")
-    blocks: list[Block] = []
     try:
         meta: dict[str, object] = dict(document_info(path))
-        for number, page in enumerate(extract_pages(str(path)), start=1):
-            parts = [el.get_text() for el in page if isinstance(el, LTTextContainer)]
-            text = "\n".join(" ".join(p.split()) for p in parts if p.strip())
-            if text.strip():
-                blocks.append(Block(text=text, page=number))
+        lines = [line for number, page in enumerate(extract_pages(str(path)), start=1)
+                 for line in _lines(number, page)]  # fmt: skip
     except Exception as exc:  # pdfminer raises many types for corrupt files
         raise ParseError(str(path), f"cannot read PDF: {type(exc).__name__}: {exc}") from exc
+    blocks, first_heading = _sections(_without_running_lines(lines))
     if not blocks:
         raise ParseError(str(path), "PDF has no extractable text (scanned? OCR is not enabled)")
-    title = str(meta.get("title") or title_from_stem(path))
+    title = str(meta.get("title") or first_heading or title_from_stem(path))
+    blocks = [replace(b, heading_path=b.heading_path[1:])  # the title heads the document
+              if b.heading_path[:1] and b.heading_path[0].casefold() == title.casefold() else b
+              for b in blocks]  # fmt: skip
     doc = ParsedDocument(source=str(path), title=title, blocks=blocks, meta=meta)
     if meta.get("author"):
         doc.people.append(("author", str(meta["author"]), "author of the PDF"))
     return doc
+
+
+def _lines(number: int, page: Any) -> list[_Line]:  # noqa: ANN401 - pdfminer has no types
+    """The page's text containers with the size most of their characters are set in."""
+    from pdfminer.layout import LTChar, LTTextContainer
+
+    out: list[_Line] = []
+    for element in page:
+        if not isinstance(element, LTTextContainer):
+            continue
+        text = " ".join(element.get_text().split())
+        if not text:
+            continue
+        sizes = Counter(round(char.size, 1) for line in element for char in line
+                        if isinstance(char, LTChar))  # fmt: skip
+        size, _ = sizes.most_common(1)[0] if sizes else (0.0, 0)
+        out.append(_Line(number, text, size, sum(sizes.values()) or len(text)))
+    return out
+
+
+def _without_running_lines(lines: list[_Line]) -> list[_Line]:
+    """The lines, less those repeated (digits aside) on most pages of a document of 3 or more."""
+    pages = len({line.page for line in lines})
+    if pages < 3:
+        return lines
+    seen = Counter(key for key in {(line.page, DIGITS.sub("#", line.text)) for line in lines})
+    on_pages = Counter(text for _, text in seen)
+    running = {text for text, count in on_pages.items()
+               if count >= 3 and count >= RUNNING_SHARE * pages}  # fmt: skip
+    return [line for line in lines if DIGITS.sub("#", line.text) not in running]
+
+
+def _sections(lines: list[_Line]) -> tuple[list[Block], str]:
+    """One block per page and heading section, and the first top-level heading ("" if none)."""
+    body = Counter()
+    for line in lines:
+        body[line.size] += line.chars
+    body_size = body.most_common(1)[0][0] if body else 0.0
+    heading_sizes = sorted({line.size for line in lines if _is_heading(line, body_size)},
+                           reverse=True)  # fmt: skip
+    path: list[tuple[float, str]] = []
+    blocks: list[Block] = []
+    texts: list[str] = []
+    page = None
+    first_heading = ""
+
+    def flush() -> None:
+        if texts:
+            blocks.append(Block(text="\n".join(texts), page=page,
+                                heading_path=tuple(text for _, text in path)))  # fmt: skip
+            texts.clear()
+
+    for line in lines:
+        if line.page != page:
+            flush()
+            page = line.page
+        if _is_heading(line, body_size):
+            flush()
+            path = [(size, text) for size, text in path if size > line.size]
+            path.append((line.size, line.text))
+            if not first_heading and line.size == heading_sizes[0]:
+                first_heading = line.text
+            continue
+        texts.append(line.text)
+    flush()
+    return blocks, first_heading
+
+
+def _is_heading(line: _Line, body_size: float) -> bool:
+    return (body_size > 0 and line.size >= HEADING_RATIO * body_size
+            and len(line.text) <= HEADING_CHARS and any(c.isalpha() for c in line.text))

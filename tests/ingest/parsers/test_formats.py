@@ -57,6 +57,21 @@ def test_pdf_pages_and_author() -> None:
     assert doc.people[0][:2] == ("author", "Jane Doe")
 
 
+def test_pdf_headings_from_font_sizes_and_no_running_lines() -> None:
+    # The demo's review: 18 pt title, 14 pt bold section headings, 10 pt text, and a footer
+    # ("Larkspur Logistics - ... - INTERNAL", "Page N of 3") on each of its three pages.
+    doc = parse(Path(__file__).parents[3] / "demo/docs/security/vendor-security-review-2026.pdf")
+    assert doc.title == "Vendor Security Review 2026"
+    findings = block_with(doc, "mapforge could not provide a soc 2 type ii report")
+    assert (findings.heading_path, findings.page) == (("4. Findings by vendor",), 2)
+    assert block_with(doc, "next full vendor review").heading_path == ("7. Next review",)
+    text = "\n".join(b.text for b in doc.blocks)
+    assert "INTERNAL" not in text and "Page 2 of 3" not in text
+    assert "Vendor Security Review 2026" not in {h for b in doc.blocks for h in b.heading_path}
+    # A two-page PDF keeps every line: nothing repeats on enough pages to be a running one.
+    assert block_with(parse(GOOD / "pdf/report.pdf"), "platypus").page == 2
+
+
 def test_docx_headings_and_author() -> None:
     doc = parse(GOOD / "docx/design.docx")
     assert doc.title == "Queue redesign"
