@@ -26,6 +26,10 @@ HEADING_RATIO = 1.2  # of the body's font size
 HEADING_CHARS = 120  # a longer line is text, whatever its size
 RUNNING_SHARE = 0.5  # a line on at least this share of the pages (and 3) runs on every page
 DIGITS = re.compile(r"\d+")
+CELL_CHARS = 60  # a table cell is one short line
+MIN_CELLS = 6
+ROW_TOLERANCE = 0.5  # of the font size: cells whose tops are this close share a row
+GRID_SHARE = 0.6  # of the rows have the most common number of cells
 
 
 @dataclass
@@ -36,6 +40,9 @@ class _Line:
     text: str
     size: float
     chars: int
+    x0: float = 0.0
+    top: float = 0.0
+    rows: int = 1  # text lines in the container
 
 
 def _decode(value: object) -> str:
@@ -104,7 +111,7 @@ def parse(path: Path) -> ParsedDocument:
 
 def _lines(number: int, page: Any) -> list[_Line]:  # noqa: ANN401 - pdfminer has no types
     """The page's text containers with the size most of their characters are set in."""
-    from pdfminer.layout import LTChar, LTTextContainer
+    from pdfminer.layout import LTChar, LTTextContainer, LTTextLine
 
     out: list[_Line] = []
     for element in page:
@@ -116,8 +123,50 @@ def _lines(number: int, page: Any) -> list[_Line]:  # noqa: ANN401 - pdfminer ha
         sizes = Counter(round(char.size, 1) for line in element for char in line
                         if isinstance(char, LTChar))  # fmt: skip
         size, _ = sizes.most_common(1)[0] if sizes else (0.0, 0)
-        out.append(_Line(number, text, size, sum(sizes.values()) or len(text)))
+        rows = sum(1 for line in element if isinstance(line, LTTextLine))
+        out.append(_Line(number, text, size, sum(sizes.values()) or len(text),
+                         element.x0, element.y1, rows))  # fmt: skip
     return out
+
+
+def _tables(lines: list[_Line], body_size: float) -> list[_Line]:
+    """A page's lines with each grid of one-line cells (a table the PDF draws cell by cell,
+    which pdfminer reads column by column) replaced by one line holding it as a Markdown table,
+    row by row under its first row: "| Vendor | Service | Rating |"."""
+    out: list[_Line] = []
+    run: list[_Line] = []
+    for line in [*lines, None]:
+        if (line is not None and line.rows == 1 and len(line.text) <= CELL_CHARS
+                and not _is_heading(line, body_size)
+                and (not run or run[-1].page == line.page)):  # fmt: skip
+            run.append(line)
+            continue
+        table = _grid(run) if len(run) >= MIN_CELLS else None
+        out.extend([table] if table is not None else run)
+        run = []
+        if line is not None:
+            out.append(line)
+    return out
+
+
+def _grid(cells: list[_Line]) -> _Line | None:
+    """The cells as one Markdown table line when they lie in rows of two or more, else None."""
+    rows: list[list[_Line]] = []
+    for cell in sorted(cells, key=lambda c: -c.top):
+        if rows and abs(rows[-1][0].top - cell.top) <= ROW_TOLERANCE * max(cell.size, 1.0):
+            rows[-1].append(cell)
+        else:
+            rows.append([cell])
+    widths = Counter(len(row) for row in rows)
+    width, count = widths.most_common(1)[0]
+    if width < 2 or len(rows) < 2 or count < GRID_SHARE * len(rows):
+        return None
+    table = ["| " + " | ".join(c.text.replace("|", "/") for c in sorted(row, key=lambda c: c.x0))
+             + " |" for row in rows]  # fmt: skip
+    table.insert(1, "|" + "---|" * len(rows[0]))
+    first = cells[0]
+    return _Line(first.page, "\n".join(table), max(c.size for c in cells),
+                 sum(c.chars for c in cells), first.x0, rows[0][0].top, len(rows))
 
 
 def _without_running_lines(lines: list[_Line]) -> list[_Line]:
@@ -138,6 +187,7 @@ def _sections(lines: list[_Line]) -> tuple[list[Block], str]:
     for line in lines:
         body[line.size] += line.chars
     body_size = body.most_common(1)[0][0] if body else 0.0
+    lines = _tables(lines, body_size)
     heading_sizes = sorted({line.size for line in lines if _is_heading(line, body_size)},
                            reverse=True)  # fmt: skip
     path: list[tuple[float, str]] = []

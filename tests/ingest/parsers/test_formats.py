@@ -68,6 +68,12 @@ def test_pdf_headings_from_font_sizes_and_no_running_lines() -> None:
     text = "\n".join(b.text for b in doc.blocks)
     assert "INTERNAL" not in text and "Page 2 of 3" not in text
     assert "Vendor Security Review 2026" not in {h for b in doc.blocks for h in b.heading_path}
+    # Its tables, drawn cell by cell, come back row by row as Markdown tables.
+    ratings = block_with(doc, "| mapforge | geocoding and map tiles |")
+    assert ratings.heading_path == ("3. Summary of ratings",)
+    assert ratings.text.splitlines()[:3] == [
+        "| Vendor | Service | Data processed | Rating |", "|---|---|---|---|",
+        "| Novapay | Card processing | Payment data | Low |"]
     # A two-page PDF keeps every line: nothing repeats on enough pages to be a running one.
     assert block_with(parse(GOOD / "pdf/report.pdf"), "platypus").page == 2
 
