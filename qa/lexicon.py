@@ -84,10 +84,12 @@ def build_lexicon(store: Store, groups: tuple[str, ...] | None) -> Lexicon:
     return Lexicon(Speller(counts), acronyms, names, stems_of(" ".join(counts)))
 
 
-def save_lexicon(path: Path, lexicon: Lexicon, generation: int, seconds: float) -> None:
-    """Write what a lexicon learnt, as JSON, replacing `path` atomically."""
+def save_lexicon(path: Path, lexicon: Lexicon, generation: int, seconds: float,
+                 chunks: int = -1) -> None:  # fmt: skip
+    """Write what a lexicon learnt (from `chunks` chunks at a store's `generation`), as JSON,
+    replacing `path` atomically."""
     data = {
-        "format": SAVED_FORMAT, "generation": generation, "seconds": seconds,
+        "format": SAVED_FORMAT, "generation": generation, "seconds": seconds, "chunks": chunks,
         "counts": dict(lexicon.speller.counts), "people": list(lexicon.people),
         "acronyms": {k: sorted(v) for k, v in lexicon.acronyms.pairs.items()},
         "stems": sorted(lexicon.stems),
@@ -101,9 +103,9 @@ def save_lexicon(path: Path, lexicon: Lexicon, generation: int, seconds: float) 
         temporary.unlink(missing_ok=True)
 
 
-def load_lexicon(path: Path) -> tuple[Lexicon, int, float] | None:
-    """A saved lexicon with the store generation and the seconds it was built from and in;
-    None when there is none or it cannot be read (it is then built again)."""
+def load_lexicon(path: Path) -> tuple[Lexicon, int, float, int] | None:
+    """A saved lexicon with the store generation, the seconds and the chunks it was built
+    from, in and from; None when there is none or it cannot be read (it is built again)."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
         if data.get("format") != SAVED_FORMAT:
@@ -111,7 +113,8 @@ def load_lexicon(path: Path) -> tuple[Lexicon, int, float] | None:
         acronyms = Acronyms({k: set(v) for k, v in data["acronyms"].items()})
         lexicon = Lexicon(Speller(Counter(data["counts"])), acronyms, tuple(data["people"]),
                           frozenset(data["stems"]))  # fmt: skip
-        return lexicon, int(data["generation"]), float(data["seconds"])
+        return (lexicon, int(data["generation"]), float(data["seconds"]),
+                int(data.get("chunks", -1)))  # fmt: skip
     except FileNotFoundError:
         return None
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
@@ -139,6 +142,7 @@ class _Entry:
     lexicon: Lexicon
     generation: int
     seconds: float  # how long it took to build
+    chunks: int = -1  # the store's chunks when it was built (for a saved one)
 
 
 class LexiconCache:
@@ -209,6 +213,7 @@ class LexiconCache:
         self._keep(groups, entry)
         saved = _saved_path(store, groups)
         if saved is not None and entry.seconds >= SYNC_BUILD:
+            entry = _Entry(lexicon, generation, entry.seconds, store.count_chunks())
             threading.Thread(target=self._save, args=(saved, entry), daemon=True,
                              name="kenning-lexicon-save").start()  # fmt: skip
         return entry
@@ -226,7 +231,10 @@ class LexiconCache:
         loaded = load_lexicon(path) if path is not None else None
         if loaded is None:
             return None
-        entry = _Entry(*loaded)
+        lexicon, generation, seconds, chunks = loaded
+        if generation == store.generation and chunks != store.count_chunks():
+            generation = -1  # a store made again since, at the same generation: rebuild
+        entry = _Entry(lexicon, generation, seconds, chunks)
         with self._lock:
             if groups in self._entries:  # another question loaded or built it meanwhile
                 return self._entries[groups]
@@ -236,7 +244,7 @@ class LexiconCache:
     @staticmethod
     def _save(path: Path, entry: _Entry) -> None:
         try:
-            save_lexicon(path, entry.lexicon, entry.generation, entry.seconds)
+            save_lexicon(path, entry.lexicon, entry.generation, entry.seconds, entry.chunks)
         except OSError as exc:  # e.g. a read-only knowledge base: built again at each start
             logger.info("cannot keep the lexicon in %s: %s", path, exc)
 

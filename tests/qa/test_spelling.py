@@ -194,3 +194,25 @@ def test_a_damaged_saved_lexicon_is_built_again(tmp_path, monkeypatch) -> None:
             path.write_text('{"format": 1, "counts": [')
         lexicon = LexiconCache().get(store, None)
         assert lexicon.acronyms.expansions("paydb?") == ["payments database"]
+
+
+def test_a_saved_lexicon_of_another_store_at_the_same_generation_is_rebuilt(
+    tmp_path, monkeypatch
+) -> None:  # noqa: ANN001
+    """A knowledge base made again in the same folder can reach the generation a saved
+    lexicon names: its chunk count tells them apart, and the lexicon is learnt again."""
+    monkeypatch.setattr(lexicon_module, "SYNC_BUILD", 0.0)
+    with _kb_with(tmp_path, "# Payments\n\nFail over the payments database (paydb).") as kb:
+        store = kb.qa.parts.store
+        LexiconCache()._build(store, None)
+        saved = tmp_path / "kb" / lexicon_module.SAVED_FOLDER
+        _wait_for(lambda: any(saved.glob("*.json")))
+        path = next(saved.glob("*.json"))
+        lexicon, generation, seconds, chunks = lexicon_module.load_lexicon(path)
+        assert generation == store.generation and chunks == store.count_chunks()
+        lexicon_module.save_lexicon(path, lexicon_module.NOTHING_LEARNT, generation, seconds,
+                                    chunks + 5)  # fmt: skip
+        cache = LexiconCache()
+        assert cache.get(store, None).acronyms.expansions("paydb?") == []  # kept meanwhile
+        _wait_for(lambda: bool(cache.get(store, None).acronyms.expansions("paydb?")))
+        assert cache.get(store, None).acronyms.expansions("paydb?") == ["payments database"]
