@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, replace
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ HEADING_RATIO = 1.2  # of the body's font size
 HEADING_CHARS = 120  # a longer line is text, whatever its size
 RUNNING_SHARE = 0.5  # a line on at least this share of the pages (and 3) runs on every page
 DIGITS = re.compile(r"\d+")
+SIZE_SAMPLE = 200  # characters whose sizes tell a container's size
 CELL_CHARS = 60  # a table cell is one short line
 MIN_CELLS = 6
 ROW_TOLERANCE = 0.5  # of the font size: cells whose tops are this close share a row
@@ -34,7 +36,8 @@ GRID_SHARE = 0.6  # of the rows have the most common number of cells
 
 @dataclass
 class _Line:
-    """A text container of a page: its text, its characters' main size and count."""
+    """A text container of a page: its text, its characters' main size and count, where it
+    starts (left, top) and how many text lines it has."""
 
     page: int
     text: str
@@ -120,12 +123,12 @@ def _lines(number: int, page: Any) -> list[_Line]:  # noqa: ANN401 - pdfminer ha
         text = " ".join(element.get_text().split())
         if not text:
             continue
-        sizes = Counter(round(char.size, 1) for line in element for char in line
-                        if isinstance(char, LTChar))  # fmt: skip
-        size, _ = sizes.most_common(1)[0] if sizes else (0.0, 0)
-        rows = sum(1 for line in element if isinstance(line, LTTextLine))
-        out.append(_Line(number, text, size, sum(sizes.values()) or len(text),
-                         element.x0, element.y1, rows))  # fmt: skip
+        lines = [line for line in element if isinstance(line, LTTextLine)]
+        sample = islice((char for line in lines for char in line if isinstance(char, LTChar)),
+                        SIZE_SAMPLE)  # fmt: skip
+        sizes = Counter(round(char.size, 1) for char in sample)
+        size = sizes.most_common(1)[0][0] if sizes else 0.0
+        out.append(_Line(number, text, size, len(text), element.x0, element.y1, len(lines)))
     return out
 
 
