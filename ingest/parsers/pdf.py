@@ -222,5 +222,5 @@ def _sections(lines: list[_Line]) -> tuple[list[Block], str]:
 
 
 def _is_heading(line: _Line, body_size: float) -> bool:
-    return (body_size > 0 and line.size >= HEADING_RATIO * body_size
+    return (body_size > 0 and line.size >= HEADING_RATIO * body_size and "\n" not in line.text
             and len(line.text) <= HEADING_CHARS and any(c.isalpha() for c in line.text))
