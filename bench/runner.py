@@ -220,7 +220,8 @@ def run(options: BenchOptions) -> str:
                     _log(f"server: {options.clients} clients for {options.load_seconds:.0f} s")
                     load = server.concurrent_load(largest, asked, options.clients,
                                                   options.load_seconds)  # fmt: skip
-                    load["chunks"] = latency_results[-1]["chunks"] if latency_results else "?"
+                    with KnowledgeBase(largest, load_settings(home=largest)) as kb:
+                        load["chunks"] = kb.stats()["chunks"]
                 text = server_section(first, load)
             except (RuntimeError, TimeoutError, OSError) as exc:  # the other steps still count
                 text = f"Server step failed: {type(exc).__name__}: {exc}"
