@@ -10,14 +10,15 @@ from __future__ import annotations
 import hashlib
 import math
 import time
+from typing import TYPE_CHECKING, Any
 
-from limits import RateLimitItem, parse_many
-from limits.storage import MemoryStorage
-from limits.strategies import MovingWindowRateLimiter
 from starlette.requests import HTTPConnection
 
 from kenning.config import ANONYMOUS, Principal, Settings
 from kenning.errors import AuthenticationError, RateLimitError
+
+if TYPE_CHECKING:
+    from limits import RateLimitItem
 
 COOKIE = "kenning_key"
 KEY_HEADER = "x-api-key"
@@ -45,11 +46,17 @@ class Authenticator:
         self._principals = {
             digest(k.key.get_secret_value()): k.principal() for k in settings.api_keys
         }
-        # limits' moving window, in memory: one server process holds the counts.
-        self._limits: list[RateLimitItem] = (
-            parse_many(settings.rate_limit) if settings.rate_limit else []
-        )
-        self._limiter = MovingWindowRateLimiter(MemoryStorage()) if self._limits else None
+        # limits' moving window, in memory: one server process holds the counts. The library
+        # is imported only when a limit is set (30 ms of a server's start otherwise).
+        self._limits: list[RateLimitItem] = []
+        self._limiter: Any = None
+        if settings.rate_limit:
+            from limits import parse_many
+            from limits.storage import MemoryStorage
+            from limits.strategies import MovingWindowRateLimiter
+
+            self._limits = parse_many(settings.rate_limit)
+            self._limiter = MovingWindowRateLimiter(MemoryStorage())
 
     def principal_for(self, key: str | None) -> Principal | None:
         """The principal of a key (None for an unknown key), or the anonymous one without a key

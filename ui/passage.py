@@ -13,10 +13,13 @@ wrapped in its own `<mark>`, so a mark never straddles the structure Markdown bu
 from __future__ import annotations
 
 import re
+from functools import cache
 from html import escape
+from typing import TYPE_CHECKING
 
-from markdown_it import MarkdownIt
-from markdown_it.token import Token
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from markdown_it.token import Token
 
 OPEN, CLOSE = "\ue000", "\ue001"
 MARKERS = re.compile(f"([{OPEN}{CLOSE}])")
@@ -29,12 +32,13 @@ CELL_EDGE = re.compile(r"(?<!\\)\|")
 PASSAGE_CHARS = 1200  # a longer passage is shown as an excerpt of whole lines around its focus
 
 
+@cache
 def _parser(breaks: bool) -> MarkdownIt:
+    """The Markdown parser, made on first use (the server imports this module at start)."""
+    from markdown_it import MarkdownIt
+
     parser = MarkdownIt("commonmark", {"html": False, "breaks": breaks})
     return parser.enable(["table", "strikethrough"]).disable("image")
-
-
-PARSERS = {False: _parser(False), True: _parser(True)}
 
 
 def passage_html(
@@ -59,7 +63,7 @@ def passage_html(
     shown, offset, (first, last) = excerpt(text, focus, width)
     kept = [(max(a, first), min(b, last)) for a, b in spans]
     marked = _insert_markers(shown, [(a - offset, b - offset) for a, b in kept if a < b])
-    parser = PARSERS[lines_apart]
+    parser = _parser(lines_apart)
     tokens = parser.parse(marked)
     _mark_tokens(tokens, None if spans else terms)
     return MARKERS.sub("", parser.renderer.render(tokens, parser.options, {}))
