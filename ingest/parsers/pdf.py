@@ -36,13 +36,12 @@ GRID_SHARE = 0.6  # of the rows have the most common number of cells
 
 @dataclass
 class _Line:
-    """A text container of a page: its text, its characters' main size and count, where it
-    starts (left, top) and how many text lines it has."""
+    """A text container of a page: its text, its characters' main size, where it starts
+    (left, top) and how many text lines it has."""
 
     page: int
     text: str
     size: float
-    chars: int
     x0: float = 0.0
     top: float = 0.0
     rows: int = 1  # text lines in the container
@@ -128,7 +127,7 @@ def _lines(number: int, page: Any) -> list[_Line]:  # noqa: ANN401 - pdfminer ha
                         SIZE_SAMPLE)  # fmt: skip
         sizes = Counter(round(char.size, 1) for char in sample)
         size = sizes.most_common(1)[0][0] if sizes else 0.0
-        out.append(_Line(number, text, size, len(text), element.x0, element.y1, len(lines)))
+        out.append(_Line(number, text, size, element.x0, element.y1, len(lines)))
     return out
 
 
@@ -168,8 +167,8 @@ def _grid(cells: list[_Line]) -> _Line | None:
              + " |" for row in rows]  # fmt: skip
     table.insert(1, "|" + "---|" * len(rows[0]))
     first = cells[0]
-    return _Line(first.page, "\n".join(table), max(c.size for c in cells),
-                 sum(c.chars for c in cells), first.x0, rows[0][0].top, len(rows))
+    return _Line(first.page, "\n".join(table), max(c.size for c in cells), first.x0,
+                 rows[0][0].top, len(rows))
 
 
 def _without_running_lines(lines: list[_Line]) -> list[_Line]:
@@ -177,8 +176,8 @@ def _without_running_lines(lines: list[_Line]) -> list[_Line]:
     pages = len({line.page for line in lines})
     if pages < 3:
         return lines
-    seen = Counter(key for key in {(line.page, DIGITS.sub("#", line.text)) for line in lines})
-    on_pages = Counter(text for _, text in seen)
+    on_pages = Counter(text for _, text in {(line.page, DIGITS.sub("#", line.text))
+                                            for line in lines})  # fmt: skip
     running = {text for text, count in on_pages.items()
                if count >= 3 and count >= RUNNING_SHARE * pages}  # fmt: skip
     return [line for line in lines if DIGITS.sub("#", line.text) not in running]
@@ -188,7 +187,7 @@ def _sections(lines: list[_Line]) -> tuple[list[Block], str]:
     """One block per page and heading section, and the first top-level heading ("" if none)."""
     body = Counter()
     for line in lines:
-        body[line.size] += line.chars
+        body[line.size] += len(line.text)
     body_size = body.most_common(1)[0][0] if body else 0.0
     lines = _tables(lines, body_size)
     heading_sizes = sorted({line.size for line in lines if _is_heading(line, body_size)},

@@ -149,6 +149,14 @@ def _wait_for(condition, seconds: float = 30) -> None:  # noqa: ANN001
         time.sleep(0.05)
 
 
+def _saved_lexicon(tmp_path: Path, kb: KnowledgeBase) -> Path:
+    """Build the knowledge base's lexicon (a slow one is saved) and return the saved file."""
+    LexiconCache()._build(kb.qa.parts.store, None)
+    saved = tmp_path / "kb" / lexicon_module.SAVED_FOLDER
+    _wait_for(lambda: any(saved.glob("*.json")))
+    return next(saved.glob("*.json"))
+
+
 def test_a_restarted_server_starts_from_the_saved_lexicon(tmp_path, monkeypatch) -> None:
     """A slow lexicon is kept in the knowledge base's folder: a new cache (a restarted
     server) answers with it at once, without reading the corpus, and after an ingest keeps it
@@ -156,10 +164,7 @@ def test_a_restarted_server_starts_from_the_saved_lexicon(tmp_path, monkeypatch)
     monkeypatch.setattr(lexicon_module, "SYNC_BUILD", 0.0)  # every build counts as slow
     with _kb_with(tmp_path, "# Payments\n\nFail over the payments database (paydb).") as kb:
         store = kb.qa.parts.store
-        LexiconCache(sync_chunks=0)._build(store, None)
-        saved = tmp_path / "kb" / lexicon_module.SAVED_FOLDER
-        _wait_for(lambda: any(saved.glob("*.json")))
-        assert len(list(saved.glob("*.json"))) == 1
+        assert len(list(_saved_lexicon(tmp_path, kb).parent.glob("*.json"))) == 1
 
         reads = []
         real_build = lexicon_module.build_lexicon
@@ -187,11 +192,7 @@ def test_a_damaged_saved_lexicon_is_built_again(tmp_path, monkeypatch) -> None:
     monkeypatch.setattr(lexicon_module, "SYNC_BUILD", 0.0)
     with _kb_with(tmp_path, "# Payments\n\nFail over the payments database (paydb).") as kb:
         store = kb.qa.parts.store
-        LexiconCache()._build(store, None)
-        saved = tmp_path / "kb" / lexicon_module.SAVED_FOLDER
-        _wait_for(lambda: any(saved.glob("*.json")))
-        for path in saved.glob("*.json"):
-            path.write_text('{"format": 1, "counts": [')
+        _saved_lexicon(tmp_path, kb).write_text('{"format": 1, "counts": [')
         lexicon = LexiconCache().get(store, None)
         assert lexicon.acronyms.expansions("paydb?") == ["payments database"]
 
@@ -204,10 +205,7 @@ def test_a_saved_lexicon_of_another_store_at_the_same_generation_is_rebuilt(
     monkeypatch.setattr(lexicon_module, "SYNC_BUILD", 0.0)
     with _kb_with(tmp_path, "# Payments\n\nFail over the payments database (paydb).") as kb:
         store = kb.qa.parts.store
-        LexiconCache()._build(store, None)
-        saved = tmp_path / "kb" / lexicon_module.SAVED_FOLDER
-        _wait_for(lambda: any(saved.glob("*.json")))
-        path = next(saved.glob("*.json"))
+        path = _saved_lexicon(tmp_path, kb)
         lexicon, generation, seconds, chunks = lexicon_module.load_lexicon(path)
         assert generation == store.generation and chunks == store.count_chunks()
         lexicon_module.save_lexicon(path, lexicon_module.NOTHING_LEARNT, generation, seconds,
