@@ -421,7 +421,7 @@ class Ingress:
         embedder: list[Embedder] = [create_embedder(settings)]
         embedder[0].embed_query("warm up")
         _, qa = sharded_service(store, settings, lambda: embedder[0])
-        self.server = create_app(kb=ServedShards(settings, qa), ui=False, warm=False)
+        self.server = create_app(kb=ServedShards(settings, qa), warm=False, ui_in_background=True)
         self.server.add_middleware(PartialResults, shards=self.remote, snapshots=self.snapshots)
         # The question lexicon reads every shard: built off the event loop, not awaited.
         threading.Thread(target=_warm, args=(qa,), daemon=True).start()

@@ -26,6 +26,21 @@ GOOD = DATA / "good"
 BAD = DATA / "bad"
 ROOT = Path(__file__).parent.parent
 DEMO = ROOT / "demo"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
+
+
+def ensure_chromium() -> None:
+    """Install Debian's chromium when it is missing (CI starts from a fresh machine)."""
+    if CHROMIUM.exists():
+        return
+    sudo = [] if os.geteuid() == 0 else ["sudo", "-n"]
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    subprocess.run([*sudo, "apt-get", "update"], check=True, env=env)
+    subprocess.run([*sudo, "apt-get", "install", "-y", "chromium"],
+                   check=True, env=env)  # fmt: skip
+    assert CHROMIUM.exists(), "apt-get installed chromium but /usr/bin/chromium is missing"
 
 
 def hash_settings(home: Path, **overrides: object) -> Settings:

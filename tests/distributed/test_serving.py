@@ -16,7 +16,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import GOOD, free_port, get, hash_settings, kill_and_await_replacement, post
+from support import (
+    CHROMIUM,
+    CHROMIUM_ARGS,
+    GOOD,
+    ensure_chromium,
+    free_port,
+    get,
+    hash_settings,
+    kill_and_await_replacement,
+    post,
+)
 
 from kenning.api.app import create_app
 from kenning.distributed.search import ShardedKnowledgeBase
@@ -116,6 +126,42 @@ def test_served_answers_are_the_shards_answers(served: dict) -> None:
     assert time.monotonic() - started < SHARD_TIMEOUT_S and shard.counters.retried == 0
     assert all(s["calls"] and not s["failed"] for s in shards), shards
 
+
+
+def test_the_ui_is_served_through_serve(served: dict) -> None:
+    """The ingress serves the web UI beside the API: in Chromium, a question asked on the Ask
+    tab is answered from the shards with the answer and sources the API gives, and the Library
+    lists the documents of every shard."""
+    from playwright.sync_api import sync_playwright
+
+    url = served["url"]
+    answers = {q: post(f"{url}/v1/ask", {"question": q})[1] for q in QUESTIONS}
+    question = next(q for q, a in answers.items() if not a["abstained"])  # hashing embedder
+    expected = answers[question]
+    ensure_chromium()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(base_url=url)
+            page.set_default_timeout(RECOVERY_TIMEOUT_S * 1000)
+            page.goto("/ui/")  # the UI is built on its first visit: a reloading page until then
+            box = page.locator("#kn-question").get_by_role("textbox")
+            box.fill(question)
+            box.press("Enter")
+            shown = page.locator("#kn-answer").inner_text()
+            assert not page.locator("#kn-answer.kn-abstained").count()
+            first_words = " ".join(expected["answer"].split()[:6])
+            assert first_words in " ".join(shown.split()), (shown, expected["answer"])
+            source = page.locator("#kn-source-1").inner_text()
+            assert expected["citations"][0]["title"] in source
+            page.get_by_role("tab", name="Library").click()
+            titles = {d["title"] for d in get(f"{url}/v1/documents?limit=100")["documents"]}
+            page.wait_for_function("titles => titles.every(t => document.querySelector("
+                                   "'#kn-tab-library').innerText.includes(t))",
+                                   arg=sorted(titles))  # fmt: skip
+            assert titles
+        finally:
+            browser.close()
 
 def _replicas(app: str) -> list[str]:
     import ray

@@ -23,14 +23,11 @@ from security.restricted import (
     SECRET_OWNER,
     add_restricted,
 )
-from support import GOOD, served
+from support import CHROMIUM, CHROMIUM_ARGS, GOOD, ensure_chromium, served
 
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
 TIMEOUT_MS = 60_000
 QUESTION = f"What is the price of the {FINANCE_MARKER} acquisition?"
 
@@ -58,8 +55,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser(server: str) -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.skip("needs Debian's chromium (tests/ui/test_browser.py installs it)")
+    ensure_chromium()
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield chromium

@@ -25,17 +25,14 @@ from playwright.sync_api import (
     expect,
     sync_playwright,
 )
-from support import served
+from support import CHROMIUM, CHROMIUM_ARGS, ensure_chromium, served
 
 pytestmark = pytest.mark.slow
 
 ROOT = Path(__file__).parents[2]
 DEMO = ROOT / "demo"
-CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = ROOT / "test-artifacts" / "screenshots"
 DOCS_SCREENSHOTS = ROOT / "docs" / "screenshots"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]  # fmt: skip
 TIMEOUT_MS = 60_000
 QUESTION = "What did Amara say about the solver's memory use?"
 UPLOAD = """---
@@ -48,18 +45,6 @@ tags: [routing, osprey]
 
 The osprey rollout starts in week 12 at the Bremen depot, then moves to Hamburg in week 14.
 """
-
-
-def ensure_chromium() -> None:
-    """Install Debian's chromium when it is missing (CI starts from a fresh machine)."""
-    if CHROMIUM.exists():
-        return
-    sudo = [] if os.geteuid() == 0 else ["sudo", "-n"]
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    subprocess.run([*sudo, "apt-get", "update"], check=True, env=env)
-    subprocess.run([*sudo, "apt-get", "install", "-y", "chromium"],
-                   check=True, env=env)  # fmt: skip
-    assert CHROMIUM.exists(), "apt-get installed chromium but /usr/bin/chromium is missing"
 
 
 @pytest.fixture(scope="module")
