@@ -16,9 +16,12 @@ shard as in one knowledge base.
 from __future__ import annotations
 
 import heapq
+import logging
 import re
 import threading
+import time
 from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
@@ -47,6 +50,11 @@ from kenning.schema import AskResponse, Chunk, Expert, Filters, Hit, IngestRepor
 SHARD_FOLDER = re.compile(r"shard-(\d+)$")
 SHARD_META = "shard"  # "i/n" in a shard's meta table
 LIMITED = re.compile(r"\bLIMIT \?\s*$")
+# Shards are read-only while served: their generations change only with the snapshot read,
+# which is part of the store's generation. Each shard's is still read again after this long
+# (a split rewritten in place), and on every request that allows partial results.
+GENERATION_TTL_S = 1.0
+logger = logging.getLogger(__name__)
 
 
 class ShardedStore:
@@ -73,6 +81,9 @@ class ShardedStore:
         self.common_term_share = common_term_share
         self._lock = threading.RLock()  # `index.vocabulary` holds it around `conn` reads
         self.conn = _RowidOrderedReads(self)
+        self._generation: tuple[str | None, float, int] | None = None  # snapshot, when, value
+        self._chunks: tuple[int, int] | None = None  # generation, chunks
+        self._logger: ThreadPoolExecutor | None = None  # remote question logs, not awaited
 
     def each(
         self, method: str, *args: Any, per_shard: Callable[[int], tuple[Any, ...]] | None = None,
@@ -120,8 +131,20 @@ class ShardedStore:
     @property
     def generation(self) -> int:
         """Changes whenever a shard's generation or the snapshot read does (or a shard stops
-        answering)."""
-        return hash((self.snapshot(), tuple(self.each("generation"))))
+        answering). One round of shard calls per `GENERATION_TTL_S` at most: an answer reads
+        it several times (the retriever's, the vectors' and the lexicon's caches)."""
+        snapshot = self.snapshot()
+        partial = MISSING_SHARDS.get() is not None
+        cached = self._generation
+        now = time.monotonic()
+        if (not partial and cached is not None and cached[0] == snapshot
+                and now - cached[1] < GENERATION_TTL_S):  # fmt: skip
+            return cached[2]
+        answered = self.each("generation")
+        value = hash((snapshot, tuple(answered)))
+        if len(answered) == self.count:  # caches built without a shard are not kept
+            self._generation = (snapshot, now, value)
+        return value
 
     def people(self) -> list[Person]:
         """Everyone in any shard (each shard holds the whole people table)."""
@@ -174,7 +197,7 @@ class ShardedStore:
         """`LexicalSearch._without_common_terms` with the counts of all shards."""
         if len(terms) <= KEEP_RAREST or self.common_term_share >= 1:
             return terms
-        total = sum(count for _, count in self.each("chunk_count"))
+        total = self._chunk_count()
         if total < PRUNE_FROM_CHUNKS:
             return terms
         df = [0] * len(terms)
@@ -183,6 +206,13 @@ class ShardedStore:
         rarest = set(sorted(range(len(terms)), key=lambda i: df[i])[:KEEP_RAREST])
         limit = self.common_term_share * total
         return [t for i, t in enumerate(terms) if i in rarest or df[i] <= limit]
+
+    def _chunk_count(self) -> int:
+        """Chunks in all shards, remembered until the generation changes."""
+        generation = self.generation
+        if self._chunks is None or self._chunks[0] != generation:
+            self._chunks = (generation, sum(count for _, count in self.each("chunk_count")))
+        return self._chunks[1]
 
     def hit_rows(self, keys: list[int]) -> dict[int, dict[str, Any]]:
         """The chunk and document fields of the given chunks, by global key."""
@@ -341,9 +371,25 @@ class ShardedStore:
         answerer: str, asker_groups: tuple[str, ...] | None = None,
     ) -> None:  # fmt: skip
         """Record an asked question in the first shard's log (for the knowledge-gap report);
-        not recorded while that shard is missing from a partial answer."""
-        self.each("log_question", question, abstained, best_score, latency_ms, answerer,
-                  asker_groups, only=0)  # fmt: skip
+        not recorded while that shard is missing from a partial answer. A remote shard's
+        call is awaited in a thread of its own, so the answer does not wait for the log."""
+        args = (question, abstained, best_score, latency_ms, answerer, asker_groups)
+        submit = getattr(self.shards[0], "submit", None)
+        if submit is None or MISSING_SHARDS.get() is not None:
+            self.each("log_question", *args, only=0)
+            return
+        fetch = submit("log_question", *args)
+        with self._lock:
+            if self._logger is None:
+                self._logger = ThreadPoolExecutor(1, thread_name_prefix="kenning-question-log")
+        self._logger.submit(_logged, fetch, self.names[0])
+
+
+def _logged(fetch: Callable[[], Any], shard: str) -> None:
+    try:
+        fetch()
+    except Exception as exc:  # noqa: BLE001 - a lost log entry must not fail anything else
+        logger.warning("the question was not logged in %s: %s", shard, exc)
 
 
 class _RowidOrderedReads:

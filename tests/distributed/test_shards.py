@@ -216,3 +216,38 @@ def test_catalog_reads_over_shards_are_one_knowledge_bases(
         today = "2100-01-01"
         assert shards.store.stale_documents(today, shards.scope()) == \
             whole.store.stale_documents(today, whole.scope())  # fmt: skip
+
+
+def test_an_answer_reads_the_shards_generations_once(
+    split: dict[str, Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Shards are read-only: an answer asks them for their generations at most once (not at
+    every cache the answer checks), again once `GENERATION_TTL_S` has passed, and on every read
+    of a request that allows partial results (a shard may be missing from it)."""
+    from kenning.distributed import search as sharded_search
+    from kenning.distributed.search import ShardedStore, partial_results
+
+    rounds: list[str] = []
+    each = ShardedStore.each
+
+    def counted(self: ShardedStore, method: str, *args: object, **kwargs: object) -> object:
+        rounds.append(method)
+        return each(self, method, *args, **kwargs)
+
+    monkeypatch.setattr(ShardedStore, "each", counted)
+    settings = hash_settings(split["kb"])
+    with ShardedKnowledgeBase.open(split["2"], settings, EMBEDDER) as sharded:
+        sharded.ask(QUERIES[0])  # the caches of a first answer
+        rounds.clear()
+        first = sharded.store.generation
+        sharded.ask(QUERIES[1])
+        assert rounds.count("generation") <= 1 and "log_question" in rounds
+        assert sharded.store.generation == first
+        monkeypatch.setattr(sharded_search, "GENERATION_TTL_S", 0.0)
+        rounds.clear()
+        assert sharded.store.generation == first and rounds == ["generation"]
+        monkeypatch.setattr(sharded_search, "GENERATION_TTL_S", 3600.0)
+        with partial_results(True):
+            rounds.clear()
+            assert sharded.store.generation == first and sharded.store.generation == first
+            assert rounds == ["generation", "generation"]
