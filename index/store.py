@@ -92,8 +92,10 @@ class Store(LexicalSearch, CatalogViews, QuestionLog):
         self.conn = connect(path)
 
     def close(self) -> None:
-        """Close the connection."""
-        self.conn.close()
+        """Close the connection, once no other thread is reading it (closing it under a read
+        of a background thread, such as a lexicon build, crashed the process)."""
+        with self._lock:
+            self.conn.close()
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:

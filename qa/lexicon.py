@@ -36,7 +36,7 @@ SYNC_BUILD = 0.5  # seconds: a lexicon that builds faster is rebuilt before answ
 SYNC_CHUNKS = 20_000
 ASKED_WEIGHT = 3  # what a question asks for, unknown to the corpus, weighs this many words
 SAVED_FOLDER = "cache/lexicons"  # in the knowledge base's folder: slow lexicons, kept
-SAVED_FORMAT = 1
+SAVED_FORMAT = 2  # 2: the French passages' words apart
 logger = logging.getLogger(__name__)
 
 
@@ -70,18 +70,21 @@ class Lexicon:
 def build_lexicon(store: Store, groups: tuple[str, ...] | None) -> Lexicon:
     """Read the chunks `groups` may read (None: all) and learn from them."""
     acronyms = Acronyms()
-    texts = readable_chunk_texts(store, Filters(groups=groups))
+    french: Counter[str] = Counter()
 
     def learning() -> Iterator[str]:
-        for text in texts:
+        for text, lang in readable_chunk_texts(store, Filters(groups=groups)):
             acronyms.learn(text)
+            if lang == "fr":
+                french.update(count_words((text,)))
             yield text
 
     counts = count_words(learning())
     people = store.people()
     acronyms.add_aliases((p.name, p.aliases) for p in people)
     names = tuple(sorted({p.name for p in people if " " in p.name}, key=len, reverse=True))
-    return Lexicon(Speller(counts), acronyms, names, stems_of(" ".join(counts)))
+    speller = Speller(counts, french_counts=french)
+    return Lexicon(speller, acronyms, names, stems_of(" ".join(counts)))
 
 
 def save_lexicon(path: Path, lexicon: Lexicon, generation: int, seconds: float,
@@ -90,7 +93,8 @@ def save_lexicon(path: Path, lexicon: Lexicon, generation: int, seconds: float,
     replacing `path` atomically."""
     data = {
         "format": SAVED_FORMAT, "generation": generation, "seconds": seconds, "chunks": chunks,
-        "counts": dict(lexicon.speller.counts), "people": list(lexicon.people),
+        "counts": dict(lexicon.speller.counts), "french": dict(lexicon.speller.french_counts),
+        "people": list(lexicon.people),
         "acronyms": {k: sorted(v) for k, v in lexicon.acronyms.pairs.items()},
         "stems": sorted(lexicon.stems),
     }  # fmt: skip
@@ -111,8 +115,8 @@ def load_lexicon(path: Path) -> tuple[Lexicon, int, float, int] | None:
         if data.get("format") != SAVED_FORMAT:
             return None
         acronyms = Acronyms({k: set(v) for k, v in data["acronyms"].items()})
-        lexicon = Lexicon(Speller(Counter(data["counts"])), acronyms, tuple(data["people"]),
-                          frozenset(data["stems"]))  # fmt: skip
+        speller = Speller(Counter(data["counts"]), french_counts=Counter(data["french"]))
+        lexicon = Lexicon(speller, acronyms, tuple(data["people"]), frozenset(data["stems"]))
         return (lexicon, int(data["generation"]), float(data["seconds"]),
                 int(data.get("chunks", -1)))  # fmt: skip
     except FileNotFoundError:

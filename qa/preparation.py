@@ -16,6 +16,7 @@ from typing import Any
 
 from kenning.qa.conversation import Turn, condense, rewrite, sane_rewrite
 from kenning.qa.lexicon import Lexicon
+from kenning.qa.question import detect_language
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,9 @@ def prepare_question(
                     previous = found.previous
         timings["rewrite"] = _ms(started)
     mark = time.perf_counter()
-    corrected, corrections = lexicon.speller.correct(rewritten) if correct else (rewritten, [])
+    language = detect_language(rewritten)
+    corrected, corrections = (lexicon.speller.correct(rewritten, language) if correct
+                              else (rewritten, []))  # fmt: skip
     originals = [c.original for c in corrections]
     expansions = lexicon.acronyms.expansions(corrected)
     search = " ".join([corrected, *originals, *expansions])

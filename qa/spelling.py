@@ -8,6 +8,10 @@ it), and it is not an English word (the packaged spaCy model's string table). Th
 is the vocabulary word nearest in Damerau-Levenshtein distance (one edit up to four letters,
 two from five); on a tie, the one sharing more letters with the word, then the more
 frequent. RapidFuzz does the distance search in C++: ~1 ms a word over a few thousand words.
+
+A French question is corrected against the words of the French passages only: a French word
+the corpus lacks is not a typo of an English one ("Quel" is not "Fuel", nor "revue"
+"revenue"), and a knowledge base without French passages corrects no French question.
 """
 
 from __future__ import annotations
@@ -23,14 +27,16 @@ from rapidfuzz import process
 from rapidfuzz.distance import DamerauLevenshtein
 
 from kenning.index.lexical import STOPWORDS
+from kenning.qa.question import STOPWORDS as QUESTION_STOPWORDS
 
 MIN_LENGTH = 4
 WORD = re.compile(r"[^\W\d_]+", re.U)
 TOKEN = re.compile(r"\S+")
 EDGE_PUNCTUATION = "\"'“”‘’()[]{}<>,.;:!?¡¿…"
+ELIDED = re.compile(r"^(?:[cdjlmnst]|qu)['’]", re.I)  # French "d'", "l'", "qu'" before a word
 SUFFIXES = ("s", "es", "ed", "d", "ing", "ly", "er", "ers", "'s")
-# Question words spaCy's table may lack, or that the corpus need not hold.
-NEVER_CORRECT = STOPWORDS | frozenset(
+# Question words spaCy's table may lack, or that the corpus need not hold (French ones too).
+NEVER_CORRECT = STOPWORDS | QUESTION_STOPWORDS["fr"] | frozenset(
     "what's who's where's how's it's don't doesn't didn't can't won't isn't aren't "
     "should shall must might please thanks".split()
 )
@@ -72,15 +78,19 @@ class Speller:
     Args:
         counts: the knowledge base's words (lower case) with their counts.
         english: words never corrected though the corpus lacks them (default: spaCy's).
+        french_counts: the words of its French passages with their counts (what a French
+            question is corrected to).
     """
 
-    def __init__(self, counts: Counter[str], english: frozenset[str] | None = None) -> None:
+    def __init__(
+        self, counts: Counter[str], english: frozenset[str] | None = None,
+        french_counts: Counter[str] | None = None,
+    ) -> None:  # fmt: skip
         self.counts = counts
+        self.french_counts = french_counts if french_counts is not None else Counter()
         self.english = english_words() if english is None else english
-        self._by_length: dict[int, list[str]] = {}
-        for word in counts:
-            if len(word) >= MIN_LENGTH - 1:
-                self._by_length.setdefault(len(word), []).append(word)
+        self._by_length = _by_length(counts)
+        self._french_by_length = _by_length(self.french_counts)
 
     def knows(self, word: str) -> bool:
         """Whether the corpus holds the word or a simple inflection of it."""
@@ -94,13 +104,16 @@ class Speller:
                 return True
         return False
 
-    def suggest(self, word: str) -> str | None:
-        """The vocabulary word nearest to an unknown word, or None."""
+    def suggest(self, word: str, language: str = "en") -> str | None:
+        """The vocabulary word nearest to an unknown word (a French passage's word for a
+        French question), or None."""
         word = word.lower()
         limit = 1 if len(word) <= 4 else 2
+        by_length = self._french_by_length if language == "fr" else self._by_length
+        counts = self.french_counts if language == "fr" else self.counts
         choices: list[str] = []
         for length in range(len(word) - limit, len(word) + limit + 1):
-            choices.extend(self._by_length.get(length, ()))
+            choices.extend(by_length.get(length, ()))
         if not choices:
             return None
         found = process.extract(
@@ -110,11 +123,12 @@ class Speller:
             return None
         letters = Counter(word)
         best = min(found, key=lambda f: (f[1], -sum((Counter(f[0]) & letters).values()),
-                                         f[0][0] != word[0], -self.counts[f[0]], f[0]))  # fmt: skip
+                                         f[0][0] != word[0], -counts[f[0]], f[0]))  # fmt: skip
         return best[0]
 
-    def correct(self, text: str) -> tuple[str, list[Correction]]:
-        """The text with its unknown words corrected, and the corrections made."""
+    def correct(self, text: str, language: str = "en") -> tuple[str, list[Correction]]:
+        """The text (in `language`, "en" or "fr") with its unknown words corrected, and the
+        corrections made."""
         corrections: list[Correction] = []
         pieces: list[str] = []
         last = 0
@@ -123,7 +137,10 @@ class Speller:
             core = token.strip(EDGE_PUNCTUATION)
             for possessive in ("'s", "’s"):
                 core = core.removesuffix(possessive)
-            replacement = self._fix(core, first=n == 0)
+            elided = ELIDED.match(core) if language == "fr" else None
+            if elided:
+                core = core[elided.end():]
+            replacement = self._fix(core, n == 0, language)
             if replacement is not None:
                 start = match.start() + token.index(core)
                 pieces.append(text[last:start] + replacement)
@@ -132,7 +149,7 @@ class Speller:
         pieces.append(text[last:])
         return "".join(pieces), corrections
 
-    def _fix(self, word: str, first: bool) -> str | None:
+    def _fix(self, word: str, first: bool, language: str) -> str | None:
         if len(word) < MIN_LENGTH or not word.isalpha():
             return None
         if word.isupper() or (not first and word[0].isupper()) or any(c.isupper()
@@ -141,7 +158,16 @@ class Speller:
         lower = word.lower()
         if lower in NEVER_CORRECT or lower in self.english or self.knows(lower):
             return None
-        suggestion = self.suggest(lower)
+        suggestion = self.suggest(lower, language)
         if suggestion is None:
             return None
         return suggestion.capitalize() if word[0].isupper() else suggestion
+
+
+def _by_length(counts: Counter[str]) -> dict[int, list[str]]:
+    """The words long enough to be suggested, by length."""
+    found: dict[int, list[str]] = {}
+    for word in counts:
+        if len(word) >= MIN_LENGTH - 1:
+            found.setdefault(len(word), []).append(word)
+    return found

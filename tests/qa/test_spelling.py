@@ -214,3 +214,35 @@ def test_a_saved_lexicon_of_another_store_at_the_same_generation_is_rebuilt(
         assert cache.get(store, None).acronyms.expansions("paydb?") == []  # kept meanwhile
         _wait_for(lambda: bool(cache.get(store, None).acronyms.expansions("paydb?")))
         assert cache.get(store, None).acronyms.expansions("paydb?") == ["payments database"]
+
+
+def test_a_french_question_is_corrected_only_to_words_of_french_passages() -> None:
+    english = Speller(CORPUS + Counter("class security revenue days fuel".split()),
+                      english=frozenset())  # fmt: skip
+    question = "Quel fournisseur a été classé à risque élevé dans la revue de sécurité ?"
+    # Valid French words the English passages lack are not typos of English words.
+    assert english.correct(question, "fr") == (question, [])
+    assert english.correct("Fuek class", "en")[0] == "Fuel class"  # English as before
+    bilingual = Speller(CORPUS + Counter("fournisseur sécurité revue".split()),
+                        english=frozenset(),
+                        french_counts=Counter("fournisseur sécurité revue".split()))  # fmt: skip
+    text, corrections = bilingual.correct("Quel fournisseu dans la revue de sécurit ?", "fr")
+    assert text == "Quel fournisseur dans la revue de sécurité ?"
+    assert [c.original for c in corrections] == ["fournisseu", "sécurit"]
+
+
+def test_french_passages_teach_the_french_vocabulary(tmp_path: Path) -> None:
+    """A knowledge base with a French page corrects a French question's typo to its words, and
+    leaves a French question over English pages as asked."""
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "fr.md").write_text(
+        "# Astreinte\n\nLa prime d'astreinte est versée chaque mois avec le salaire. Elle couvre "
+        "les nuits et les week-ends passés en astreinte pour la plateforme.\n", encoding="utf-8")
+    (tmp_path / "docs" / "en.md").write_text(
+        "# Payments\n\nThe payments database fails over to the replica in the second region. "
+        "The class of the incident decides who is paged first.\n", encoding="utf-8")
+    with KnowledgeBase(tmp_path / "kb", hash_settings(tmp_path / "kb")) as kb:
+        kb.ingest([tmp_path / "docs"])
+        corrected = kb.ask("Quand la prime d'astrainte est-elle versée ?").corrected_question
+        assert corrected == "Quand la prime d'astreinte est-elle versée ?"
+        assert kb.ask("Quel classé est le plus grave ?").corrected_question is None
