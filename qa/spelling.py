@@ -11,7 +11,10 @@ frequent. RapidFuzz does the distance search in C++: ~1 ms a word over a few tho
 
 A French question is corrected against the words of the French passages only: a French word
 the corpus lacks is not a typo of an English one ("Quel" is not "Fuel", nor "revue"
-"revenue"), and a knowledge base without French passages corrects no French question.
+"revenue"), and a knowledge base without French passages corrects no French question. French
+words are never corrected either: those of pyspellchecker's French list (140k words with
+their inflections, loaded on the first French question in ~0.15 s), as spaCy's English table
+guards English questions.
 """
 
 from __future__ import annotations
@@ -56,6 +59,18 @@ def english_words() -> frozenset[str]:
     return frozenset(s.lower() for s in strings if s.isalpha())
 
 
+@lru_cache(maxsize=1)
+def french_words() -> frozenset[str]:
+    """Lower-case French words (pyspellchecker's French frequency list), or none when the
+    package is not installed."""
+    try:
+        from spellchecker import SpellChecker
+    except ImportError:
+        return frozenset()
+    words = SpellChecker(language="fr", distance=1).word_frequency.dictionary
+    return frozenset(w.lower() for w in words if w.isalpha())
+
+
 def count_words(texts: Iterable[str]) -> Counter[str]:
     """Lower-case words of letters in the texts, with their counts."""
     counts: Counter[str] = Counter()
@@ -80,17 +95,20 @@ class Speller:
         english: words never corrected though the corpus lacks them (default: spaCy's).
         french_counts: the words of its French passages with their counts (what a French
             question is corrected to).
+        french: the words of a French question never corrected (default: `french_words`,
+            loaded on the first French question).
     """
 
     def __init__(
         self, counts: Counter[str], english: frozenset[str] | None = None,
-        french_counts: Counter[str] | None = None,
+        french_counts: Counter[str] | None = None, french: frozenset[str] | None = None,
     ) -> None:  # fmt: skip
         self.counts = counts
         self.french_counts = french_counts if french_counts is not None else Counter()
         self.english = english_words() if english is None else english
         self._by_length = _by_length(counts)
         self._french_by_length = _by_length(self.french_counts)
+        self._french = french
 
     def knows(self, word: str) -> bool:
         """Whether the corpus holds the word or a simple inflection of it."""
@@ -103,6 +121,12 @@ class Speller:
             if word + suffix in self.counts:
                 return True
         return False
+
+    def knows_french(self, word: str) -> bool:
+        """Whether the word is in the French word list."""
+        if self._french is None:
+            self._french = french_words()
+        return word in self._french
 
     def suggest(self, word: str, language: str = "en") -> str | None:
         """The vocabulary word nearest to an unknown word (a French passage's word for a
@@ -157,6 +181,8 @@ class Speller:
             return None
         lower = word.lower()
         if lower in NEVER_CORRECT or lower in self.english or self.knows(lower):
+            return None
+        if language == "fr" and self.knows_french(lower):
             return None
         suggestion = self.suggest(lower, language)
         if suggestion is None:

@@ -105,7 +105,10 @@ SPEAKER_LINE = re.compile(r"^(?P<speaker>[^:\n]{1,60}):\s+(?P<text>.+)$")
 WRAP_WIDTH = 80
 WRAPPED_END = re.compile(
     r"(?i)(?:,|\b(?:a|an|the|of|to|and|or|in|on|with|for|by|from|that|is|are|was|were|be|at|as"
-    r"|than|its|their|our|your|this|these|per|via|into|not|no))$"
+    r"|than|its|their|our|your|this|these|per|via|into|not|no"
+    # French
+    r"|de|du|des|la|le|les|à|au|aux|et|ou|en|sur|par|pour|dans|avec|un|une|que|qui|est"
+    r"|sont|son|sa|ses|leur|leurs|ce|cette|ces|ne|pas|se|sous|chez|entre))$"
 )
 KEY_VALUE = re.compile(r"^[\w .'’()-]{1,30}:\s+\S")
 PAGE_FOOTER = re.compile(

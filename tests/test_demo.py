@@ -20,7 +20,10 @@ from kenning.eval.golden import load_golden
 from kenning.eval.metrics import SHORT_ANSWER_WORDS, normalise_answer
 
 QUESTIONS = [json.loads(line) for line in (DEMO / "questions.jsonl").read_text().splitlines()]
-FRENCH = [json.loads(line) for line in (DEMO / "questions.fr.jsonl").read_text().splitlines()]
+FRENCH_FILE = [json.loads(line) for line in (DEMO / "questions.fr.jsonl").read_text().splitlines()]
+# French questions about the demo's French pages; the others translate English questions.
+FRENCH_SOURCES = [q for q in FRENCH_FILE if "fr-source" in q["tags"]]
+FRENCH = [q for q in FRENCH_FILE if "fr-source" not in q["tags"]]
 ANSWERABLE = [q for q in QUESTIONS if not q.get("must_abstain")]
 MUST_ABSTAIN = [q for q in QUESTIONS if q.get("must_abstain")]
 WHO = [q for q in ANSWERABLE if "who" in q.get("tags", [])]
@@ -67,7 +70,8 @@ def test_every_answerable_demo_question_has_a_key_fact() -> None:
     assert [q["id"] for q in ANSWERABLE if not key_facts(q)] == []
 
 
-@pytest.mark.parametrize("item", ANSWERABLE, ids=[q["id"] for q in ANSWERABLE])
+@pytest.mark.parametrize("item", ANSWERABLE + FRENCH_SOURCES,
+                         ids=[q["id"] for q in ANSWERABLE + FRENCH_SOURCES])  # fmt: skip
 def test_demo_evidence_quotes_are_in_their_source_files(item: dict) -> None:
     for span in item["evidence"]:
         path = DEMO / span["source"]
@@ -84,6 +88,13 @@ def test_french_questions_translate_english_ones_with_the_same_evidence() -> Non
         assert "fr" in item["tags"]
         for key in ("answer", "evidence", "experts", "must_abstain"):
             assert item.get(key) == original.get(key), (item["id"], key)
+
+
+def test_french_source_questions_ask_about_french_pages() -> None:
+    assert len(FRENCH_SOURCES) >= 5
+    english = {q["id"] for q in QUESTIONS}
+    for item in FRENCH_SOURCES:
+        assert item["id"] not in english and "fr" in item["tags"] and item["evidence"]
 
 
 # ---- retrieval (slow) -----------------------------------------------------------------------
@@ -148,6 +159,23 @@ def strong_names(response) -> list[str]:  # noqa: ANN001 - an AskResponse
 def test_at_least_90_percent_of_answerable_demo_questions_are_answered(responses) -> None:
     wrong = [q["id"] for q in ANSWERABLE if not answered(q, responses[q["id"]])]
     assert 1 - len(wrong) / len(ANSWERABLE) >= 0.9, wrong
+
+
+@pytest.mark.slow
+def test_french_questions_about_french_pages_are_answered_in_french(demo_kb) -> None:
+    """The demo's French pages answer French questions with their own words, even with the
+    English model; their typos are corrected to French words, never to English ones."""
+    wrong = {}
+    for item in FRENCH_SOURCES:
+        response = demo_kb.ask(item["question"])
+        if not answered(item, response) or response.corrected_question is not None:
+            wrong[item["id"]] = (response.corrected_question, response.answer[:200])
+    assert wrong == {}
+    typo = demo_kb.ask("Comment demander le télétravial ?")
+    assert typo.corrected_question == "Comment demander le télétravail ?" and not typo.abstained
+    # The translated questions are about English pages: no French word becomes an English one.
+    corrected = {q["id"]: demo_kb.ask(q["question"]).corrected_question for q in FRENCH}
+    assert {i: c for i, c in corrected.items() if c} == {}
 
 
 @pytest.mark.slow
