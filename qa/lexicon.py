@@ -18,7 +18,6 @@ import os
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,7 +25,7 @@ from kenning.index.store import Store
 from kenning.index.vocabulary import readable_chunk_texts
 from kenning.qa.acronyms import Acronyms
 from kenning.qa.question import asked_words, content_terms, stems_of
-from kenning.qa.spelling import Speller, count_words
+from kenning.qa.spelling import Speller, words_of
 from kenning.schema import Filters
 
 KEEP = 8  # lexicons kept (one per distinct set of groups asking)
@@ -70,16 +69,14 @@ class Lexicon:
 def build_lexicon(store: Store, groups: tuple[str, ...] | None) -> Lexicon:
     """Read the chunks `groups` may read (None: all) and learn from them."""
     acronyms = Acronyms()
-    french: Counter[str] = Counter()
-
-    def learning() -> Iterator[str]:
-        for text, lang in readable_chunk_texts(store, Filters(groups=groups)):
-            acronyms.learn(text)
-            if lang == "fr":
-                french.update(count_words((text,)))
-            yield text
-
-    counts = count_words(learning())
+    counts: Counter[str] = Counter()
+    french: Counter[str] = Counter()  # the French passages' words apart
+    for text, lang in readable_chunk_texts(store, Filters(groups=groups)):
+        acronyms.learn(text)
+        words = words_of(text)
+        counts.update(words)
+        if lang == "fr":
+            french.update(words)
     people = store.people()
     acronyms.add_aliases((p.name, p.aliases) for p in people)
     names = tuple(sorted({p.name for p in people if " " in p.name}, key=len, reverse=True))

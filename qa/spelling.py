@@ -22,7 +22,6 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -71,12 +70,9 @@ def french_words() -> frozenset[str]:
     return frozenset(w.lower() for w in words if w.isalpha())
 
 
-def count_words(texts: Iterable[str]) -> Counter[str]:
-    """Lower-case words of letters in the texts, with their counts."""
-    counts: Counter[str] = Counter()
-    for text in texts:
-        counts.update(w.lower() for w in WORD.findall(text))
-    return counts
+def words_of(text: str) -> list[str]:
+    """The lower-case words of letters of a text, in order."""
+    return [w.lower() for w in WORD.findall(text)]
 
 
 @dataclass(frozen=True)

@@ -135,9 +135,8 @@ def test_the_ui_is_served_through_serve(served: dict) -> None:
     from playwright.sync_api import sync_playwright
 
     url = served["url"]
-    answers = {q: post(f"{url}/v1/ask", {"question": q})[1] for q in QUESTIONS}
-    question = next(q for q, a in answers.items() if not a["abstained"])  # hashing embedder
-    expected = answers[question]
+    asked = ((q, post(f"{url}/v1/ask", {"question": q})[1]) for q in QUESTIONS)
+    question, expected = next((q, a) for q, a in asked if not a["abstained"])  # hashing embedder
     ensure_chromium()
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
