@@ -20,6 +20,7 @@ How conflicts resolve (docs/architecture.md, "People and identity"):
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable
@@ -95,6 +96,36 @@ def is_full_name(text: str) -> bool:
     return bool(re.fullmatch(FULL_NAME, TRAILING_NOTE.sub("", text).strip()))
 
 
+@functools.cache
+def _country_names() -> frozenset[str]:
+    import pycountry
+
+    return frozenset(
+        getattr(country, attribute).lower() for country in pycountry.countries
+        for attribute in ("name", "official_name", "common_name") if hasattr(country, attribute)
+    )  # fmt: skip
+
+
+@functools.cache
+def not_a_person(name: str) -> bool:
+    """Whether a capitalised name found in running text is an organisation or a country:
+    "California Interscholastic Federation", "Hall Of Fame" and "Third Assessment Report"
+    (probablepeople's name-or-corporation model) or "Australia" (pycountry). A handle or a
+    lower-case word, or a name with an e-mail address, is never judged: probablepeople reads
+    `the8472` as a company."""
+    if name.lower() in _country_names():
+        return True
+    words = name.split()
+    if sum(w[:1].isupper() for w in words) < 2 or any(c.isdigit() or c in "@<" for c in name):
+        return False
+    import probablepeople
+
+    try:
+        return probablepeople.tag(name)[1] == "Corporation"
+    except probablepeople.RepeatedLabelError:
+        return False
+
+
 def _plausible_alias(alias: str, name: str) -> bool:
     """Whether `alias` can be another name of `name` (so "(Payments)" is not an alias)."""
     bare = alias.lstrip("@")
@@ -117,7 +148,7 @@ def declared_aliases(text: str) -> list[tuple[str, str]]:
     for pattern in (NAME_THEN_ALIAS, ALIAS_THEN_NAME, NAME_THEN_EMAIL):
         for match in pattern.finditer(text):
             name, alias = match.group("name").strip(), match.group("alias").strip()
-            if _plausible_alias(alias, name):
+            if _plausible_alias(alias, name) and not not_a_person(name):
                 pairs.append((alias, name))
     pairs += _table_aliases(text)
     return list(dict.fromkeys(pairs))

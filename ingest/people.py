@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Callable
 
 from kenning.ingest.frontmatter import as_list
-from kenning.ingest.identity import Roster, declared_aliases
+from kenning.ingest.identity import Roster, declared_aliases, not_a_person
 from kenning.schema import ParsedDocument, anchor_text
 
 # Metadata keys (front matter, header blocks, file properties) and the role each names.
@@ -554,7 +554,12 @@ def extract_mentions(
     known = {n.lower() for n in roster}
     mentions = list(doc.people) + mentions_from_meta(doc.meta)
     known |= {name.lower() for _, name, _ in mentions}
-    mentions += mentions_from_text(doc, known)
+    # An item's owner read from running text ("written by Hall Of Fame guitarist ...", a
+    # title's "(Australia)") may be an organisation or a place; attendee and label lines say
+    # they list people, and a name the folder or the metadata knows is someone.
+    mentions += [m for m in mentions_from_text(doc, known)
+                 if m[0] not in ("item_owner", "liaison") or m[1].lower() in known
+                 or not not_a_person(m[1])]  # fmt: skip
     text = "\n".join(block.text for block in doc.blocks)
     own = Roster([name for _, name, _ in mentions], declared_aliases(text))
 

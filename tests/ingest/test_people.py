@@ -308,3 +308,41 @@ def test_label_lines_store_the_people_they_list_and_nobody_for_a_sentence(tmp_pa
 )
 def test_a_label_value_reads_as_names_or_as_a_sentence(value: str, names: bool) -> None:
     assert reads_as_names(value) is names
+
+
+# An encyclopedia article's shapes that read like people: a "(ABBR)" after a capitalised
+# phrase, "written by Hall Of Fame guitarist ...", a country in a title's parentheses.
+ARTICLES = {
+    "Fresno.md": "# Fresno, California\n\nIn the 1970s, the city was the subject of a song, "
+                 "\"Walking Into Fresno\", written by Hall Of Fame guitarist Bill Aken. Its high "
+                 "schools play in the California Interscholastic Federation (CIF).\n",
+    "Victoria.md": "# Victoria (Australia)\n\nVictoria is a state in the south-east of "
+                   "Australia. The Australian Labor Party (ALP) and the Australian Football "
+                   "League (AFL) are based there.\n",
+    "Southern_California.md": "# Southern California\n\nSouthern California, often "
+                              "abbreviated SoCal, is a geographic and cultural region that "
+                              "generally comprises California's southernmost 10 counties.\n",
+}
+
+
+def test_organisations_and_countries_in_an_article_are_nobody(tmp_path: Path) -> None:
+    found = stored_people(tmp_path, {**ARTICLES, "notes.md": (
+        "# Sync 2020-11-02\n\nAttendance: Diggory Blake, Niko\n\n"
+        "## Naming (Ana Pereira)\n\nAna Pereira (AP) proposed the rename.\n")})
+    assert found["Fresno.md"] == found["Victoria.md"] == found["Southern_California.md"] == set()
+    # Listed as present, or an item's owner with initials: people, whatever the model says.
+    assert {("attendee", "Diggory Blake"), ("item_owner", "Ana Pereira")} <= found["notes.md"]
+
+
+def test_a_question_about_a_place_is_not_steered_to_an_organisation_named_after_it(
+    tmp_path: Path,
+) -> None:
+    folder = tmp_path / "articles"
+    folder.mkdir()
+    for name, text in ARTICLES.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    with KnowledgeBase(tmp_path / "kb", hash_settings(tmp_path / "kb")) as kb:
+        kb.ingest([folder])
+        assert kb.store.people() == []
+        hits = kb.search("What is Southern California often abbreviated as?", k=1)
+    assert hits[0].title == "Southern California"
