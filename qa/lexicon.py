@@ -11,6 +11,7 @@ knowledge base's folder (`cache/lexicons/`) so that a restarted server has it at
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -21,6 +22,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
+from kenning.index.analysers import french_terms
 from kenning.index.store import Store
 from kenning.index.vocabulary import readable_chunk_texts
 from kenning.qa.acronyms import Acronyms
@@ -48,22 +50,41 @@ class Lexicon:
     people: tuple[str, ...]  # full names, longest first
     stems: frozenset[str] = frozenset()  # the stems of every word (`question.stems_of`)
 
-    def unknown_share(self, question: str) -> float:
+    def unknown_share(self, question: str, language: str = "en") -> float:
         """The share of a question's content words that no readable passage holds, in any
         inflection: words of three letters or more, hyphenated ones taken apart, numbers
         left out ("parental" and "leave" of "How many weeks of parental leave do we offer?"
         over a corpus that never mentions them: 2 of 5). The words naming what a which/what
         question asks for count ASKED_WEIGHT times: "cloud" of "Which cloud provider hosts
-        our Kubernetes clusters?" makes 3 of 9, where it would be 1 of 5."""
+        our Kubernetes clusters?" makes 3 of 9, where it would be 1 of 5.
+
+        A French question ("fr") is read with French stopwords and stems against the words
+        of the French passages, and of the others for names; over a knowledge base without
+        French passages no word of it is judged unknown (its answer may be in English)."""
         if not self.stems:  # not learnt yet (`LexiconCache`): no word is judged unknown
             return 0.0
-        asked = {part for term in asked_words(question) for part in term.split("-")}
-        words = [part for term in content_terms(question) for part in term.split("-")
+        french = language == "fr"
+        if french and not self.speller.french_counts:
+            return 0.0
+        asked = set() if french else {part for term in asked_words(question)
+                                      for part in term.split("-")}  # fmt: skip
+        words = [part for term in content_terms(question, language) for part in term.split("-")
                  if len(part) >= 3 and not any(c.isdigit() for c in part)]  # fmt: skip
         weights = [ASKED_WEIGHT if w in asked else 1 for w in words]
-        unknown = [weight for w, weight in zip(words, weights, strict=True)
-                   if not self.speller.knows(w) and not stems_of(w) <= self.stems]  # fmt: skip
+        known = self._knows_french if french else self._knows
+        unknown = [weight for w, weight in zip(words, weights, strict=True) if not known(w)]
         return sum(unknown) / sum(weights) if words else 0.0
+
+    def _knows(self, word: str) -> bool:
+        return self.speller.knows(word) or stems_of(word) <= self.stems
+
+    def _knows_french(self, word: str) -> bool:
+        return word in self.speller.counts or set(french_terms(word)) <= self.french_stems
+
+    @functools.cached_property
+    def french_stems(self) -> frozenset[str]:
+        """The French stems (accents folded) of the French passages' words."""
+        return frozenset(french_terms(" ".join(self.speller.french_counts)))
 
 
 def build_lexicon(store: Store, groups: tuple[str, ...] | None) -> Lexicon:

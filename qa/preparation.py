@@ -74,7 +74,7 @@ def prepare_question(
     return PreparedQuestion(
         question=question, standalone=corrected, rewritten=rewritten,
         corrected=corrected if corrections else None, search=search, previous=previous,
-        unknown_share=lexicon.unknown_share(corrected), timings_ms=timings,
+        unknown_share=lexicon.unknown_share(corrected, language), timings_ms=timings,
     )  # fmt: skip
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 
 import pytest
 from support import DEMO
@@ -18,9 +19,11 @@ from kenning.qa.abstention import (
     features_of_answer,
     should_abstain,
 )
+from kenning.qa.acronyms import Acronyms
 from kenning.qa.extractive import choose_units
-from kenning.qa.lexicon import build_lexicon
-from kenning.qa.question import analyse
+from kenning.qa.lexicon import Lexicon, build_lexicon
+from kenning.qa.question import analyse, stems_of
+from kenning.qa.spelling import Speller, words_of
 
 HOTELS = ("Nightly caps, including taxes but excluding breakfast:\n| Location | Cap per night |"
           "\n|---|---|\n| Munich, Amsterdam, Vienna | €180 |")  # fmt: skip
@@ -117,5 +120,32 @@ def test_words_the_corpus_never_uses_tip_a_leaning_model_into_abstaining(good_kb
     assert 0.5 <= abstain_probability(leaning) < DEFAULT_MODEL.threshold
     assert not should_abstain(leaning, unknown_share=0.0)
     assert should_abstain(leaning, unknown_share=0.4)
+    # A French question is judged so over French passages only: over English ones (a French
+    # question about an English runbook) its words are bound to be missing.
     french = AbstentionFeatures(**{**leaning.__dict__, "language": "fr"})
-    assert not should_abstain(french, DEFAULT_MODEL, unknown_share=0.4)
+    assert should_abstain(french, DEFAULT_MODEL, unknown_share=0.4)
+    across = AbstentionFeatures(**{**french.__dict__, "cross_lingual": 1 / 3})
+    assert not should_abstain(across, DEFAULT_MODEL, unknown_share=0.4)
+    # Without French passages no word of a French question is judged unknown.
+    assert lexicon.unknown_share("Quel est le menu de la cantine ?", "fr") == 0.0
+
+
+def test_a_french_question_is_judged_against_the_french_pages_words() -> None:
+    french = Counter(words_of("Le télétravail est possible deux jours par semaine, sur "
+                              "demande au responsable d'équipe. Les frais de connexion sont "
+                              "remboursés."))  # fmt: skip
+    english = Counter(words_of("Kestrel routing runs in shadow mode at six depots."))
+    lexicon = Lexicon(Speller(french + english, french_counts=french), Acronyms(), (),
+                      stems_of(" ".join(french + english)))  # fmt: skip
+    # Inflections (Snowball French stems, accents folded) and names of any page are known.
+    assert lexicon.unknown_share("Combien de jours de télétravail par semaines ?", "fr") == 0.0
+    assert lexicon.unknown_share("Kestrel est-il remboursé ?", "fr") == 0.0
+    assert lexicon.unknown_share("Quelle est la politique de congé sabbatique ?", "fr") == 1.0
+
+
+@pytest.mark.slow
+def test_a_french_question_off_the_demo_french_pages_abstains(demo_kb) -> None:
+    sabbatical = demo_kb.ask("Quelle est la politique de congé sabbatique ?")
+    assert sabbatical.abstained and sabbatical.answer.startswith("Je n'ai pas trouvé")
+    remote = demo_kb.ask("Combien de jours de télétravail par semaine sont autorisés ?")
+    assert not remote.abstained
