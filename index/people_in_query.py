@@ -21,6 +21,7 @@ class PersonMatcher:
     def __init__(self, people: list[Person]) -> None:
         keys: dict[str, set[str]] = {}
         first_names: Counter[str] = Counter()
+        first_only: set[str] = set()  # keys that are a first name alone
         for person in people:
             for alias in (person.name, *person.aliases):
                 alias = alias.strip().lstrip("@").lower()
@@ -40,6 +41,7 @@ class PersonMatcher:
                 and first not in COMMON_WORDS
             ):
                 keys.setdefault(first, set()).add(person.id)
+                first_only.add(first)
         # Unambiguous keys only; longest first so "Jane Doe" wins over "Jane".
         self._keys = sorted(
             ((k, next(iter(v))) for k, v in keys.items() if len(v) == 1),
@@ -54,10 +56,26 @@ class PersonMatcher:
             else None
         )
         self._lookup = dict(self._keys)
+        # A full name or an alias of someone is never a first name alone.
+        self._first_only = first_only - {k for p in people for k in
+                                         (p.name.lower(), *(a.lower() for a in p.aliases))}
 
     def find(self, text: str) -> list[str]:
         """Ids of the people named in the text, in order of mention."""
         if self._pattern is None:
             return []
-        found = [self._lookup[m.group(1).lower()] for m in self._pattern.finditer(text)]
+        found = [self._lookup[m.group(1).lower()] for m in self._pattern.finditer(text)
+                 if not (m.group(1).lower() in self._first_only and _in_other_name(text, m))]
         return list(dict.fromkeys(found))
+
+
+def _in_other_name(text: str, match: re.Match[str]) -> bool:
+    """Whether a first name stands inside a longer proper name: a capitalised word after it
+    ("Priya Sharma" is not Priya Patel) or before it, unless that one opens the text
+    ("Southern California" is not California Wu; "Ask Priya" is Priya)."""
+    after = re.match(r"\s+(\w)", text[match.end():])
+    if after and after.group(1).isupper():
+        return True
+    before = list(re.finditer(r"\w+", text[: match.start()]))
+    return len(before) > 1 and before[-1].group()[:1].isupper() and bool(
+        re.fullmatch(r"\s*", text[before[-1].end(): match.start()]))

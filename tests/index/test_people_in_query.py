@@ -30,6 +30,11 @@ PEOPLE = [
         ("Priya and Priya Patel and @ppatel", ["priya"]),  # once each
         ("JD and the priyanka team", []),  # too short, and only whole words
         ("Ximena's notes", ["solo"]),
+        # A first name alone inside a longer proper name is someone else, or a place.
+        ("Did Priya Sharma approve it?", []),
+        ("What is the Lake Priya trail?", []),
+        ("Ask Priya about the migration", ["priya"]),  # a capitalised word opening the text
+        ("Mark Lee, Priya and Jane Doe", ["mark", "priya", "jane"]),
     ],
 )
 def test_people_named_in_a_question(text: str, found: list[str]) -> None:
