@@ -197,8 +197,11 @@ def test_a_bilingual_base_ranks_each_language_on_its_own_too(
     assert expected not in names
 
 
-def test_a_base_with_a_few_pages_of_another_language_is_not_balanced(tmp_path: Path) -> None:
-    """One French page among English ones is not given a place of its own in every answer."""
+def test_a_few_pages_of_another_language_are_balanced_for_its_questions_only(
+    tmp_path: Path,
+) -> None:
+    """One French page among English ones gets no place of its own in English answers; a
+    French question there has the English pages ranked on their own too."""
     docs = tmp_path / "docs"
     docs.mkdir()
     english = {"paydb.md": PAYDB, "onboarding.md": ONBOARDING, "moving.md": MOVING,
@@ -210,4 +213,6 @@ def test_a_base_with_a_few_pages_of_another_language_is_not_balanced(tmp_path: P
     with KnowledgeBase(home, load_settings(home=home, embedding_model="multilingual",
                                            git_history=False)) as kb:  # fmt: skip
         kb.ingest([docs])
-        assert kb.retriever._per_language(Filters()) == []
+        assert kb.retriever._per_language(Filters(), "en") == []
+        assert len(kb.retriever._per_language(Filters(), "fr")) == 2
+        assert kb.retriever._per_language(Filters(lang=("en",)), "fr") == []
