@@ -74,6 +74,9 @@ class QuestionAnalysis:
 Q, A = QuestionType, AnswerType
 MONEY_WORDS = (r"cost|costs|price|pay|paid|spend|spent|budget|fee|fees|salary|stipend|cap|"
                r"worth|charge|charged|reimburse\w*|allowance|per diem")  # fmt: skip
+# Amounts of money in a French question; "payés" of "congés payés" is not one.
+FRENCH_MONEY_WORDS = (r"coût\w*|coûte\w*|prix|budget|dépens\w*|factur\w*|montant|plafond|"
+                      r"prime|indemnité\w*|salaire|tarif\w*|rembours\w*|frais|allocation")
 DURATION_WORDS = r"long|quickly|fast|soon|often|frequently|longtemps|vite|souvent"
 # "How much faster was X than Y?" compares times (the Dortmund plan took nine minutes, then
 # three minutes forty seconds), as "how fast" asks for one.
@@ -138,17 +141,23 @@ PATTERNS: dict[str, list[tuple[re.Pattern[str], QuestionType, AnswerType]]] = {
     "fr": [
         (re.compile(r"^comment (?:faire|puis-je|peut-on|doit-on|dois-je|on)\b|\bétapes?\b"
                     r"|\bprocédure\b|^comment\b"), Q.procedure, A.steps),  # fmt: skip
-        (re.compile(r"\bcombien\b.*\b(?:coût\w*|prix|pa\w+|budget|dépens\w*|factur\w*)\b"
-                    r"|\bquel(?:le)? est le (?:coût|prix|montant|budget|plafond)\b"),
-         Q.quantity, A.money),  # fmt: skip
+        # Before the amounts: "combien de temps", "combien de jours de congés payés".
         (re.compile(r"\bcombien de temps\b|\bà quelle fréquence\b|\bdans quel délai\b"),
          Q.quantity, A.duration),  # fmt: skip
+        (re.compile(r"\bcombien de (?:jours|semaines|mois|heures|minutes|ans|années|fois|"
+                    r"personnes|clients)\b"), Q.quantity, A.number),  # fmt: skip
+        (re.compile(rf"\bcombien\b.*\b(?:{FRENCH_MONEY_WORDS})\b|\bquel(?:le)? "
+                    rf"(?:est |était |sera )?(?:le |la |l')?(?:[\w-]+ )?(?:{FRENCH_MONEY_WORDS})"
+                    r"\b|\bà combien s'élève\b|\bcombien (?:faut-il )?(?:payer|payons|paie)\b"),
+         Q.quantity, A.money),  # fmt: skip
         (re.compile(r"\bcombien\b|\bquel(?:le)? est le nombre\b"), Q.quantity, A.number),
-        (re.compile(r"^quand\b|\bà quelle date\b|\ben quelle année\b|\bquel jour\b"),
+        (re.compile(r"^quand\b|\bà quelle date\b|\ben quelle année\b|\bquel jour\b"
+                    r"|\bpour quand\b|\bd'ici quand\b|\bjusqu'à quand\b"),
          Q.date, A.date),  # fmt: skip
         (re.compile(r"^pourquoi\b|\bquelle (?:est|était) la cause\b|\bqu'est-ce qui a causé\b"),
          Q.cause, A.reason),  # fmt: skip
-        (re.compile(r"^qui\b|\bquelle (?:personne|équipe)\b"), Q.person, A.person),
+        (re.compile(r"^qui\b|\bquelle (?:personne|équipe)\b|\bà qui\b|\bauprès de qui\b"),
+         Q.person, A.person),  # fmt: skip
         (re.compile(r"^où\b|\bdans quel(?:le)? (?:ville|pays|région)\b"), Q.other, A.place),
         (re.compile(r"^est-ce qu|^(?:est|sont|peut|peut-on|faut-il|doit|a-t-il)\b"),
          Q.yes_no, A.boolean),  # fmt: skip
@@ -296,7 +305,9 @@ TYPE_PATTERNS: dict[AnswerType, re.Pattern[str]] = {
         r"cent|pour cent)\b|\b(?:half|a third|a quarter|two thirds|three quarters|majority)\b"
     ),
     AnswerType.money: re.compile(
-        r"(?i)[€$£¥]\s?\d|\d[\d,.]*\s?(?:€|eur|euros?|usd|dollars?|gbp|pounds?|chf|francs?)\b"
+        # "€180", "180 €" (French writes the sign after, often past a no-break space).
+        r"(?i)[€$£¥]\s?\d|\d[\d,.]*\s?(?:[€$£]|(?:eur|euros?|usd|dollars?|gbp|pounds?|chf"
+        r"|francs?)\b)"
         rf"|\b{NUMBER}\s(?:million |billion )?(?:euros?|dollars?|pounds?)\b"
     ),
     AnswerType.duration: re.compile(

@@ -53,6 +53,14 @@ from kenning.qa.question import (
         ("Pourquoi les clients ont-ils été débités deux fois ?", "cause", "reason"),
         ("Qui est responsable de la politique d'astreinte ?", "person", "person"),
         ("Quand la migration du grand livre a-t-elle eu lieu ?", "date", "date"),
+        ("À combien s'élève la prime d'astreinte ?", "quantity", "money"),
+        ("Quelle est l'indemnité journalière pour un déplacement ?", "quantity", "money"),
+        ("Quel budget mensuel le plan de capacité demande-t-il ?", "quantity", "money"),
+        ("Combien de jours de congés payés avons-nous par an ?", "quantity", "number"),
+        ("Combien de semaines de congé parental sont accordées ?", "quantity", "number"),
+        ("En combien de temps faut-il accuser réception d'une page ?", "quantity", "duration"),
+        ("À qui dois-je m'adresser pour les topics Kafka ?", "person", "person"),
+        ("Qui rédige le plan de capacité, et pour quand ?", "date", "date"),
     ],
 )
 def test_question_types(question: str, qtype: str, atype: str) -> None:
@@ -102,6 +110,9 @@ def test_language_detection_and_override() -> None:
         ("Redis evicted the keys because it hit its memory limit.", "reason", True),
         ("Redis evicted the keys.", "reason", False),
         ("Anything at all.", "entity", True),
+        ("Une indemnité de 300 € est versée une seule fois.", "money", True),
+        ("La prime d'astreinte est de 450\u202f€ par semaine.", "money", True),
+        ("Il y a 3 eurodéputés.", "money", False),
     ],
 )
 def test_holds_answer_type(text: str, atype: str, holds: bool) -> None:
