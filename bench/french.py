@@ -12,10 +12,14 @@ Sets (questions in `eval/golden/french/`, documents in `../shared/data`):
 
 Cross-lingual ratio = hit@5 across languages / hit@5 in the documents' language.
 
+With `--baselines`, the same sets over the common pipelines of `kenning.eval.baselines`:
+`langchain` (RecursiveCharacterTextSplitter(1000, 200) + all-MiniLM-L6-v2 + FAISS) and `bm25`
+(rank-bm25 over the same chunks), whose hits are those chunks.
+
 Run:
 
     python -m kenning.bench.french ../shared/data --work .eval/french \
-        --models all-MiniLM-L6-v2,multilingual
+        --models all-MiniLM-L6-v2,multilingual --baselines
 """
 
 from __future__ import annotations
@@ -26,10 +30,12 @@ import re
 import shutil
 import statistics
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from kenning import KnowledgeBase, load_settings
+from kenning.eval.baselines import BaselineIndex, Passage, load_texts
 from kenning.eval.datasets import squad
 from kenning.eval.golden import load_golden
 from kenning.schema import Hit
@@ -52,7 +58,7 @@ def _norm(text: str) -> str:
     return SPACE.sub(" ", text.replace("\u2019", "'")).strip().lower()
 
 
-def is_hit(question: Question, hit: Hit) -> bool:
+def is_hit(question: Question, hit: Hit | Passage) -> bool:
     """The hit answers: it comes from the document, or holds one of the evidence strings."""
     if question.source:
         return Path(hit.source).name == question.source
@@ -106,12 +112,17 @@ def guide_questions(data: Path, out: Path) -> tuple[list[Question], list[Questio
     return across, same
 
 
-def score(kb: KnowledgeBase, questions: list[Question]) -> dict[str, float]:
-    """hit@1, hit@5, MRR@10 and the search time's median over the questions."""
+def score(search: KnowledgeBase | Callable[[str], list[Hit | Passage]],
+          questions: list[Question]) -> dict[str, float]:  # fmt: skip
+    """hit@1, hit@5, MRR@10 and the search time's median over the questions, for a knowledge
+    base or any search function (a question -> its 10 best passages)."""
+    if isinstance(search, KnowledgeBase):
+        kb = search
+        search = lambda text: kb.search(text, k=K)  # noqa: E731
     ranks, times = [], []
     for question in questions:
         started = time.perf_counter()
-        hits = kb.search(question.text, k=K)
+        hits = search(question.text)
         times.append(time.perf_counter() - started)
         ranks.append(next((i + 1 for i, h in enumerate(hits) if is_hit(question, h)), None))
     n = len(questions)
@@ -122,6 +133,22 @@ def score(kb: KnowledgeBase, questions: list[Question]) -> dict[str, float]:
         "mrr@10": sum(1 / r for r in ranks if r) / n,
         "search_ms": 1000 * statistics.median(times),
     }
+
+
+def baseline_rows(corpus: Path, sets: tuple[tuple[str, list[Question]], ...],
+                  embedder: object) -> list[dict[str, object]]:  # fmt: skip
+    """The LangChain pipeline's and BM25's rows on the sets of one corpus."""
+    texts, _skipped = load_texts(corpus)
+    index = BaselineIndex.build(texts, embedder)
+    rows: list[dict[str, object]] = []
+    for method in ("langchain", "bm25"):
+        seconds = index.prepare([method], [None])  # embedding or BM25 statistics
+        for label, questions in sets:
+            found = score(lambda text, m=method: index.search(m, text, K, None), questions)
+            rows.append({"model": method, "set": label, "chunks": len(index.passages),
+                         "ingest_s": seconds, **found})  # fmt: skip
+            print(_row(rows[-1]), flush=True)
+    return rows
 
 
 def build(path: Path, model: str, corpus: Path, reuse: bool = False) -> tuple[KnowledgeBase, float]:
@@ -135,8 +162,9 @@ def build(path: Path, model: str, corpus: Path, reuse: bool = False) -> tuple[Kn
     return kb, time.perf_counter() - started
 
 
-def run(data: Path, work: Path, models: list[str], reuse: bool = False) -> list[dict[str, object]]:
-    """Every set for every model."""
+def run(data: Path, work: Path, models: list[str], reuse: bool = False,
+        baselines: bool = False) -> list[dict[str, object]]:  # fmt: skip
+    """Every set for every model, and for the baselines when asked."""
     fiches, faq = french_corpus(data, work / "corpus" / "french")
     squad_corpus, squad_fr, squad_en = squad_questions(data, work / "corpus")
     plan = [("french", work / "corpus" / "french", (("fiches", fiches), ("faq", faq))),
@@ -146,6 +174,12 @@ def run(data: Path, work: Path, models: list[str], reuse: bool = False) -> list[
         plan.append(("guide", work / "corpus" / "guide",
                      (("guide across", across), ("guide same", same))))  # fmt: skip
     rows: list[dict[str, object]] = []
+    if baselines:
+        from kenning.index.embeddings import create_embedder
+
+        embedder = create_embedder(load_settings(embedding_model="all-MiniLM-L6-v2"))
+        for _name, corpus, sets in plan:
+            rows += baseline_rows(corpus, sets, embedder)
     for model in models:
         slug = model.replace("/", "_")
         for name, corpus, sets in plan:
@@ -170,12 +204,15 @@ def main() -> None:
     parser.add_argument("data", type=Path, help="the shared data folder (french/, squad/)")
     parser.add_argument("--work", type=Path, default=Path(".eval/french"))
     parser.add_argument("--models", default="all-MiniLM-L6-v2,multilingual")
+    parser.add_argument("--baselines", action="store_true",
+                        help="also the LangChain pipeline (MiniLM) and BM25 on every set")
     parser.add_argument("--reuse", action="store_true",
                         help="bring an earlier run's knowledge bases up to date (ingest s: that)")
     args = parser.parse_args()
     print("| model | set | n | hit@1 | hit@5 | MRR@10 | chunks | ingest s | search ms p50 |")
     print("|---|---|---|---|---|---|---|---|---|")
-    rows = run(args.data, args.work, args.models.split(","), args.reuse)
+    rows = run(args.data, args.work, [m for m in args.models.split(",") if m], args.reuse,
+               args.baselines)  # fmt: skip
     by = {(r["model"], r["set"]): r for r in rows}
     for model in args.models.split(","):
         for across, same in (("squad fr→en", "squad en"), ("guide across", "guide same")):

@@ -125,3 +125,23 @@ def test_ask_latency_over_a_golden_set(tmp_path: Path) -> None:
         result = golden_latency(kb, golden, DEMO)
     assert result["questions"] == 1 and result["ask"]["p50"] > 0
     assert {"retrieve", "experts", "answer", "total"} <= set(result["stages_p50"])
+
+
+def test_french_bench_scores_the_baselines_on_the_same_questions(tmp_path: Path) -> None:
+    from kenning.bench import french
+    from kenning.index.embeddings import HashEmbedder
+
+    corpus_dir = tmp_path / "corpus"
+    corpus_dir.mkdir()
+    (corpus_dir / "passeport.md").write_text("Le passeport se demande en mairie avec une photo.")
+    (corpus_dir / "permis.md").write_text("Le permis de conduire se renouvelle en ligne.")
+    (corpus_dir / "guide.txt").write_text("Mentors meet their mentees every two weeks.")
+    questions = [french.Question("Où demander un passeport ?", "passeport.md"),
+                 french.Question("Comment renouveler le permis de conduire ?", "permis.md"),
+                 french.Question("How often do mentors meet?", evidence=("every two weeks",)),
+                 french.Question("Quand part le train ?", "horaires.md")]  # not in the corpus
+    rows = french.baseline_rows(corpus_dir, (("set", questions),), HashEmbedder())
+    by = {row["model"]: row for row in rows}
+    assert set(by) == {"langchain", "bm25"} and by["bm25"]["chunks"] == 3
+    for row in rows:  # the three share their words with the answer; the fourth has none
+        assert (row["n"], row["hit@1"], row["hit@5"]) == (4, 0.75, 0.75), row
