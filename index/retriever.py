@@ -1,5 +1,6 @@
 """Hybrid retrieval: dense (FAISS) and lexical (FTS5 BM25) rankings fused, filtered,
-steered towards the people a question names, and diversified across documents."""
+steered towards the people a question names, balanced across languages, and diversified
+across documents."""
 
 from __future__ import annotations
 
