@@ -169,7 +169,7 @@ class Retriever:
         """The rowids of each language's passages within the filters, where the knowledge base
         is bilingual (every language holds `BILINGUAL_SHARE` of them or more) or the question
         is asked in a language few passages are written in; else none."""
-        per_language = {}
+        per_language: dict[str, np.ndarray] = {}
         for lang in ANALYSERS:
             if filters.lang and lang not in filters.lang:
                 continue
