@@ -32,6 +32,7 @@ import statistics
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from kenning import KnowledgeBase, load_settings
@@ -112,13 +113,10 @@ def guide_questions(data: Path, out: Path) -> tuple[list[Question], list[Questio
     return across, same
 
 
-def score(search: KnowledgeBase | Callable[[str], list[Hit | Passage]],
+def score(search: Callable[[str], list[Hit] | list[Passage]],
           questions: list[Question]) -> dict[str, float]:  # fmt: skip
-    """hit@1, hit@5, MRR@10 and the search time's median over the questions, for a knowledge
-    base or any search function (a question -> its 10 best passages)."""
-    if isinstance(search, KnowledgeBase):
-        kb = search
-        search = lambda text: kb.search(text, k=K)  # noqa: E731
+    """hit@1, hit@5, MRR@10 and the search time's median over the questions, for a search
+    function (a question -> its K best passages)."""
     ranks, times = [], []
     for question in questions:
         started = time.perf_counter()
@@ -188,7 +186,8 @@ def run(data: Path, work: Path, models: list[str], reuse: bool = False,
                 chunks = kb.stats()["chunks"]
                 for label, questions in sets:
                     rows.append({"model": model, "set": label, "chunks": chunks,
-                                 "ingest_s": seconds, **score(kb, questions)})  # fmt: skip
+                                 "ingest_s": seconds,
+                                 **score(partial(kb.search, k=K), questions)})  # fmt: skip
                     print(_row(rows[-1]), flush=True)
     return rows
 
