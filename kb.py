@@ -10,6 +10,8 @@ Example:
 from __future__ import annotations
 
 import threading
+from collections import Counter
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +28,7 @@ from kenning.index.retriever import Retrieval, Retriever
 from kenning.index.shared_index import SharedIndex
 from kenning.index.store import Store
 from kenning.index.vector_cache import VectorCache
-from kenning.index.writer import DocumentWriter
+from kenning.index.writer import DocumentWriter, PreparedDocument
 from kenning.ingest.chunking import ChunkSettings
 from kenning.ingest.language import query_analysers
 from kenning.qa.citations import CheckedAnswer, check_answer
@@ -71,6 +73,11 @@ class KnowledgeBase:
             # The model is the knowledge base's choice: left unset, follow its manifest.
             settings = settings.model_copy(update={"embedding_model": built_with})
         manifest.check_model(embedder.name if embedder is not None else settings.embedding_model)
+        # A new knowledge base whose model is left unset takes it from the languages of its
+        # first documents (`_choose_model`).
+        self._model_open = not built_with and embedder is None and (
+            "embedding_model" not in settings.model_fields_set)  # fmt: skip
+        self._model_note: str | None = None
         quantization = manifest.quantization(settings.embedding_quantization, embedder)
         self.settings = settings.model_copy(update={"embedding_quantization": quantization})
         self.store = Store(self.path / DB_FILE)
@@ -79,7 +86,8 @@ class KnowledgeBase:
             self.path, self.store, manifest, self.settings, self.chunking.signature(),
             lambda: self.embedder,
         )  # fmt: skip
-        self.writer = DocumentWriter(self.store, self.cache, lambda: self.embedder)
+        self.writer = DocumentWriter(self.store, self.cache, lambda: self.embedder,
+                                     before_write=self._choose_model)  # fmt: skip
         self._retriever: Retriever | None = None
         self._qa: QAService | None = None
 
@@ -188,10 +196,39 @@ class KnowledgeBase:
             A report with one line per file; failures carry a one-line reason.
         """
         report = self._runner().ingest(paths, prune, kind, groups, tags, progress)
-        advice = self.model_advice()
+        advice = self._model_note or self.model_advice()
+        self._model_note = None
         if advice:
             report.advice.append(advice)
         return report
+
+    def _choose_model(self, batch: Sequence[PreparedDocument]) -> None:
+        """Before the first passages of a new knowledge base are embedded: when its model was
+        left unset and at least `MULTILINGUAL_SHARE` of them are not in English, embed with
+        the multilingual model, so questions in either language find them."""
+        if not self._model_open:
+            return
+        self._model_open = False
+        if self.store.stats()["chunks"]:  # an older knowledge base without a manifest
+            return
+        counts = Counter(chunk.lang for prepared in batch for chunk in prepared.chunks
+                         if chunk.lang)  # fmt: skip
+        total = sum(counts.values())
+        other = total - counts.get("en", 0)
+        if not total or other < MULTILINGUAL_SHARE * total:
+            return
+        with self._loading:
+            self.settings = self.settings.model_copy(
+                update={"embedding_model": MULTILINGUAL_MODEL})
+            self._embedder = None
+        self._retriever, self._qa = None, None  # built for the English model, if at all
+        shares = _shares(counts, total)
+        self._model_note = (
+            f"{other / total:.0%} of the first passages are not in English ({shares}): this "
+            f"knowledge base is embedded with the multilingual model, so questions in French or "
+            f"English find passages in either language. To keep the English model, set "
+            f"KENNING_EMBEDDING_MODEL={DEFAULT_EMBEDDING_MODEL} before the first ingest."
+        )
 
     def model_advice(self) -> str | None:
         """A line recommending the multilingual embedding model, when this knowledge base is
@@ -204,8 +241,7 @@ class KnowledgeBase:
         other = {lang: n for lang, n in counts.items() if lang != "en"}
         if not total or sum(other.values()) < MULTILINGUAL_SHARE * total:
             return None
-        shares = ", ".join(f"{lang} {n / total:.0%}" for lang, n in
-                           sorted(other.items(), key=lambda item: -item[1])[:3])  # fmt: skip
+        shares = _shares(other, total)
         return (
             f"{sum(other.values()) / total:.0%} of the passages are not in English ({shares}): "
             f"the English embedding model matches them poorly. Build this knowledge base with "
@@ -297,6 +333,12 @@ class KnowledgeBase:
         no cited passage supports come back in `dropped`.
         """
         return check_answer(answer, passages, self.embedder, self.settings.support_threshold)
+
+
+def _shares(counts: Mapping[str, int], total: int) -> str:
+    """The three commonest languages other than English, with their shares: "fr 80%"."""
+    other = sorted(((lang, n) for lang, n in counts.items() if lang != "en"), key=lambda i: -i[1])
+    return ", ".join(f"{lang} {n / total:.0%}" for lang, n in other[:3])
 
 
 def _filters(filters: Filters | dict[str, Any] | None) -> Filters:

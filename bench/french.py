@@ -3,7 +3,8 @@
 Sets (questions in `eval/golden/french/`, documents in `../shared/data`):
 
 - **fiches**: 59 French questions written for 94 public-service sheets; hit = the sheet.
-- **faq**: the 38 questions of the French FAQ over its answers (one document each).
+- **faq**: the 38 questions of the French FAQ over its answers (one document each; its two
+  entries under one question each count for it).
 - **squad fr→en**: 48 French translations of SQuAD questions over the 20 English articles; hit =
   a passage holding a gold answer. **squad en** is the same 48 in their original English.
 - **guide x→y**: 44 questions about the bilingual guide (French about English paragraphs and
@@ -53,6 +54,7 @@ class Question:
     text: str
     source: str = ""  # the file name of the document that answers (document-level sets)
     evidence: tuple[str, ...] = ()  # strings of which one must be in the passage
+    also: tuple[str, ...] = ()  # other documents that answer it as well
 
 
 def _norm(text: str) -> str:
@@ -62,7 +64,7 @@ def _norm(text: str) -> str:
 def is_hit(question: Question, hit: Hit | Passage) -> bool:
     """The hit answers: it comes from the document, or holds one of the evidence strings."""
     if question.source:
-        return Path(hit.source).name == question.source
+        return Path(hit.source).name in (question.source, *question.also)
     text = _norm(hit.text)
     return any(_norm(e) in text for e in question.evidence)
 
@@ -73,11 +75,16 @@ def french_corpus(data: Path, out: Path) -> tuple[list[Question], list[Question]
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
     faq = json.loads((french / "crpa-faq.json").read_text(encoding="utf-8"))["data"]
-    faq_questions = []
+    asked: dict[str, list[str]] = {}  # question -> the files of its answers
     for i, item in enumerate(faq):  # the answer only: the title is the question
         paragraph = item["paragraphs"][0]
         (out / f"faq-{i:02d}.txt").write_text(paragraph["context"], encoding="utf-8")
-        faq_questions.append(Question(paragraph["qas"][0]["question"], f"faq-{i:02d}.txt"))
+        asked.setdefault(_norm(paragraph["qas"][0]["question"]), []).append(f"faq-{i:02d}.txt")
+    faq_questions = []
+    for item in faq:  # a question the FAQ answers twice (two entries) is answered by either
+        text = item["paragraphs"][0]["qas"][0]["question"]
+        files = asked[_norm(text)]
+        faq_questions.append(Question(text, files[0], also=tuple(files[1:])))
     for path in sorted((french / "dila-fiches").glob("*.md")):
         shutil.copy(path, out / path.name)
     fiches = [Question(q["question"], q["fiche"]) for q in

@@ -43,12 +43,18 @@ class DocumentWriter:
         store: the store.
         cache: the vector index kept in step with it.
         embedder: gives the embedding model, loaded only when something is embedded.
+        before_write: called with each batch before it is embedded (the knowledge base
+            chooses its model from its first one).
     """
 
-    def __init__(self, store: Store, cache: VectorCache, embedder: Callable[[], Embedder]) -> None:
+    def __init__(
+        self, store: Store, cache: VectorCache, embedder: Callable[[], Embedder],
+        before_write: Callable[[Sequence[PreparedDocument]], None] | None = None,
+    ) -> None:  # fmt: skip
         self.store = store
         self.cache = cache
         self._embedder = embedder
+        self._before_write = before_write
 
     def begin(self) -> None:
         """Load (or rebuild) the vector index before the store changes, so that the changes
@@ -80,6 +86,8 @@ class DocumentWriter:
         """
         if not batch:
             return []
+        if self._before_write is not None:
+            self._before_write(batch)
         embedder = self._embedder()
         texts = [embedding_text(p.document, c) for p in batch for c in p.chunks]
         unique = list(dict.fromkeys(texts))

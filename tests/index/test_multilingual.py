@@ -101,7 +101,8 @@ def test_the_knowledge_base_keeps_its_model(multilingual_kb: KnowledgeBase) -> N
         KnowledgeBase(home, load_settings(home=home, embedding_model="all-MiniLM-L6-v2"))
 
 
-def test_a_mostly_french_corpus_is_advised_the_multilingual_model(tmp_path: Path) -> None:
+def test_a_new_mostly_french_knowledge_base_takes_the_multilingual_model(tmp_path: Path) -> None:
+    """Left unset, the model follows the first documents' languages, says so, and stays."""
     docs = tmp_path / "docs"
     docs.mkdir()
     (docs / "frais.md").write_text(EXPENSES, encoding="utf-8")
@@ -109,15 +110,41 @@ def test_a_mostly_french_corpus_is_advised_the_multilingual_model(tmp_path: Path
     home = tmp_path / "kb"
     with KnowledgeBase(home, load_settings(home=home, git_history=False)) as kb:
         report = kb.ingest([docs])
+        assert kb.settings.embedding_model == "multilingual"
+        hits = kb.search("When are expense claims paid back?", k=1)
+        assert Path(hits[0].source).name == "frais.md"
     assert len(report.advice) == 1
-    assert "KENNING_EMBEDDING_MODEL=multilingual" in report.advice[0]
+    assert "embedded with the multilingual model" in report.advice[0]
     assert "fr 100%" in report.advice[0]
+    assert "KENNING_EMBEDDING_MODEL=all-MiniLM-L6-v2" in report.advice[0]
+    (docs / "paydb.md").write_text(PAYDB, encoding="utf-8")
+    with KnowledgeBase(home, load_settings(home=home, git_history=False)) as kb:
+        assert kb.ingest([docs]).advice == []  # chosen once, kept
+        assert kb.settings.embedding_model == "multilingual"
     english = tmp_path / "english"
     english.mkdir()
     (english / "paydb.md").write_text(PAYDB, encoding="utf-8")
     home = tmp_path / "kb-en"
     with KnowledgeBase(home, load_settings(home=home, git_history=False)) as kb:
         assert kb.ingest([english]).advice == []
+        assert kb.settings.embedding_model == "all-MiniLM-L6-v2"
+
+
+def test_a_french_corpus_with_the_english_model_set_is_advised_the_multilingual_one(
+    tmp_path: Path,
+) -> None:
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "frais.md").write_text(EXPENSES, encoding="utf-8")
+    (docs / "cantine.md").write_text(CANTINE, encoding="utf-8")
+    home = tmp_path / "kb"
+    settings = load_settings(home=home, embedding_model="all-MiniLM-L6-v2", git_history=False)
+    with KnowledgeBase(home, settings) as kb:
+        report = kb.ingest([docs])
+        assert kb.settings.embedding_model == "all-MiniLM-L6-v2"
+    assert len(report.advice) == 1
+    assert "KENNING_EMBEDDING_MODEL=multilingual" in report.advice[0]
+    assert "fr 100%" in report.advice[0]
 
 
 @pytest.mark.parametrize(
