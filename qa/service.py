@@ -467,7 +467,7 @@ class QAService:
             passage = hits[sentence.hit_index].text
             quoted += [s for s in _quoted_spans(sentence, passage) if s not in quoted]
             text = sentence.text.rstrip()
-            if not text.endswith((".", "!", "?", "”", "…")):
+            if not text.endswith((".", "!", "?", "”", "…", ":")):
                 text += "."
             parts.append(f"{text} [{n}]")
         citations = [_citation(hits[i], n, spans[i]) for i, n in numbers.items()]

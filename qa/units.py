@@ -103,6 +103,7 @@ QUOTE = re.compile(r"^\s*>\s?")
 FENCE = re.compile(r"^\s*(```|~~~)")
 SPEAKER_LINE = re.compile(r"^(?P<speaker>[^:\n]{1,60}):\s+(?P<text>.+)$")
 WRAP_WIDTH = 80
+PLAIN_HEADING_WORDS = 8
 WRAPPED_END = re.compile(
     r"(?i)(?:,|\b(?:a|an|the|of|to|and|or|in|on|with|for|by|from|that|is|are|was|were|be|at|as"
     r"|than|its|their|our|your|this|these|per|via|into|not|no"
@@ -197,6 +198,48 @@ def underlined_headings(text: str) -> str:
             lines[i - 1] = f"## {above.strip()}"
         lines[i] = ""
     return "\n".join(lines)
+
+
+def plain_headings(text: str) -> str:
+    """Headings written as plain lines made Markdown ones, as web pages and help articles pasted
+    into text files write them: "Taux d'intérêt" above "Le taux est fixé à l'ouverture du
+    PEL." (joined, they read "Taux d'intérêt Le taux est fixé…").
+
+    A heading is a run of one or two short lines (`_heading_shaped`) after a blank line, a
+    sentence's end or a heading, followed by a longer line of prose that starts with a capital.
+    After a line ending with a colon it must also be followed by a whole sentence: short lines
+    after "les documents suivants :" are the list it announces."""
+    lines = text.split("\n")
+    shaped = [_heading_shaped(line) for line in lines]
+    i = 0
+    while i < len(lines):
+        if not shaped[i]:
+            i += 1
+            continue
+        end = i + 1 if i + 1 < len(lines) and shaped[i + 1] else i  # the run's last line
+        before = lines[i - 1].strip() if i else ""
+        after = lines[end + 1].strip() if end + 1 < len(lines) else ""
+        longest = max(len(lines[k].split()) for k in range(i, end + 1))
+        follows = (_is_prose(after) and not _heading_shaped(after) and after[:1].isupper()
+                   and len(after.split()) > longest)  # fmt: skip
+        if before.endswith(":"):
+            follows = follows and bool(re.search(r"[.!?…]$", after))
+        elif before and not HEADING.match(before) and not TERMINAL.search(before):
+            follows = False
+        if follows:
+            for k in range(i, end + 1):
+                lines[k] = f"## {lines[k].strip()}"
+        i = end + 1
+    return "\n".join(lines)
+
+
+def _heading_shaped(line: str) -> bool:
+    """A line that could be a heading: at most `PLAIN_HEADING_WORDS` words, a capital first,
+    no punctuation last, not a list item, table row or "key: value" pair."""
+    stripped = line.strip()
+    return (1 <= len(stripped.split()) <= PLAIN_HEADING_WORDS and stripped[:1].isupper()
+            and _is_prose(stripped) and not TERMINAL.search(stripped)
+            and not stripped.endswith(",") and not KEY_VALUE.match(stripped))  # fmt: skip
 
 
 def trim_fragments(text: str) -> str:
@@ -349,7 +392,7 @@ def split_units(text: str, kind: str = "document", location: str = "") -> list[U
         return _transcript_units(text)
     heading = heading_of(location)
     units: list[Unit] = []
-    blocks = _blocks(underlined_headings(trim_fragments(text)), heading)
+    blocks = _blocks(plain_headings(underlined_headings(trim_fragments(text))), heading)
     steps = _heading_steps(blocks)
     if steps is not None:
         shown, raw, under = steps

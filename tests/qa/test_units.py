@@ -8,6 +8,7 @@ from kenning.qa.units import (
     UnitKind,
     clean_text,
     heading_of,
+    plain_headings,
     sentences_of,
     split_units,
     trim_fragments,
@@ -217,6 +218,37 @@ def test_underlined_plain_text_headings_head_their_paragraphs() -> None:
     assert not any("---" in u.text for u in units)
     # Numbered questions are headings, not the steps of a procedure.
     assert not any(u.kind is UnitKind.procedure for u in units)
+
+
+def test_plain_line_headings_head_their_sentences_instead_of_opening_them() -> None:
+    """A help article pasted as text: its headings are short lines without punctuation."""
+    sheet = ("Le PEL d'une durée initiale de moins de 10 ans est prolongé automatiquement.\n"
+             "Taux d'intérêt\nTaux d'intérêt\n"
+             "Le taux de rémunération est fixé à l'ouverture du PEL.\n"
+             "La durée de la période d'essai varie selon la durée du contrat :\n"
+             "Contrat de 1 mois maximum\n"
+             "La période d'essai est fixée, à défaut, à 2 jours maximum.\n"
+             "Il faut fournir à la mairie les documents suivants :\n"
+             "Justificatif d'identité\nJustificatif de domicile récent")  # fmt: skip
+    units = {u.text: u.heading for u in split_units(sheet, "document", "Plan épargne logement")}
+    assert units["Le taux de rémunération est fixé à l'ouverture du PEL."] == "Taux d'intérêt"
+    assert units["La période d'essai est fixée, à défaut, à 2 jours maximum."] == (
+        "Contrat de 1 mois maximum")
+    # Short lines after a colon that no sentence follows are the list it announces.
+    assert units["Il faut fournir à la mairie les documents suivants : Justificatif d'identité "
+                 "Justificatif de domicile récent"] == "Contrat de 1 mois maximum"
+    assert not any(text.startswith(("Taux d'intérêt", "Contrat de 1")) for text in units)
+
+
+def test_short_lines_that_are_not_headings_stay_in_their_paragraph() -> None:
+    wrapped = "The payments service handles all card\ncaptures for the three regions."
+    assert [u.text for u in split_units(wrapped)] == [
+        "The payments service handles all card captures for the three regions."]
+    after_prose = ("Failed captures are retried by the worker on the standby cluster and then by\n"
+                   "Stripe Radar\nSupport sees the failure in the admin tool within a minute.")
+    assert plain_headings(after_prose) == after_prose  # the line before ends no sentence
+    pairs = "Owner: Priya Patel\nStatus: the migration is done and verified by QA."
+    assert plain_headings(pairs) == pairs
 
 
 def test_french_sentences_split_at_accented_capitals_and_keep_abbreviations() -> None:
