@@ -52,6 +52,8 @@ from kenning.index.onnx_embedder import (
     OnnxUnavailable,
     _fuse,
     _quantize,
+    cached_export,
+    inference_session,
 )
 
 logger = logging.getLogger(__name__)
@@ -300,7 +302,7 @@ class E5OnnxEmbedder(QueryCache):
     def __init__(self, folder: Path, threads: int | None = None, batch_size: int = 64,
                  quantized: bool = False) -> None:  # fmt: skip
         try:
-            import onnxruntime
+            import onnxruntime  # noqa: F401  (checked here, used by inference_session)
             from tokenizers import Tokenizer, pre_tokenizers
         except ImportError as exc:
             raise OnnxUnavailable(f"ONNX embedding needs {exc.name}") from exc
@@ -328,34 +330,15 @@ class E5OnnxEmbedder(QueryCache):
         words = meta["words"]  # memory-mapped, 4-bit: each batch dequantises its own rows
         self._words = np.memmap(meta["weights"], BLOCK, "r", words["offset"],
                                 (words["rows"], words["blocks"]))  # fmt: skip
-        options = onnxruntime.SessionOptions()
-        if threads:
-            options.intra_op_num_threads = threads
-            options.inter_op_num_threads = 1
-        options.log_severity_level = 3
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self._session = onnxruntime.InferenceSession(
-            str(model_file), options, providers=["CPUExecutionProvider"]
-        )
+        self._session = inference_session(model_file, threads)
 
     @classmethod
     def for_cache(cls, cache_dir: Path, threads: int | None = None, batch_size: int = 64,
                   quantized: bool = False) -> E5OnnxEmbedder:  # fmt: skip
         """The cached export of the installed weights, exporting them first if needed."""
         folder = export_folder(cache_dir)
-        if (folder / "kenning-e5.json").exists():
-            try:
-                return cls(folder, threads, batch_size, quantized)
-            except OnnxUnavailable:
-                raise
-            except Exception as exc:  # noqa: BLE001 (a damaged cache: export it again)
-                logger.warning("unreadable ONNX export %s (%s); exporting again", folder, exc)
-                shutil.rmtree(folder, ignore_errors=True)
-        try:
-            export(folder)
-        except OSError as exc:  # e.g. a read-only cache folder: the caller falls back
-            raise OnnxUnavailable(f"cannot write the ONNX export to {folder}: {exc}") from exc
-        return cls(folder, threads, batch_size, quantized)
+        return cached_export(folder / "kenning-e5.json", lambda: export(folder),
+                             lambda: cls(folder, threads, batch_size, quantized))  # fmt: skip
 
     def int8(self) -> E5OnnxEmbedder:
         """This model with its int8 weights (itself when it has none), loaded on first use."""

@@ -24,14 +24,16 @@ import logging
 import os
 import shutil
 import warnings
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
 from kenning.index.embeddings import QueryCache
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 MIN_COSINE = 0.9999  # an export must reproduce the torch vectors at least this closely
 MIN_INT8_COSINE = 0.95  # int8 vectors differ by design; below this the quantisation broke
@@ -240,6 +242,45 @@ def _pooling_mode(pooling: Any) -> str:
     return str(mode)
 
 
+def inference_session(model_file: Path, threads: int | None) -> Any:
+    """A CPU session of `model_file` with `threads` intra-op threads (None: one per core)."""
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    if threads:
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+    options.log_severity_level = 3
+    # Idle ONNX threads would spin for work and steal the cores FAISS and SQLite need
+    # between two questions (dense search took 5x longer beside spinning threads).
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    return onnxruntime.InferenceSession(str(model_file), options,
+                                        providers=["CPUExecutionProvider"])  # fmt: skip
+
+
+def cached_export(marker: Path, export_it: Callable[[], None], load: Callable[[], T]) -> T:
+    """`load()` the export whose folder holds `marker`, exporting it first when it is missing
+    or cannot be read (a damaged cache is exported again).
+
+    Raises:
+        OnnxUnavailable: the export cannot run or cannot be written (e.g. a read-only cache).
+    """
+    folder = marker.parent
+    if marker.exists():
+        try:
+            return load()
+        except OnnxUnavailable:
+            raise
+        except Exception as exc:  # noqa: BLE001 (a damaged cache: export it again)
+            logger.warning("unreadable ONNX export %s (%s); exporting again", folder, exc)
+            shutil.rmtree(folder, ignore_errors=True)
+    try:
+        export_it()
+    except OSError as exc:  # e.g. a read-only cache folder: the caller falls back
+        raise OnnxUnavailable(f"cannot write the ONNX export to {folder}: {exc}") from exc
+    return load()
+
+
 class OnnxEmbedder(QueryCache):
     """Embeds through an exported model (see `export`); vectors are unit length."""
 
@@ -252,7 +293,7 @@ class OnnxEmbedder(QueryCache):
         quantized: bool = False,
     ) -> None:
         try:
-            import onnxruntime
+            import onnxruntime  # noqa: F401  (checked here, used by inference_session)
             from tokenizers import Tokenizer
         except ImportError as exc:
             raise OnnxUnavailable(f"ONNX embedding needs {exc.name}") from exc
@@ -271,17 +312,7 @@ class OnnxEmbedder(QueryCache):
         self._tokenizer = Tokenizer.from_file(meta["tokenizer"])
         self._tokenizer.enable_truncation(int(meta["max_seq_length"]))
         self._tokenizer.no_padding()
-        options = onnxruntime.SessionOptions()
-        if threads:
-            options.intra_op_num_threads = threads
-            options.inter_op_num_threads = 1
-        options.log_severity_level = 3
-        # Idle ONNX threads would spin for work and steal the cores FAISS and SQLite need
-        # between two questions (dense search took 5x longer beside spinning threads).
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self._session = onnxruntime.InferenceSession(
-            str(model_file), options, providers=["CPUExecutionProvider"]
-        )
+        self._session = inference_session(model_file, threads)
         super().__init__()
 
     @classmethod
@@ -296,19 +327,8 @@ class OnnxEmbedder(QueryCache):
     ) -> OnnxEmbedder:
         """The cached export of the model at `location`, exporting it first if needed."""
         folder = export_folder(location, cache_dir)
-        if (folder / "kenning-onnx.json").exists():
-            try:
-                return cls(folder, name, threads, batch_size, quantized)
-            except OnnxUnavailable:
-                raise
-            except Exception as exc:  # noqa: BLE001 (a damaged cache: export it again)
-                logger.warning("unreadable ONNX export %s (%s); exporting again", folder, exc)
-                shutil.rmtree(folder, ignore_errors=True)
-        try:
-            export(location, folder)
-        except OSError as exc:  # e.g. a read-only cache folder: the caller falls back to torch
-            raise OnnxUnavailable(f"cannot write the ONNX export to {folder}: {exc}") from exc
-        return cls(folder, name, threads, batch_size, quantized)
+        return cached_export(folder / "kenning-onnx.json", lambda: export(location, folder),
+                             lambda: cls(folder, name, threads, batch_size, quantized))  # fmt: skip
 
     def int8(self) -> OnnxEmbedder:
         """This model with its int8 weights (itself when it has them already or none were kept),
