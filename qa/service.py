@@ -455,7 +455,9 @@ class QAService:
         if extract.analysis is not None and self.settings.abstain_model:
             scores = [retrieval.dense_scores.get(r, 0.0) for r in retrieval.rowids]
             features = features_of_answer(extract.analysis, hits, scores, extract)
-            model = model_for(features.language, self.settings.embedding_model)
+            # The embedder's own name: a new knowledge base may choose its model at its first
+            # ingest, after this service was made.
+            model = model_for(features.language, embedder.name)
             if should_abstain(features, model, unknown_share):
                 return "", []
         numbers: dict[int, int] = {}

@@ -130,6 +130,28 @@ def test_a_new_mostly_french_knowledge_base_takes_the_multilingual_model(tmp_pat
         assert kb.settings.embedding_model == "all-MiniLM-L6-v2"
 
 
+def test_a_server_started_on_an_empty_knowledge_base_answers_with_the_model_chosen_later(
+    tmp_path: Path,
+) -> None:
+    """A server loads the English model on start; the first ingest, half French, chooses the
+    multilingual one, and the service the server holds answers across languages with it."""
+    home = tmp_path / "kb"
+    with KnowledgeBase(home, load_settings(home=home, git_history=False)) as kb:
+        kb.warm()
+        served = kb.qa
+        assert served.ask("Comment basculer la base de données des paiements ?").abstained
+        kb.ingest([corpus(tmp_path / "docs")])  # two English pages, two French ones
+        assert kb.settings.embedding_model == "multilingual"
+        response = served.ask("Comment basculer la base de données des paiements ?")
+        assert not response.abstained and "promote the standby replica" in response.answer
+        for question, expected in [
+            ("Comment basculer la base de données des paiements ?", "paydb.md"),
+            ("Quand recevrai-je mon ordinateur portable à mon arrivée ?", "onboarding.md"),
+            ("What time does the canteen close?", "cantine.md"),
+        ]:
+            assert Path(kb.search(question, k=1)[0].source).name == expected
+
+
 def test_a_french_corpus_with_the_english_model_set_is_advised_the_multilingual_one(
     tmp_path: Path,
 ) -> None:
