@@ -208,14 +208,16 @@ class KnowledgeBase:
         the multilingual model, so questions in either language find them."""
         if not self._model_open:
             return
-        self._model_open = False
-        if self.store.stats()["chunks"]:  # an older knowledge base without a manifest
-            return
         counts = Counter(chunk.lang for prepared in batch for chunk in prepared.chunks
                          if chunk.lang)  # fmt: skip
         total = sum(counts.values())
+        if not total:  # nothing to judge by yet (empty documents): the next batch decides
+            return
+        self._model_open = False
+        if self.store.stats()["chunks"]:  # an older knowledge base without a manifest
+            return
         other = total - counts.get("en", 0)
-        if not total or other < MULTILINGUAL_SHARE * total:
+        if other < MULTILINGUAL_SHARE * total:
             return
         with self._loading:
             self.settings = self.settings.model_copy(
