@@ -53,6 +53,7 @@ from kenning.index.onnx_embedder import (
     _fuse,
     _quantize,
     cached_export,
+    graph_file,
     inference_session,
 )
 
@@ -307,9 +308,7 @@ class E5OnnxEmbedder(QueryCache):
         except ImportError as exc:
             raise OnnxUnavailable(f"ONNX embedding needs {exc.name}") from exc
         meta = json.loads((folder / "kenning-e5.json").read_text())
-        model_file = folder / (INT8_FILE if quantized else "model.onnx")
-        if quantized and not model_file.exists():
-            raise OnnxUnavailable("no int8 multilingual model (its quantisation drifted)")
+        model_file = graph_file(folder, quantized, MULTILINGUAL_MODEL)
         super().__init__()
         self.name = MULTILINGUAL_MODEL
         self.quantization = "int8" if quantized else "none"

@@ -258,6 +258,14 @@ def inference_session(model_file: Path, threads: int | None) -> Any:
                                         providers=["CPUExecutionProvider"])  # fmt: skip
 
 
+def graph_file(folder: Path, quantized: bool, name: str) -> Path:
+    """The export's float32 graph, or its int8 one (OnnxUnavailable when none was kept)."""
+    model_file = folder / (INT8_FILE if quantized else "model.onnx")
+    if quantized and not model_file.exists():
+        raise OnnxUnavailable(f"no int8 model for {name} (its quantisation drifted)")
+    return model_file
+
+
 def cached_export(marker: Path, export_it: Callable[[], None], load: Callable[[], T]) -> T:
     """`load()` the export whose folder holds `marker`, exporting it first when it is missing
     or cannot be read (a damaged cache is exported again).
@@ -298,9 +306,7 @@ class OnnxEmbedder(QueryCache):
         except ImportError as exc:
             raise OnnxUnavailable(f"ONNX embedding needs {exc.name}") from exc
         meta = json.loads((folder / "kenning-onnx.json").read_text())
-        model_file = folder / (INT8_FILE if quantized else "model.onnx")
-        if quantized and not model_file.exists():
-            raise OnnxUnavailable(f"no int8 model for {name} (its quantisation drifted)")
+        model_file = graph_file(folder, quantized, name)
         self.name = name
         self.quantization = "int8" if quantized else "none"
         self._folder, self._threads = folder, threads

@@ -220,7 +220,7 @@ def plain_headings(text: str) -> str:
         before = lines[i - 1].strip() if i else ""
         after = lines[end + 1].strip() if end + 1 < len(lines) else ""
         longest = max(len(lines[k].split()) for k in range(i, end + 1))
-        follows = (_is_prose(after) and not _heading_shaped(after) and after[:1].isupper()
+        follows = (_is_prose(after) and not shaped[end + 1] and after[:1].isupper()
                    and len(after.split()) > longest)  # fmt: skip
         if before.endswith(":"):
             follows = follows and bool(re.search(r"[.!?…]$", after))
