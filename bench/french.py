@@ -13,6 +13,10 @@ Sets (questions in `eval/golden/french/`, documents in `../shared/data`):
 
 Cross-lingual ratio = hit@5 across languages / hit@5 in the documents' language.
 
+With `--answers`, the sheet questions are also asked (`KnowledgeBase.ask`): answered = not
+abstained and the answer holds one of the question's key facts (`facts` in `fiches.json`,
+verbatim from its sheet); cited = the first citation is the sheet.
+
 With `--baselines`, the same sets over the common pipelines of `kenning.eval.baselines`:
 `langchain` (RecursiveCharacterTextSplitter(1000, 200) + all-MiniLM-L6-v2 + FAISS) and `bm25`
 (rank-bm25 over the same chunks), whose hits are those chunks.
@@ -55,6 +59,7 @@ class Question:
     source: str = ""  # the file name of the document that answers (document-level sets)
     evidence: tuple[str, ...] = ()  # strings of which one must be in the passage
     also: tuple[str, ...] = ()  # other documents that answer it as well
+    facts: tuple[str, ...] = ()  # what an answer must state, one of them (answer checks)
 
 
 def _norm(text: str) -> str:
@@ -87,7 +92,7 @@ def french_corpus(data: Path, out: Path) -> tuple[list[Question], list[Question]
         faq_questions.append(Question(text, files[0], also=tuple(files[1:])))
     for path in sorted((french / "dila-fiches").glob("*.md")):
         shutil.copy(path, out / path.name)
-    fiches = [Question(q["question"], q["fiche"]) for q in
+    fiches = [Question(q["question"], q["fiche"], facts=tuple(q.get("facts", ()))) for q in
               json.loads((GOLDEN / "fiches.json").read_text(encoding="utf-8"))]  # fmt: skip
     return fiches, faq_questions
 
@@ -140,6 +145,31 @@ def score(search: Callable[[str], list[Hit] | list[Passage]],
     }
 
 
+def answer_score(kb: KnowledgeBase, questions: list[Question]) -> dict[str, float]:
+    """Of the questions with key facts: the share answered with one of them, cited from the
+    right document first, and abstained; and the median time to answer."""
+    asked = [q for q in questions if q.facts]
+    answered = cited = abstained = 0
+    times = []
+    for question in asked:
+        started = time.perf_counter()
+        response = kb.ask(question.text)
+        times.append(time.perf_counter() - started)
+        abstained += response.abstained
+        if not response.abstained:
+            answered += states(response.answer, question.facts)
+            first = response.citations[0].source if response.citations else ""
+            cited += Path(first).name in (question.source, *question.also)
+    n = len(asked) or 1
+    return {"n": len(asked), "answered": answered / n, "cited": cited / n,
+            "abstained": abstained / n, "ask_ms": 1000 * statistics.median(times or [0.0])}
+
+
+def states(text: str, facts: tuple[str, ...]) -> bool:
+    """The text holds one of the facts, both with whitespace, case and apostrophes evened."""
+    return any(_norm(fact) in _norm(text) for fact in facts)
+
+
 def baseline_rows(corpus: Path, sets: tuple[tuple[str, list[Question]], ...],
                   embedder: object) -> list[dict[str, object]]:  # fmt: skip
     """The LangChain pipeline's and BM25's rows on the sets of one corpus."""
@@ -168,8 +198,8 @@ def build(path: Path, model: str, corpus: Path, reuse: bool = False) -> tuple[Kn
 
 
 def run(data: Path, work: Path, models: list[str], reuse: bool = False,
-        baselines: bool = False) -> list[dict[str, object]]:  # fmt: skip
-    """Every set for every model, and for the baselines when asked."""
+        baselines: bool = False, answers: bool = False) -> list[dict[str, object]]:  # fmt: skip
+    """Every set for every model, and for the baselines and the answers when asked."""
     fiches, faq = french_corpus(data, work / "corpus" / "french")
     squad_corpus, squad_fr, squad_en = squad_questions(data, work / "corpus")
     plan = [("french", work / "corpus" / "french", (("fiches", fiches), ("faq", faq))),
@@ -196,7 +226,17 @@ def run(data: Path, work: Path, models: list[str], reuse: bool = False,
                                  "ingest_s": seconds,
                                  **score(partial(kb.search, k=K), questions)})  # fmt: skip
                     print(_row(rows[-1]), flush=True)
+                if answers and name == "french":
+                    rows.append({"model": model, "set": "fiches answers", "chunks": chunks,
+                                 **answer_score(kb, fiches)})  # fmt: skip
+                    print(_answer_row(rows[-1]), flush=True)
     return rows
+
+
+def _answer_row(row: dict[str, object]) -> str:
+    return (f"| {row['model']} | answers: {row['n']} sheet questions | answered "
+            f"{row['answered']:.3f} | cited {row['cited']:.3f} | abstained "
+            f"{row['abstained']:.3f} | ask ms p50 {row['ask_ms']:.0f} |")  # fmt: skip
 
 
 def _row(row: dict[str, object]) -> str:
@@ -212,13 +252,15 @@ def main() -> None:
     parser.add_argument("--models", default="all-MiniLM-L6-v2,multilingual")
     parser.add_argument("--baselines", action="store_true",
                         help="also the LangChain pipeline (MiniLM) and BM25 on every set")
+    parser.add_argument("--answers", action="store_true",
+                        help="also ask the sheet questions and check their answers' key facts")
     parser.add_argument("--reuse", action="store_true",
                         help="bring an earlier run's knowledge bases up to date (ingest s: that)")
     args = parser.parse_args()
     print("| model | set | n | hit@1 | hit@5 | MRR@10 | chunks | ingest s | search ms p50 |")
     print("|---|---|---|---|---|---|---|---|---|")
     rows = run(args.data, args.work, [m for m in args.models.split(",") if m], args.reuse,
-               args.baselines)  # fmt: skip
+               args.baselines, args.answers)  # fmt: skip
     by = {(r["model"], r["set"]): r for r in rows}
     for model in args.models.split(","):
         for across, same in (("squad fr→en", "squad en"), ("guide across", "guide same")):

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
 
+from kenning.ingest.language import detect_language as detect_text_language
+
 
 class QuestionType(StrEnum):
     """What a question asks for."""
@@ -139,16 +141,22 @@ PATTERNS: dict[str, list[tuple[re.Pattern[str], QuestionType, AnswerType]]] = {
         (re.compile(r"\b(?:what|which)\b"), Q.other, A.entity),
     ],
     "fr": [
-        (re.compile(r"^comment (?:faire|puis-je|peut-on|doit-on|dois-je|on)\b|\bétapes?\b"
-                    r"|\bprocédure\b|^comment\b"), Q.procedure, A.steps),  # fmt: skip
+        # "Comment…", also after the situation it is asked in ("J'ai acheté une voiture
+        # d'occasion, comment faire la carte grise ?"), and "que faire ?".
+        (re.compile(r"(?:^|[,;:] )comment\b|\bétapes?\b|\bprocédure\b|\b(?:que|quoi) faire\b"),
+         Q.procedure, A.steps),  # fmt: skip
         # Before the amounts: "combien de temps", "combien de jours de congés payés".
-        (re.compile(r"\bcombien de temps\b|\bà quelle fréquence\b|\bdans quel délai\b"),
+        (re.compile(r"\bcombien de temps\b|\bà quelle fréquence\b|\bdans quel délai\b"
+                    r"|\bquel(?:le)? (?:est |sera )?(?:la |le )?(?:durée|délai)\b"),
          Q.quantity, A.duration),  # fmt: skip
+        (re.compile(r"\bquel(?:le)? (?:est |sera )?(?:le |la )?(?:taux|pourcentage|proportion)\b"),
+         Q.quantity, A.percent),  # fmt: skip
         (re.compile(r"\bcombien de (?:jours|semaines|mois|heures|minutes|ans|années|fois|"
                     r"personnes|clients)\b"), Q.quantity, A.number),  # fmt: skip
         (re.compile(rf"\bcombien\b.*\b(?:{FRENCH_MONEY_WORDS})\b|\bquel(?:le)? "
                     rf"(?:est |était |sera )?(?:le |la |l')?(?:[\w-]+ )?(?:{FRENCH_MONEY_WORDS})"
-                    r"\b|\bà combien s'élève\b|\bcombien (?:faut-il )?(?:payer|payons|paie)\b"),
+                    r"\b|\bà combien s'élève\b|\bcombien (?:faut-il )?(?:payer|payons|paie)\b"
+                    r"|\bcombien (?:touche|gagne|perçoi)\w*|\bcombien\b.*\bêtre payée?s?\b"),
          Q.quantity, A.money),  # fmt: skip
         (re.compile(r"\bcombien\b|\bquel(?:le)? est le nombre\b"), Q.quantity, A.number),
         (re.compile(r"^quand\b|\bà quelle date\b|\ben quelle année\b|\bquel jour\b"
@@ -159,7 +167,10 @@ PATTERNS: dict[str, list[tuple[re.Pattern[str], QuestionType, AnswerType]]] = {
         (re.compile(r"^qui\b|\bquelle (?:personne|équipe)\b|\bà qui\b|\bauprès de qui\b"),
          Q.person, A.person),  # fmt: skip
         (re.compile(r"^où\b|\bdans quel(?:le)? (?:ville|pays|région)\b"), Q.other, A.place),
-        (re.compile(r"^est-ce qu|^(?:est|sont|peut|peut-on|faut-il|doit|a-t-il)\b"),
+        # "Est-ce que…", "Puis-je…", "Dois-je…", also after a clause ("Si je démissionne,
+        # est-ce que j'aurai droit au chômage ?").
+        (re.compile(r"(?:^|, )(?:est-ce\b|[\w']+-(?:t-)?(?:je|tu|il|elle|on|nous|vous|ils|elles)"
+                    r"\b)|^(?:est|sont|peut|faut-il|doit)\b"),
          Q.yes_no, A.boolean),  # fmt: skip
         (re.compile(r"^qu'est-ce que\b|\bque (?:signifie|veut dire)\b|^(?:définir|expliquer)\b"),
          Q.definition, A.description),  # fmt: skip
@@ -238,9 +249,15 @@ def asked_words(question: str) -> tuple[str, ...]:
 
 
 def detect_language(question: str) -> str:
-    """"fr" when French function words outnumber English ones, else "en"."""
+    """The language whose function words outnumber the other's; on a tie ("Dois-je faire un
+    préavis si je quitte mon emploi ?" has none of either), the language detector's guess
+    when it is sure, else "en"."""
     text = question.lower().replace("’", "'")
-    return "fr" if len(FRENCH_MARKERS.findall(text)) > len(ENGLISH_MARKERS.findall(text)) else "en"
+    french, english = len(FRENCH_MARKERS.findall(text)), len(ENGLISH_MARKERS.findall(text))
+    if french != english:
+        return "fr" if french > english else "en"
+    guess = detect_text_language(question)
+    return guess.lang if guess.sure and guess.lang in PATTERNS else "en"
 
 
 def content_terms(text: str, language: str = "en") -> tuple[str, ...]:

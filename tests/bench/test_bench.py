@@ -148,6 +148,31 @@ def test_french_bench_scores_the_baselines_on_the_same_questions(tmp_path: Path)
         assert (row["n"], row["hit@1"], row["hit@5"]) == (4, 0.75, 0.75), row
 
 
+def test_french_bench_checks_answers_for_their_key_facts(tmp_path: Path) -> None:
+    """A real knowledge base answers; only questions with facts count, and an answer counts
+    when it states one of them."""
+    from kenning import KnowledgeBase, load_settings
+    from kenning.bench import french
+
+    corpus_dir = tmp_path / "corpus"
+    corpus_dir.mkdir()
+    (corpus_dir / "passeport.md").write_text(
+        "# Passeport\n\nLe passeport se demande en mairie, sur rendez-vous.\n\n"
+        "Le timbre fiscal du passeport coûte 86 euros pour un adulte.\n", encoding="utf-8")
+    kb = KnowledgeBase(tmp_path / "kb", load_settings(home=tmp_path / "kb", git_history=False))
+    with kb:
+        kb.ingest([corpus_dir])
+        questions = [
+            french.Question("Combien coûte un passeport ?", "passeport.md", facts=("86 euros",)),
+            french.Question("Quand part le train pour Lyon ?", "horaires.md", facts=("8 h 15",)),
+            french.Question("Où demander un passeport ?", "passeport.md"),  # no facts: not asked
+        ]
+        row = french.answer_score(kb, questions)
+    assert (row["n"], row["answered"], row["cited"]) == (2, 0.5, 0.5), row
+    assert row["ask_ms"] > 0
+    assert french.states("Il coûte 86\u00a0Euros.", ("86 euros",))
+
+
 @pytest.mark.slow
 def test_embedder_bench_times_every_backend_on_the_same_passages(tmp_path: Path) -> None:
     """Real models: the ONNX rows of the multilingual model carry its engine's vectors."""

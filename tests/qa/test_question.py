@@ -61,6 +61,20 @@ from kenning.qa.question import (
         ("En combien de temps faut-il accuser réception d'une page ?", "quantity", "duration"),
         ("À qui dois-je m'adresser pour les topics Kafka ?", "person", "person"),
         ("Qui rédige le plan de capacité, et pour quand ?", "date", "date"),
+        # The situation first, then the question: the question decides.
+        ("J'ai acheté une voiture d'occasion, comment faire la carte grise ?", "procedure",
+         "steps"),
+        ("Je n'ai pas les moyens de payer un avocat, que faire ?", "procedure", "steps"),
+        ("Si je démissionne, est-ce que j'aurai droit au chômage ?", "yes_no", "boolean"),
+        ("Je n'ai pas fait ma journée d'appel, est-ce grave ?", "yes_no", "boolean"),
+        # Inverted verbs, without any function word to tell the language by.
+        ("Dois-je faire un préavis si je quitte mon emploi ?", "yes_no", "boolean"),
+        ("Puis-je refuser de travailler si je suis en danger ?", "yes_no", "boolean"),
+        ("Quelle est la durée du congé avant et après l'accouchement ?", "quantity", "duration"),
+        ("Quel taux rapporte un PEL ouvert aujourd'hui ?", "quantity", "percent"),
+        ("Combien touche-t-on quand on est licencié ?", "quantity", "money"),
+        ("Combien doit être payé un stagiaire au minimum ?", "quantity", "money"),
+        ("Combien de jours de congés payés avons-nous par an ?", "quantity", "number"),
     ],
 )
 def test_question_types(question: str, qtype: str, atype: str) -> None:
@@ -81,6 +95,9 @@ def test_content_terms_drop_question_words_and_possessives() -> None:
 def test_language_detection_and_override() -> None:
     assert detect_language("Quelle est la politique de remboursement des taxis ?") == "fr"
     assert detect_language("What is the taxi reimbursement policy?") == "en"
+    # No function word of either language: the language detector decides.
+    assert detect_language("Dois-je faire un préavis si je quitte mon emploi ?") == "fr"
+    assert detect_language("Summarize remote control design decisions") == "en"
     assert analyse("Who owns it?", language="en").language == "en"
 
 
