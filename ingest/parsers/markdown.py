@@ -12,12 +12,17 @@ from kenning.schema import Block, ParsedDocument
 
 HEADERS = [("#" * level, str(level)) for level in range(1, 7)]
 ERB_TAG = re.compile(r"<%.*?%>", re.S)
+# Spaces other than " " and line breaks: tabs, no-break and narrow no-break spaces.
+OTHER_SPACE = re.compile(r"[^\S\n]")
 
 
 def parse_markdown_text(text: str, source: str, note: str = "") -> ParsedDocument:
     """Parse Markdown already read into memory; `source` names it in errors."""
     meta, body = split_front_matter(text, source)
-    body = ERB_TAG.sub("", body)
+    # The splitter drops every character `str.isprintable` refuses, and so deletes these
+    # spaces: French text writes "19 977 €" and "22 950 euros" with no-break spaces, which
+    # came out "19977€"; table cells separated by tabs ran together.
+    body = OTHER_SPACE.sub(" ", ERB_TAG.sub("", body))
     # Imported here: LangChain takes 0.13 s to import, which a server would pay before answering.
     from langchain_text_splitters import MarkdownHeaderTextSplitter
 

@@ -41,6 +41,18 @@ def test_markdown_header_block() -> None:
     assert block_with(doc, "quokka").heading_path[-1] == "Retention"
 
 
+def test_markdown_keeps_words_and_numbers_apart_across_no_break_spaces_and_tabs(
+    tmp_path: Path,
+) -> None:
+    """French pages write amounts and some word pairs with no-break spaces; tables pasted
+    from a spreadsheet separate their cells with tabs. None of them may glue text together."""
+    page = tmp_path / "lep.md"
+    page.write_text("# Livret\n\nPlafond de revenus\u00a0: 19\u00a0977\u00a0€ pour 1\u202fpart."
+                    "\n\nParts\tPlafond\n", encoding="utf-8")  # fmt: skip
+    text = parse(page).blocks[0].text
+    assert "19 977 €" in text and "1 part" in text and "Parts Plafond" in text, text
+
+
 def test_html_headings_and_author_without_script() -> None:
     doc = parse(GOOD / "html/wiki.html")
     assert doc.title == "Deploy pipeline wiki"
