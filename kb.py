@@ -30,8 +30,9 @@ from kenning.index.store import Store
 from kenning.index.vector_cache import VectorCache
 from kenning.index.writer import DocumentWriter, PreparedDocument
 from kenning.ingest.chunking import ChunkSettings
-from kenning.ingest.language import query_analysers
+from kenning.ingest.language import DEFAULT_LANGUAGE, query_analysers
 from kenning.qa.citations import CheckedAnswer, check_answer
+from kenning.qa.messages import message, percent
 from kenning.qa.service import QAService, ServiceParts
 from kenning.schema import AskResponse, Expert, Filters, Hit, IngestReport
 
@@ -77,7 +78,9 @@ class KnowledgeBase:
         # first documents (`_choose_model`).
         self._model_open = not built_with and embedder is None and (
             "embedding_model" not in settings.model_fields_set)  # fmt: skip
-        self._model_note: str | None = None
+        # Set when the model was chosen from the first passages: their share not in English
+        # and the commonest other languages' shares, for the ingest report's advice.
+        self._model_note: tuple[float, list[tuple[str, float]]] | None = None
         quantization = manifest.quantization(settings.embedding_quantization, embedder)
         self.settings = settings.model_copy(update={"embedding_quantization": quantization})
         self.store = Store(self.path / DB_FILE)
@@ -181,6 +184,7 @@ class KnowledgeBase:
         groups: list[str] | None = None,
         tags: list[str] | None = None,
         progress: bool = False,
+        lang: str = DEFAULT_LANGUAGE,
     ) -> IngestReport:
         """Ingest files and folders; unchanged files are skipped, changed ones replaced.
 
@@ -191,12 +195,18 @@ class KnowledgeBase:
             groups: groups allowed to read the ingested documents (added to front matter's).
             tags: tags added to every ingested document.
             progress: show a progress bar on stderr.
+            lang: the language of the report's advice ("en" or "fr").
 
         Returns:
             A report with one line per file; failures carry a one-line reason.
         """
         report = self._runner().ingest(paths, prune, kind, groups, tags, progress)
-        advice = self._model_note or self.model_advice()
+        if self._model_note is not None:
+            advice: str | None = message("advice_model_chosen", lang,
+                                         english=DEFAULT_EMBEDDING_MODEL,
+                                         **_share_fields(self._model_note, lang))  # fmt: skip
+        else:
+            advice = self.model_advice(lang)
         self._model_note = None
         if advice:
             report.advice.append(advice)
@@ -224,18 +234,12 @@ class KnowledgeBase:
                 update={"embedding_model": MULTILINGUAL_MODEL})
             self._embedder = None
         self._retriever, self._qa = None, None  # built for the English model, if at all
-        shares = _shares(counts, total)
-        self._model_note = (
-            f"{other / total:.0%} of the first passages are not in English ({shares}): this "
-            f"knowledge base is embedded with the multilingual model, so questions in French or "
-            f"English find passages in either language. To keep the English model, set "
-            f"KENNING_EMBEDDING_MODEL={DEFAULT_EMBEDDING_MODEL} before the first ingest."
-        )
+        self._model_note = (other / total, _shares(counts, total))
 
-    def model_advice(self) -> str | None:
-        """A line recommending the multilingual embedding model, when this knowledge base is
-        embedded with the English one and at least `MULTILINGUAL_SHARE` of its passages are
-        in another language; else None."""
+    def model_advice(self, lang: str = DEFAULT_LANGUAGE) -> str | None:
+        """A line recommending the multilingual embedding model, in `lang`, when this knowledge
+        base is embedded with the English one and at least `MULTILINGUAL_SHARE` of its passages
+        are in another language; else None."""
         if self.settings.embedding_model != DEFAULT_EMBEDDING_MODEL:
             return None
         counts = {lang: n for lang, n in self.store.chunks_by_language().items() if lang}
@@ -243,13 +247,8 @@ class KnowledgeBase:
         other = {lang: n for lang, n in counts.items() if lang != "en"}
         if not total or sum(other.values()) < MULTILINGUAL_SHARE * total:
             return None
-        shares = _shares(other, total)
-        return (
-            f"{sum(other.values()) / total:.0%} of the passages are not in English ({shares}): "
-            f"the English embedding model matches them poorly. Build this knowledge base with "
-            f"KENNING_EMBEDDING_MODEL={MULTILINGUAL_MODEL} (in a new --kb folder) so questions "
-            f"find passages in either language."
-        )
+        fields = _share_fields((sum(other.values()) / total, _shares(other, total)), lang)
+        return message("advice_multilingual", lang, multilingual=MULTILINGUAL_MODEL, **fields)
 
     def prune(self) -> list[str]:
         """Remove documents whose source file no longer exists; returns their sources."""
@@ -337,10 +336,18 @@ class KnowledgeBase:
         return check_answer(answer, passages, self.embedder, self.settings.support_threshold)
 
 
-def _shares(counts: Mapping[str, int], total: int) -> str:
-    """The three commonest languages other than English, with their shares: "fr 80%"."""
+def _shares(counts: Mapping[str, int], total: int) -> list[tuple[str, float]]:
+    """The three commonest languages other than English, with their shares."""
     other = sorted(((lang, n) for lang, n in counts.items() if lang != "en"), key=lambda i: -i[1])
-    return ", ".join(f"{lang} {n / total:.0%}" for lang, n in other[:3])
+    return [(lang, n / total) for lang, n in other[:3]]
+
+
+def _share_fields(found: tuple[float, list[tuple[str, float]]], lang: str) -> dict[str, str]:
+    """The advice's fields in `lang`: the share not in English ("80%", "80 %") and each
+    language's ("fr 80%")."""
+    share, shares = found
+    return {"share": percent(share, lang),
+            "shares": ", ".join(f"{code} {percent(s, lang)}" for code, s in shares)}  # fmt: skip
 
 
 def _filters(filters: Filters | dict[str, Any] | None) -> Filters:

@@ -48,6 +48,28 @@ MESSAGES: dict[str, dict[str, str]] = {
     "quoted": {"en": "“{title}”", "fr": "« {title} »"},
     "and": {"en": " and ", "fr": " et "},
     "related_documents": {"en": "related documents", "fr": "des documents proches"},
+    # Ingest reports: the embedding model for a knowledge base not mostly in English.
+    "advice_model_chosen": {
+        "en": "{share} of the first passages are not in English ({shares}): this knowledge "
+              "base is embedded with the multilingual model, so questions in French or English "
+              "find passages in either language. To keep the English model, set "
+              "KENNING_EMBEDDING_MODEL={english} before the first ingest.",
+        "fr": "{share} des premiers passages ne sont pas en anglais ({shares}) : cette base de "
+              "connaissances est indexée avec le modèle multilingue, pour que les questions en "
+              "français ou en anglais trouvent les passages dans les deux langues. Pour garder "
+              "le modèle anglais, définissez KENNING_EMBEDDING_MODEL={english} avant le "
+              "premier ajout.",
+    },
+    "advice_multilingual": {
+        "en": "{share} of the passages are not in English ({shares}): the English embedding "
+              "model matches them poorly. Build this knowledge base with "
+              "KENNING_EMBEDDING_MODEL={multilingual} (in a new --kb folder) so questions find "
+              "passages in either language.",
+        "fr": "{share} des passages ne sont pas en anglais ({shares}) : le modèle d'indexation "
+              "anglais les rapproche mal des questions. Reconstruisez cette base avec "
+              "KENNING_EMBEDDING_MODEL={multilingual} (dans un nouveau dossier --kb) pour que "
+              "les questions trouvent les passages dans les deux langues.",
+    },
 }
 
 
@@ -62,6 +84,11 @@ def message(key: str, lang: str, **fields: str) -> str:
     return phrase.format(**fields) if fields else phrase
 
 
+def percent(share: float, lang: str) -> str:
+    """A share as a percentage the way the language writes it: "80%", "80 %"."""
+    return f"{share:.0%}" if lang == "en" else f"{share * 100:.0f}\u00a0%"
+
+
 def abstain_text(question: str, names: list[str]) -> str:
     """What Kenning says when it abstains, in the question's language, naming the people who
     know neighbouring topics (not people who know the answer: there is none to point to)."""
@@ -72,4 +99,4 @@ def abstain_text(question: str, names: list[str]) -> str:
     return f"{text} {message('who_to_ask', lang, names=', '.join(names))}"
 
 
-__all__ = ["LANGUAGES", "MESSAGES", "abstain_text", "message"]
+__all__ = ["LANGUAGES", "MESSAGES", "abstain_text", "message", "percent"]

@@ -1,6 +1,7 @@
 """Question analysis: what kind of question this is, what kind of answer it expects, and its
 content terms. Rule-based, pure and fast (tens of microseconds): regular expressions over the
-wh-words and set phrases, one table of patterns per language.
+wh-words and set phrases, one table of patterns per language. A question without a function
+word of either language is also given to the language detector (0.15 ms).
 
 `holds_answer_type(text, answer_type)` says whether a span holds an answer of the expected
 type (a number, an amount of money, a duration, a date, a person's name...). It uses regular

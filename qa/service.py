@@ -21,7 +21,7 @@ from kenning.errors import InvalidRequest, KenningError, NotFoundError
 from kenning.index.embeddings import Embedder, answer_embedder
 from kenning.index.retriever import Retrieval
 from kenning.index.store import Store
-from kenning.ingest.language import detect_language
+from kenning.ingest.language import DEFAULT_LANGUAGE, detect_language
 from kenning.qa import llm as llm_answerer
 from kenning.qa.abstention import (
     crosses_languages,
@@ -68,8 +68,9 @@ ANSWERERS: tuple[str, ...] = ("extractive", "llm")
 class KnowledgeWriter(Protocol):
     """The writes an admin may make (`kenning.KnowledgeBase` provides them)."""
 
-    def ingest(self, paths: list[str | Path], *, groups: list[str] | None = None) -> IngestReport:
-        """Ingest files, readable by `groups` when given."""
+    def ingest(self, paths: list[str | Path], *, groups: list[str] | None = None,
+               lang: str = DEFAULT_LANGUAGE) -> IngestReport:  # fmt: skip
+        """Ingest files, readable by `groups` when given; the report's advice in `lang`."""
         ...
 
     def delete(self, document_id: str) -> bool:
@@ -229,14 +230,17 @@ class QAService:
         if not self.reader.readable(document_id) or not self.parts.writer.delete(document_id):
             raise NotFoundError(key="no_document", id=document_id)
 
-    def ingest(self, paths: list[Path], groups: list[str] | None = None) -> IngestReport:
-        """Ingest files (admins only), readable by `groups` when given."""
+    def ingest(self, paths: list[Path], groups: list[str] | None = None,
+               lang: str = DEFAULT_LANGUAGE) -> IngestReport:  # fmt: skip
+        """Ingest files (admins only), readable by `groups` when given; the report's advice
+        (a better embedding model) in `lang`."""
         self.require_admin("adding documents")
-        return self.parts.writer.ingest(list(paths), groups=groups)
+        return self.parts.writer.ingest(list(paths), groups=groups, lang=lang)
 
     def ingest_uploads(
-        self, files: Iterable[tuple[str, IO[bytes]]], groups: list[str] | None = None
-    ) -> IngestReport:
+        self, files: Iterable[tuple[str, IO[bytes]]], groups: list[str] | None = None,
+        lang: str = DEFAULT_LANGUAGE,
+    ) -> IngestReport:  # fmt: skip
         """Store uploaded files in the knowledge base's upload folder and ingest them (admins
         only); files refused (a bad name or type, over the size limit) are reported first.
 
@@ -253,7 +257,7 @@ class QAService:
             Path(self.settings.home), files, int(self.settings.max_file_mb * 1048576),
             self.parts.writer.accepts,
         )  # fmt: skip
-        report = self.ingest(saved, groups) if saved else IngestReport()
+        report = self.ingest(saved, groups, lang) if saved else IngestReport()
         report.files = [FileReport(name, "failed", reason) for name, reason in refused] + list(
             report.files
         )

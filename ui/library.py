@@ -65,9 +65,10 @@ def ingest_files(
     total = IngestReport()
     for done, path in enumerate(paths):
         progress(done / len(paths), desc=tr("ingesting", lang, name=path.name))
-        report = service.ingest([path], groups=groups or None)
+        report = service.ingest([path], groups=groups or None, lang=lang)
         total.files.extend(report.files)
         total.chunks += report.chunks
+        total.advice += [line for line in report.advice if line not in total.advice]
     progress(1.0, desc=tr("done", lang))
     return total
 
@@ -83,13 +84,15 @@ def report_rows(files: list[FileReport], lang: str = DEFAULT) -> list[list[Any]]
 
 
 def report_summary(report: IngestReport, seconds: float, lang: str = DEFAULT) -> str:
-    """One line: how many files were added, updated, unchanged or failed, and how long."""
+    """One line: how many files were added, updated, unchanged or failed, and how long; then
+    the report's advice (the embedding model chosen or recommended), each as a notice."""
     counts = report.to_dict()["counts"]
     parts = ", ".join(trn(f"status_count_{status}", n, lang) if status in STATUSES
                       else f"{n} {status}" for status, n in counts.items() if n)  # fmt: skip
     passages = trn("count_passages", report.chunks, lang)
     tone = "error" if counts["failed"] else "ok"
-    return message(f"{parts or tr('nothing_to_do', lang)} · {passages} · {seconds:.1f} s", tone)
+    summary = message(f"{parts or tr('nothing_to_do', lang)} · {passages} · {seconds:.1f} s", tone)
+    return summary + "".join(message(line) for line in report.advice)
 
 
 def headed(columns: list[str], rows: list[list[Any]], lang: str = DEFAULT) -> dict[str, Any]:

@@ -5,13 +5,14 @@ from __future__ import annotations
 import mimetypes
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Query, UploadFile
+from fastapi import APIRouter, File, Form, Header, Query, UploadFile
 from fastapi.responses import FileResponse
 from pydantic import StringConstraints
 
 from kenning.api.deps import ServiceDep
 from kenning.errors import InvalidRequest
 from kenning.schema import KINDS, Filters
+from kenning.ui.catalogues import best_language
 
 router = APIRouter(prefix="/v1/documents", tags=["documents"])
 GroupName = Annotated[str, StringConstraints(pattern=r"^[\w.@-]{1,100}$")]
@@ -80,8 +81,11 @@ def upload_documents(
         list[GroupName] | None,
         Form(description="Groups allowed to read the files (default: all).", max_length=50),
     ] = None,
+    accept_language: Annotated[str | None, Header()] = None,
 ) -> dict[str, object]:
     """Upload one or more files (admin keys only); they are stored in the knowledge base
-    folder and ingested, and the report names each file refused and why."""
+    folder and ingested, and the report names each file refused and why (its advice in the
+    language `Accept-Language` prefers)."""
     uploads = [(upload.filename or "", upload.file) for upload in files]
-    return service.ingest_uploads(uploads, groups=groups).to_dict()
+    return service.ingest_uploads(uploads, groups=groups,
+                                  lang=best_language(accept_language)).to_dict()  # fmt: skip

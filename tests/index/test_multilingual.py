@@ -167,6 +167,30 @@ def test_a_french_corpus_with_the_english_model_set_is_advised_the_multilingual_
     assert len(report.advice) == 1
     assert "KENNING_EMBEDDING_MODEL=multilingual" in report.advice[0]
     assert "fr 100%" in report.advice[0]
+    with KnowledgeBase(home, settings) as kb:  # asked for in French: advised in French
+        (advice,) = kb.ingest([docs], lang="fr").advice
+    assert "Reconstruisez cette base" in advice and "fr 100\u00a0%" in advice, advice
+
+
+def test_the_library_tab_shows_the_model_choice_in_the_readers_language(tmp_path: Path) -> None:
+    """Files added in the UI by a French reader: the report says, in French, that the
+    knowledge base took the multilingual model."""
+    from kenning.ui.library import ingest_files, report_summary
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "frais.md").write_text(EXPENSES, encoding="utf-8")
+    (docs / "cantine.md").write_text(CANTINE, encoding="utf-8")
+    home = tmp_path / "kb"
+    with KnowledgeBase(home, load_settings(home=home, git_history=False)) as kb:
+        paths = sorted(docs.iterdir())
+        report = ingest_files(kb.qa, paths, lambda *_args, **_kwargs: None, None, "fr")
+        assert kb.settings.embedding_model == "multilingual"
+    assert [f.status for f in report.files] == ["added", "added"]
+    assert len(report.advice) == 1  # said once, for the file whose passages decided
+    summary = report_summary(report, 1.0, "fr")
+    assert "2 ajoutés" in summary and "indexée avec le modèle multilingue" in summary, summary
+    assert "KENNING_EMBEDDING_MODEL=all-MiniLM-L6-v2" in summary
 
 
 @pytest.mark.parametrize(
@@ -265,3 +289,26 @@ def test_a_few_pages_of_another_language_are_balanced_for_its_questions_only(
         assert kb.retriever._per_language(Filters(), "en") == []
         assert len(kb.retriever._per_language(Filters(), "fr")) == 2
         assert kb.retriever._per_language(Filters(lang=("en",)), "fr") == []
+
+
+def test_an_upload_through_the_api_is_advised_in_the_language_the_client_prefers(
+    tmp_path: Path,
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from kenning.api.app import create_app
+
+    home = tmp_path / "kb"
+    settings = load_settings(home=home, embedding_model="all-MiniLM-L6-v2", git_history=False)
+    with KnowledgeBase(home, settings) as kb, TestClient(create_app(kb=kb, ui=False)) as client:
+        files = [("files", ("frais.md", EXPENSES.encode(), "text/markdown")),
+                 ("files", ("cantine.md", CANTINE.encode(), "text/markdown"))]  # fmt: skip
+        french = client.post("/v1/documents", files=files,
+                             headers={"Accept-Language": "fr-FR,fr;q=0.9,en;q=0.5"})  # fmt: skip
+        english = client.post("/v1/documents", files=files)
+    assert french.status_code == english.status_code == 200, french.text
+    assert french.json()["counts"]["added"] == 2 and english.json()["counts"]["unchanged"] == 2
+    (in_french,) = french.json()["advice"]
+    (in_english,) = english.json()["advice"]
+    assert "Reconstruisez cette base avec KENNING_EMBEDDING_MODEL=multilingual" in in_french
+    assert "the English embedding model matches them poorly" in in_english
