@@ -141,6 +141,11 @@ LEAD_WORDS = 25  # a leading sentence longer than this starts where the answer m
 LEAD_TERMS_WORDS = 20
 CLAUSE_WORD = re.compile(r"(?:which|where|who|whose|when|while|whereas|although|but|with|"
                          r"including|because|after|before)$", re.I)  # fmt: skip
+# A sentence that opens with its condition ("Lorsque vos revenus dépassent ces plafonds, vous
+# pourrez conserver votre LEP si…", "If the replica lags, …") says nothing true without it:
+# it is never shown from a later clause.
+CONDITION_FIRST = re.compile(r"(?i)^(?:if|unless|when|whenever|once|as long as|in case|si|s'il|"
+                             r"s'ils|lorsque|lorsqu['’]|quand|dès que|sauf si|tant que|en cas)\b")
 UNIT_WORDS = 80  # a longer unit is cut at a sentence (a whole turn, a long list)
 KIND_BONUS: dict[QuestionType, dict[UnitKind, float]] = {
     QuestionType.procedure: {UnitKind.procedure: 0.2, UnitKind.list: 0.08,
@@ -280,6 +285,8 @@ def lead_window(sentence: Sentence, weights: dict[str, float], answer_type: Answ
     are left whole."""
     words = sentence.plain.split()
     if sentence.kind not in (UnitKind.sentence, UnitKind.turn) or len(words) <= LEAD_WORDS:
+        return sentence
+    if sentence.kind == UnitKind.sentence and CONDITION_FIRST.match(sentence.plain):
         return sentence
     starts = [0] + [i for i in range(1, len(words) - 3)
                     if words[i - 1][-1] in ",;:–—" or CLAUSE_WORD.match(words[i])]  # fmt: skip

@@ -94,6 +94,22 @@ def test_a_long_leading_sentence_starts_where_the_answer_is() -> None:
     assert "San Diego International Airport, the busiest single runway airport." in first
 
 
+def test_a_long_sentence_that_opens_with_its_condition_is_shown_whole() -> None:
+    """Cut after its first clause, the sentence would promise what only holds under it."""
+    lep = hit("Lorsque vos revenus dépassent ces plafonds au cours d'une année, vous pourrez "
+              "conserver votre livret d'épargne populaire si vos revenus de l'année suivante "
+              "repassent en dessous des plafonds fixés pour son ouverture.")  # fmt: skip
+    first = answer("Puis-je conserver mon livret d'épargne populaire si mes revenus dépassent "
+                   "les plafonds ?", [lep])[0]  # fmt: skip
+    assert first.startswith("Lorsque vos revenus dépassent ces plafonds"), first
+    replica = hit("If the standby replica lags the primary by more than thirty seconds during "
+                  "the maintenance window, the on-call engineer promotes the other standby "
+                  "replica and pages the database owners.")  # fmt: skip
+    first = answer("Who promotes the other standby replica and pages the database owners?",
+                   [replica])[0]  # fmt: skip
+    assert first.startswith("If the standby replica lags"), first
+
+
 def test_an_answer_from_two_passages_passes_the_citation_check_whole() -> None:
     from kenning.qa.citations import check_answer
 
