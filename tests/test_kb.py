@@ -114,7 +114,7 @@ def test_the_public_api_is_complete() -> None:
     assert set(kenning.__all__) == {"KnowledgeBase", "Settings", "load_settings", "__version__"}
     assert all(getattr(kenning, name) is not None for name in kenning.__all__)
     for method, parameters in {
-        "ingest": ["paths", "prune", "kind", "groups", "tags", "progress"],
+        "ingest": ["paths", "prune", "kind", "groups", "tags", "progress", "lang"],
         "prune": [], "delete": ["document_id"], "stats": [],
         "search": ["query", "k", "filters"], "retrieve": ["query", "k", "filters"],
         "ask": ["question", "k", "filters", "answerer", "history"],
