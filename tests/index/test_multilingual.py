@@ -40,9 +40,12 @@ DOCUMENTS = {"paydb.md": PAYDB, "frais.md": EXPENSES, "onboarding.md": ONBOARDIN
              "cantine.md": CANTINE}  # fmt: skip
 
 
-def corpus(folder: Path) -> Path:
+FRENCH_PAGES = {"frais.md": EXPENSES, "cantine.md": CANTINE}
+
+
+def corpus(folder: Path, documents: dict[str, str] = DOCUMENTS) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    for name, text in DOCUMENTS.items():
+    for name, text in documents.items():
         (folder / name).write_text(text, encoding="utf-8")
     return folder
 
@@ -103,10 +106,7 @@ def test_the_knowledge_base_keeps_its_model(multilingual_kb: KnowledgeBase) -> N
 
 def test_a_new_mostly_french_knowledge_base_takes_the_multilingual_model(tmp_path: Path) -> None:
     """Left unset, the model follows the first documents' languages, says so, and stays."""
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "frais.md").write_text(EXPENSES, encoding="utf-8")
-    (docs / "cantine.md").write_text(CANTINE, encoding="utf-8")
+    docs = corpus(tmp_path / "docs", FRENCH_PAGES)
     home = tmp_path / "kb"
     with KnowledgeBase(home, load_settings(home=home, git_history=False)) as kb:
         report = kb.ingest([docs])
@@ -155,10 +155,7 @@ def test_a_server_started_on_an_empty_knowledge_base_answers_with_the_model_chos
 def test_a_french_corpus_with_the_english_model_set_is_advised_the_multilingual_one(
     tmp_path: Path,
 ) -> None:
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "frais.md").write_text(EXPENSES, encoding="utf-8")
-    (docs / "cantine.md").write_text(CANTINE, encoding="utf-8")
+    docs = corpus(tmp_path / "docs", FRENCH_PAGES)
     home = tmp_path / "kb"
     settings = load_settings(home=home, embedding_model="all-MiniLM-L6-v2", git_history=False)
     with KnowledgeBase(home, settings) as kb:
@@ -177,10 +174,7 @@ def test_the_library_tab_shows_the_model_choice_in_the_readers_language(tmp_path
     knowledge base took the multilingual model."""
     from kenning.ui.library import ingest_files, report_summary
 
-    docs = tmp_path / "docs"
-    docs.mkdir()
-    (docs / "frais.md").write_text(EXPENSES, encoding="utf-8")
-    (docs / "cantine.md").write_text(CANTINE, encoding="utf-8")
+    docs = corpus(tmp_path / "docs", FRENCH_PAGES)
     home = tmp_path / "kb"
     with KnowledgeBase(home, load_settings(home=home, git_history=False)) as kb:
         paths = sorted(docs.iterdir())
